@@ -120,7 +120,8 @@ size_t lift_table_n_cols(const struct lift_table *t);
 char lift_table_sep(const struct lift_table *t);
 /* Bytes replaced under LIFT_UTF8_REPLACE (0 otherwise). */
 size_t lift_table_n_replaced(const struct lift_table *t);
-/* 1-based line of the file where data record `row` (0-based) starts. */
+/* 1-based line of the file where data record `row` (0-based) starts
+ * (saturates at UINT32_MAX for inputs with more lines). */
 size_t lift_table_row_line(const struct lift_table *t, size_t row);
 
 const char *lift_table_col_name(const struct lift_table *t, size_t col);
@@ -165,8 +166,8 @@ struct lift_col_stats {
     size_t distinct; /* distinct non-missing values */
     /* numeric, boolean, date: over non-missing values (NAN if none) */
     double min, max, mean, std; /* std: sample (n - 1) */
-    /* categorical, text, boolean: most frequent levels, ties by first
-     * appearance; n_top <= LIFT_TOP_LEVELS */
+    /* categorical, text: most frequent levels, ties by first appearance;
+     * n_top <= LIFT_TOP_LEVELS */
     size_t n_top;
     uint32_t top_code[LIFT_TOP_LEVELS];
     size_t top_count[LIFT_TOP_LEVELS];
@@ -174,9 +175,12 @@ struct lift_col_stats {
     double mean_len;
 };
 
-/* Computes the statistics of one column. */
-void lift_table_col_stats(const struct lift_table *t, size_t col,
-                          struct lift_col_stats *out);
+/* Computes the statistics of one column: O(n) for categorical and text,
+ * O(n log n) for the others (distinct values are counted by sorting).
+ * LIFT_ERR_NOMEM is the only failure. */
+enum lift_code lift_table_col_stats(const struct lift_table *t, size_t col,
+                                    struct lift_col_stats *out,
+                                    struct lift_error *err);
 
 #ifdef __cplusplus
 }

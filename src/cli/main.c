@@ -4,14 +4,45 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <lift/lift.h>
+#include "cli/cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"inspect", cmd_inspect,
+     "schema, types, missing values and target balance of a file"},
+};
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: lift <command> [options]   (lift <command> --help)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("lift %s\n", lift_version());
-        return 0;
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_USAGE;
     }
-    fprintf(stderr, "usage: lift <command> [options]\n");
-    return 2;
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("lift %s\n", lift_version());
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        print_usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc, argv);
+    fprintf(stderr, "lift: error: unknown command '%s'\n", argv[1]);
+    print_usage(stderr);
+    return CLI_USAGE;
 }

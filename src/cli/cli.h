@@ -1,0 +1,72 @@
+/*
+ * cli/cli.h - shared pieces of the `lift` command: argument scanning,
+ * reader flags, error reporting, JSON output.
+ *
+ * The CLI uses only the public API (include/lift/). Exit codes: 0 ok,
+ * 1 failure, 2 usage. Errors go to stderr as "lift: error: <message>".
+ */
+#ifndef LIFT_CLI_H
+#define LIFT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <lift/lift.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct cli_args {
+    int argc;
+    char **argv;
+    int i;           /* next argument to look at */
+    const char *cmd; /* e.g. "inspect", for messages */
+    bool bad;        /* a usage error was already reported */
+};
+
+/* Reader flags shared by every command that reads a file. */
+#define CLI_MAX_SPECS 64
+struct cli_reader {
+    struct lift_read_opts opts;
+    const char *missing[CLI_MAX_SPECS];
+    const char *types[CLI_MAX_SPECS];
+};
+
+void cli_args_init(struct cli_args *a, int argc, char **argv, int first,
+                   const char *cmd);
+/* True (and consumed) when the current argument is the flag `name`. */
+bool cli_flag(struct cli_args *a, const char *name);
+/* True (and consumed) when the current argument is `name VALUE` or
+ * `name=VALUE`; a missing value is a usage error (a->bad). */
+bool cli_opt(struct cli_args *a, const char *name, const char **val);
+/* Current argument, if it does not start with "--" (a positional). */
+const char *cli_positional(struct cli_args *a);
+/* Reports an unknown argument and sets a->bad. */
+void cli_unknown(struct cli_args *a);
+
+void cli_reader_init(struct cli_reader *r);
+/* Consumes one reader flag if the current argument is one: --sep S,
+ * --no-header, --columns a,b, --no-quote, --missing SPEC (repeatable),
+ * --type col=T (repeatable), --utf8 strict|replace, --max-rows N,
+ * --max-field N, --max-line N, --max-cols N. */
+bool cli_reader_opt(struct cli_args *a, struct cli_reader *r);
+
+/* Parses a whole number / a real; on failure reports a usage error. */
+bool cli_parse_size(struct cli_args *a, const char *flag, const char *s,
+                    size_t *out);
+bool cli_parse_double(struct cli_args *a, const char *flag, const char *s,
+                      double *out);
+
+void cli_usage_error(struct cli_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "lift: error: <err->msg>" and returns CLI_FAIL. */
+int cli_fail(const struct lift_error *err);
+
+/* JSON helpers: a real that is NaN or infinite becomes null. */
+json_t *cli_json_real(double v);
+/* Prints the document to stdout (indented) and releases it. */
+int cli_json_print(json_t *doc);
+
+int cmd_inspect(int argc, char **argv);
+
+#endif
