@@ -84,9 +84,8 @@ enum lift_code lift_split_kfold(size_t n_rows, const uint32_t *strata,
  * LIFT_ERR_INVALID when fold is NULL, or when fold f holds no row or every
  * row. *out as for lift_split_holdout.
  */
-enum lift_code lift_split_fold(const uint32_t *fold, size_t n_rows,
-                               unsigned f, struct lift_split *out,
-                               struct lift_error *err);
+enum lift_code lift_split_fold(const uint32_t *fold, size_t n_rows, unsigned f,
+                               struct lift_split *out, struct lift_error *err);
 
 #ifdef __cplusplus
 }
