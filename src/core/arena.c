@@ -4,8 +4,8 @@
  * Blocks: [header | payload]; allocation bumps `off` in the head block, and
  * a request larger than what remains opens a new block of
  * max(block_size, size + align) (blocks are only malloc-aligned, so the
- * padding is computed from addresses). A big request therefore wastes at most the
- * tail of the previous block. used counts whole block payloads so the cap
+ * padding is computed from addresses). A big request therefore wastes at most
+ * the tail of the previous block. used counts whole block payloads so the cap
  * bounds real memory.
  */
 #include "core/arena.h"
@@ -63,6 +63,9 @@ static size_t pad_to(const struct lift_arena_block *b, size_t align)
 void *lift_arena_alloc(struct lift_arena *a, size_t size, size_t align)
 {
     LIFT_ASSERT(align && align <= 64 && (align & (align - 1)) == 0);
+    /* a zero-size request still takes a byte, so its pointer is unique */
+    if (size == 0)
+        size = 1;
     struct lift_arena_block *b = a->head;
     if (b) {
         size_t start = pad_to(b, align);
