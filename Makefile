@@ -1,0 +1,61 @@
+# lift - thin entry points; the logic lives in scripts/ and meson.build.
+#
+#   make / make build   configure build/ once, then ninja (-> build/lift)
+#   make demo           inspect the bundled bank marketing file
+#   make check          the whole suite (scripts/check.sh), as CI runs it
+#   make bench          every bench/<name>/run.sh
+#   make format         clang-format -i every *.c and *.h
+#   make format-check   the same, without changing files
+#   make asan           build-asan/ (AddressSanitizer + UBSan)
+#   make fuzz           build-fuzz/ (clang, libFuzzer); see scripts/fuzz.sh
+#   make deps           install missing Debian packages
+#   make clean          remove build/, build-asan/ and build-fuzz/
+
+DEMO_CSV := build/demo/bank-additional-full.csv
+FORMAT_DIRS := src include tests bench
+
+.PHONY: all build demo check bench format format-check asan fuzz deps clean
+
+all: build
+
+build:
+	scripts/build.sh plain
+
+deps:
+	scripts/install-deps.sh -q
+
+demo:
+	scripts/install-deps.sh -q
+	scripts/build.sh plain
+	$(MAKE) --no-print-directory $(DEMO_CSV)
+	build/lift inspect $(DEMO_CSV) --sep ';' --missing unknown
+
+# The reader takes plain files: unpack the bundled copy once.
+$(DEMO_CSV): data/bank-additional-full.csv.gz
+	mkdir -p $(dir $@)
+	gzip -dc $< > $@.tmp
+	mv $@.tmp $@
+
+check:
+	scripts/install-deps.sh -q
+	scripts/check.sh
+
+bench: build
+	bench/run.sh
+
+format:
+	find $(FORMAT_DIRS) \( -name '*.c' -o -name '*.h' \) -print0 | \
+		xargs -0 -r clang-format -i
+
+format-check:
+	find $(FORMAT_DIRS) \( -name '*.c' -o -name '*.h' \) -print0 | \
+		xargs -0 -r clang-format --dry-run -Werror
+
+asan:
+	scripts/build.sh asan
+
+fuzz:
+	scripts/build.sh fuzz
+
+clean:
+	rm -rf build build-asan build-fuzz
