@@ -11,6 +11,7 @@
 
 #include <lift/error.h>
 #include <lift/log.h>
+#include <lift/model.h>
 #include <lift/metrics.h>
 #include <lift/split.h>
 #include <lift/table.h>

@@ -46,8 +46,8 @@ enum lift_utf8_policy {
 };
 
 /* Default caps; 0 in struct lift_read_opts means the default. */
-#define LIFT_DEFAULT_MAX_LINE ((size_t)16 << 20)  /* bytes in one record */
-#define LIFT_DEFAULT_MAX_FIELD ((size_t)1 << 20)  /* bytes in one field */
+#define LIFT_DEFAULT_MAX_LINE ((size_t)16 << 20) /* bytes in one record */
+#define LIFT_DEFAULT_MAX_FIELD ((size_t)1 << 20) /* bytes in one field */
 #define LIFT_DEFAULT_MAX_COLS ((size_t)4096)
 #define LIFT_DEFAULT_MAX_ROWS ((size_t)100000000)
 #define LIFT_DEFAULT_MAX_BYTES ((size_t)16 << 30) /* whole input */
@@ -125,8 +125,7 @@ size_t lift_table_n_replaced(const struct lift_table *t);
 size_t lift_table_row_line(const struct lift_table *t, size_t row);
 
 const char *lift_table_col_name(const struct lift_table *t, size_t col);
-enum lift_col_type lift_table_col_type(const struct lift_table *t,
-                                       size_t col);
+enum lift_col_type lift_table_col_type(const struct lift_table *t, size_t col);
 /* Index of the column named `name`; LIFT_ERR_NOT_FOUND naming it. */
 enum lift_code lift_table_col_index(const struct lift_table *t,
                                     const char *name, size_t *col,
@@ -138,8 +137,7 @@ const char *lift_col_type_name(enum lift_col_type type);
 bool lift_col_type_parse(const char *name, enum lift_col_type *type);
 
 /* True when the cell is missing (any type). */
-bool lift_table_is_missing(const struct lift_table *t, size_t col,
-                           size_t row);
+bool lift_table_is_missing(const struct lift_table *t, size_t col, size_t row);
 /* Numeric, boolean and date columns: the values (NAN when missing), one
  * per row; NULL for other types. Valid while the table lives. */
 const double *lift_table_values(const struct lift_table *t, size_t col);
@@ -157,6 +155,13 @@ size_t lift_table_level_count(const struct lift_table *t, size_t col,
 /* The code of the level spelled `text`, or LIFT_MISSING_CODE. */
 uint32_t lift_table_find_level(const struct lift_table *t, size_t col,
                                const char *text, size_t len);
+
+/* The column's missing-value sentinels declared when reading (beyond the
+ * default spellings), so that a model can treat the same spellings as
+ * missing when it scores records later. */
+size_t lift_table_n_sentinels(const struct lift_table *t, size_t col);
+const char *lift_table_sentinel(const struct lift_table *t, size_t col,
+                                size_t i);
 
 #define LIFT_TOP_LEVELS 5
 

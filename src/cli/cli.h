@@ -68,5 +68,10 @@ json_t *cli_json_real(double v);
 int cli_json_print(json_t *doc);
 
 int cmd_inspect(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_cv(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 #endif

@@ -85,8 +85,7 @@ static json_t *column_json(const struct lift_table *t, size_t col,
     json_object_set_new(c, "type", json_string(lift_col_type_name(type)));
     json_object_set_new(c, "count", json_integer((json_int_t)st->count));
     json_object_set_new(c, "missing", json_integer((json_int_t)st->missing));
-    json_object_set_new(c, "distinct",
-                        json_integer((json_int_t)st->distinct));
+    json_object_set_new(c, "distinct", json_integer((json_int_t)st->distinct));
     if (type == LIFT_COL_CATEGORICAL || type == LIFT_COL_TEXT) {
         json_t *top = json_array();
         for (size_t k = 0; k < st->n_top; k++) {
@@ -240,13 +239,13 @@ int cmd_inspect(int argc, char **argv)
                                     json_integer((json_int_t)lv[k].count));
                 json_object_set_new(
                     rates, lv[k].text,
-                    cli_json_real(present ? (double)lv[k].count /
-                                                (double)present
-                                          : NAN));
+                    cli_json_real(
+                        present ? (double)lv[k].count / (double)present : NAN));
             }
             json_object_set_new(tg, "levels", levels);
             json_object_set_new(tg, "rates", rates);
-            json_object_set_new(tg, "missing", json_integer((json_int_t)missing));
+            json_object_set_new(tg, "missing",
+                                json_integer((json_int_t)missing));
             if (positive) {
                 json_object_set_new(tg, "positive", json_string(positive));
                 json_object_set_new(

@@ -15,6 +15,11 @@ struct command {
 static const struct command commands[] = {
     {"inspect", cmd_inspect,
      "schema, types, missing values and target balance of a file"},
+    {"train", cmd_train, "train a model and write it to a .lift file"},
+    {"cv", cmd_cv, "cross-validate (k-fold or out-of-time) training options"},
+    {"eval", cmd_eval, "metrics, lift table and calibration of a model"},
+    {"predict", cmd_predict, "score every record of a file"},
+    {"explain", cmd_explain, "why a record got its score; global importance"},
 };
 
 static void print_usage(FILE *f)

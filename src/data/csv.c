@@ -95,9 +95,8 @@ static size_t char_column(const char *ls, const char *at)
 }
 
 static enum lift_code fail_at(struct lift_csv *c, struct lift_error *err,
-                              enum lift_code code, size_t line,
-                              const char *ls, const char *at,
-                              const char *what)
+                              enum lift_code code, size_t line, const char *ls,
+                              const char *at, const char *what)
 {
     return lift_error_set(err, code, "line %zu, column %zu: %s in '%s'", line,
                           char_column(ls, at), what, c->name);
@@ -201,13 +200,12 @@ static enum lift_code scan_quoted(struct lift_csv *c, const char **pp,
     if (q < c->end && *q != c->sep && *q != '\n' && *q != '\r') {
         char what[80];
         if (*ub(q) >= 0x20 && *ub(q) < 0x7F)
-            snprintf(what, sizeof what,
-                     "unexpected '%c' after a closing quote", *q);
+            snprintf(what, sizeof what, "unexpected '%c' after a closing quote",
+                     *q);
         else
             snprintf(what, sizeof what,
                      "unexpected byte 0x%02x after a closing quote", *ub(q));
-        return fail_at(c, err, LIFT_ERR_PARSE, c->line, c->line_start, q,
-                       what);
+        return fail_at(c, err, LIFT_ERR_PARSE, c->line, c->line_start, q, what);
     }
     *pp = q;
     return push_field(c, open + 1, len, flags, open_line, column, err);
@@ -347,8 +345,11 @@ char lift_csv_detect_sep(const char *data, size_t len, bool quote)
     size_t lines = 0;
     bool in_quote = false;
     const char *p = data, *end = data + (len > 65536 ? 65536 : len);
+    /* a line cut by the window is not counted: its counts are partial */
+    const char *eof = data + len;
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
+    const char *line_start = p;
     for (; p < end && lines < 20; p++) {
         char ch = *p;
         if (quote && ch == '"') {
@@ -357,10 +358,16 @@ char lift_csv_detect_sep(const char *data, size_t len, bool quote)
         }
         if (in_quote)
             continue;
-        if (ch == '\n' || p + 1 == end) {
+        if (ch == '\n' || p + 1 == eof) {
             if (ch != '\n')
                 for (int i = 0; i < 4; i++)
                     cur[i] += ch == cands[i];
+            bool blank =
+                ch == '\n' && (p == line_start ||
+                               (p == line_start + 1 && *line_start == '\r'));
+            line_start = p + 1;
+            if (blank)
+                continue; /* the reader skips blank lines: so does this */
             for (int i = 0; i < 4; i++) {
                 if (lines == 0)
                     first[i] = cur[i];
@@ -374,6 +381,9 @@ char lift_csv_detect_sep(const char *data, size_t len, bool quote)
         for (int i = 0; i < 4; i++)
             cur[i] += ch == cands[i];
     }
+    if (lines == 0) /* one line longer than the window: use what it has */
+        for (int i = 0; i < 4; i++)
+            first[i] = cur[i];
     int best = -1;
     for (int i = 0; i < 4; i++)
         if (consistent[i] && first[i] > 0 &&

@@ -84,8 +84,7 @@ bool lift_parse_number(const char *s, size_t len, double *out)
     }
     if (p != e)
         return false;
-    if (!truncated && m <= (UINT64_C(1) << 53) && exp10 >= -22 &&
-        exp10 <= 22) {
+    if (!truncated && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
         double v = (double)m;
         v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
         *out = neg ? -v : v;
@@ -154,10 +153,10 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                              /* [0, 399] */
-    int64_t mp = (m + 9) % 12;                                /* March = 0 */
-    int64_t doy = (153 * mp + 2) / 5 + d - 1;                 /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;      /* [0, 146096] */
+    int64_t yoe = y - era * 400;                         /* [0, 399] */
+    int64_t mp = (m + 9) % 12;                           /* March = 0 */
+    int64_t doy = (153 * mp + 2) / 5 + d - 1;            /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -210,9 +209,10 @@ bool lift_parse_date(const char *s, size_t len, double *out)
                 int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
                 if (!digits(&p, e, 2, &oh))
                     return false;
-                if (p < e && *p == ':')
-                    p++;
-                if (p < e && !digits(&p, e, 2, &om))
+                bool colon = p < e && *p == ':';
+                p += colon;
+                /* "+05" and "+0530" stand alone; "+05:" needs minutes */
+                if ((colon || p < e) && !digits(&p, e, 2, &om))
                     return false;
                 if (oh > 23 || om > 59)
                     return false;
@@ -225,8 +225,8 @@ bool lift_parse_date(const char *s, size_t len, double *out)
     if (p != e)
         return false;
     int64_t days = days_from_civil(y, mo, d);
-    int64_t secs = days * 86400 + hh * 3600 + mi * 60 + ss -
-                   (int64_t)offset_min * 60;
+    int64_t secs =
+        days * 86400 + hh * 3600 + mi * 60 + ss - (int64_t)offset_min * 60;
     *out = (double)secs + frac;
     return true;
 }

@@ -83,8 +83,8 @@ enum lift_code lift_parse_sep(const char *spelling, char *sep,
     static const struct {
         const char *name;
         char sep;
-    } names[] = {{"tab", '\t'},      {"\\t", '\t'},     {"comma", ','},
-                 {"semicolon", ';'}, {"pipe", '|'},     {"space", ' '}};
+    } names[] = {{"tab", '\t'},      {"\\t", '\t'}, {"comma", ','},
+                 {"semicolon", ';'}, {"pipe", '|'}, {"space", ' '}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(spelling, names[i].name) == 0) {
             *sep = names[i].sep;
@@ -324,6 +324,11 @@ static enum lift_code set_names(struct lift_table *t, struct lift_csv *csv,
         for (size_t i = 0; i < n; i++) {
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (len == 0)
+                return lift_error_set(err, LIFT_ERR_INVALID,
+                                      "empty column name %zu in the column "
+                                      "list '%s'",
+                                      i + 1, o->columns);
             if (!(t->cols[i].name = lift_arena_strndup(&t->strings, p, len)))
                 return lift_error_nomem(err, "column names");
             p = comma ? comma + 1 : p + len;
@@ -553,6 +558,15 @@ static enum lift_code build(const char *data, size_t len,
                             const struct lift_read_opts *o, const char *name,
                             struct lift_table **out, struct lift_error *err)
 {
+    /* the scanner's byte classes need a separator that is not a line end,
+     * not the quote (while quoting is on) and not part of UTF-8 text */
+    unsigned char sep_byte = (unsigned char)o->sep;
+    if (sep_byte == '\n' || sep_byte == '\r' || sep_byte >= 0x80 ||
+        (sep_byte == '"' && !o->no_quote))
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "bad separator 0x%02x (one ASCII character "
+                              "other than a quote or line end)",
+                              sep_byte);
     struct lift_table *t = lift_calloc(1, sizeof *t);
     if (!t)
         return lift_error_nomem(err, "table");
@@ -587,6 +601,8 @@ static enum lift_code build(const char *data, size_t len,
         if ((rc = apply_type(t, o->types[i], err)))
             goto done;
 
+    /* each pass restarts the scanner; init forgets the field array */
+    lift_csv_release(&csv);
     lift_csv_init(&csv, data, len, o, sep, name);
     if ((rc = pass1(t, &csv, !o->no_header, max_rows, name, &scratch, err)))
         goto done;
@@ -598,6 +614,7 @@ static enum lift_code build(const char *data, size_t len,
     if ((rc = allocate_columns(t, err)))
         goto done;
     t->n_replaced = csv.n_replaced;
+    lift_csv_release(&csv);
     lift_csv_init(&csv, data, len, o, sep, name);
     if ((rc = pass2(t, &csv, !o->no_header, name, &scratch, err)))
         goto done;
@@ -605,9 +622,6 @@ static enum lift_code build(const char *data, size_t len,
         struct column *c = &t->cols[i];
         if (!c->forced && c->type == LIFT_COL_CATEGORICAL)
             c->type = string_type(c);
-        lift_free(c->sentinels);
-        c->sentinels = NULL;
-        c->n_sentinels = 0;
     }
 done:
     lift_csv_release(&csv);
@@ -632,7 +646,8 @@ enum lift_code lift_table_read_mem(const char *data, size_t len,
         opts = &defaults;
     }
     const char *name = opts->name ? opts->name : "input";
-    size_t max_bytes = opts->max_bytes ? opts->max_bytes : LIFT_DEFAULT_MAX_BYTES;
+    size_t max_bytes =
+        opts->max_bytes ? opts->max_bytes : LIFT_DEFAULT_MAX_BYTES;
     if (len > max_bytes)
         return lift_error_set(err, LIFT_ERR_LIMIT,
                               "'%s' is larger than the limit of %zu bytes",
@@ -841,6 +856,19 @@ uint32_t lift_table_find_level(const struct lift_table *t, size_t col,
     return lookup(c, text, len, lift_hash(text, len, 0), &slot);
 }
 
+size_t lift_table_n_sentinels(const struct lift_table *t, size_t col)
+{
+    LIFT_ASSERT(col < t->n_cols);
+    return t->cols[col].n_sentinels;
+}
+
+const char *lift_table_sentinel(const struct lift_table *t, size_t col,
+                                size_t i)
+{
+    LIFT_ASSERT(col < t->n_cols && i < t->cols[col].n_sentinels);
+    return t->cols[col].sentinels[i].s;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -873,8 +901,8 @@ enum lift_code lift_table_col_stats(const struct lift_table *t, size_t col,
                 pos--;
             if (pos >= LIFT_TOP_LEVELS)
                 continue;
-            size_t last = out->n_top < LIFT_TOP_LEVELS ? out->n_top
-                                                       : LIFT_TOP_LEVELS - 1;
+            size_t last =
+                out->n_top < LIFT_TOP_LEVELS ? out->n_top : LIFT_TOP_LEVELS - 1;
             for (size_t m = last; m > pos; m--) {
                 out->top_code[m] = out->top_code[m - 1];
                 out->top_count[m] = out->top_count[m - 1];

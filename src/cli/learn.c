@@ -1,0 +1,1031 @@
+/*
+ * cli/learn.c - `lift train`, `lift cv`, `lift eval`, `lift predict` and
+ * `lift explain`: thin layers over include/lift/model.h and metrics.h.
+ *
+ * Training flags map one to one onto lift_train_opts_set keys (--lr 0.1
+ * is key "lr"), so the CLI and the server accept the same options with
+ * the same messages.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Keys that are flags without a value. */
+static const char *const bool_keys[] = {"strict"};
+
+/* Consumes `--key VALUE` for any training option; false if the current
+ * argument is not one (unknown keys are usage errors). */
+static bool train_opt(struct cli_args *a, struct lift_train_opts *o)
+{
+    const char *arg = a->argv[a->i];
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+        return false;
+    char key[64];
+    const char *eq = strchr(arg, '=');
+    size_t klen = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+    if (klen >= sizeof key)
+        return false;
+    memcpy(key, arg + 2, klen);
+    key[klen] = '\0';
+    for (size_t i = 0; i < sizeof bool_keys / sizeof bool_keys[0]; i++)
+        if (strcmp(key, bool_keys[i]) == 0 && !eq) {
+            a->i++;
+            struct lift_error err;
+            if (lift_train_opts_set(o, key, "true", &err))
+                cli_usage_error(a, "%s", err.msg);
+            return true;
+        }
+    struct lift_error err;
+    /* probe the key: an unknown one is not ours */
+    if (lift_train_opts_set(o, key, "", &err) &&
+        strncmp(err.msg, "unknown option", 14) == 0)
+        return false;
+    const char *value;
+    char flag[80];
+    snprintf(flag, sizeof flag, "--%s", key);
+    if (!cli_opt(a, flag, &value))
+        return false;
+    if (value && lift_train_opts_set(o, key, value, &err))
+        cli_usage_error(a, "%s", err.msg);
+    return true;
+}
+
+static int progress_tty(void *user, const struct lift_progress *p)
+{
+    (void)user;
+    if (p->epoch)
+        fprintf(stderr, "\r%s epoch %u/%u loss %.5f%s%s %.4f   ", p->stage,
+                p->epoch, p->epochs, p->loss, p->metric ? " valid " : "",
+                p->metric ? p->metric : "", p->metric ? p->valid_metric : 0.0);
+    return 0;
+}
+
+static const char train_usage[] =
+    "usage: lift train FILE --target COL [--positive L] -o MODEL [options]\n"
+    "\n"
+    "Options: --task binary|regression|multiclass, --model "
+    "logistic|linear|softmax,\n"
+    "--drop a,b, --text c, --cross a,b, --index dict|hash, --bits N,\n"
+    "--min-count N, --max-features N, --bins N, --epochs N, --batch N,\n"
+    "--lr X, --l1 X, --l2 X, --optimizer lbfgs|sgd|adagrad|adam,\n"
+    "--class-weight none|balanced, --valid F, --patience K, --tol X,\n"
+    "--seed N, --threads N, --calibration none|platt|isotonic,\n"
+    "--calib-fraction F, --json, and the reader flags of 'lift inspect'.\n";
+
+struct learn_args {
+    struct cli_args a;
+    struct cli_reader rd;
+    struct lift_train_opts *o;
+    const char *file, *output, *model_path, *id, *record, *time_col, *split;
+    bool json;
+    size_t folds;
+    double test_fraction;
+    size_t klass;
+    bool has_class;
+};
+
+/* Parses the common arguments of train and cv. */
+static int parse_learn(struct learn_args *la, int argc, char **argv,
+                       const char *cmd, const char *usage)
+{
+    struct cli_args *a = &la->a;
+    cli_args_init(a, argc, argv, 2, cmd);
+    cli_reader_init(&la->rd);
+    la->folds = 5;
+    la->test_fraction = 0.2;
+    struct lift_error err;
+    if (lift_train_opts_new(&la->o, &err))
+        return cli_fail(&err);
+    while (a->i < argc && !a->bad) {
+        const char *v;
+        if (cli_flag(a, "--help") || cli_flag(a, "-h")) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (cli_flag(a, "--json")) {
+            la->json = true;
+            continue;
+        }
+        if (cli_opt(a, "-o", &la->output) ||
+            cli_opt(a, "--output", &la->output))
+            continue;
+        if (cli_opt(a, "--folds", &v)) {
+            if (v && cli_parse_size(a, "--folds", v, &la->folds) &&
+                (la->folds < 2 || la->folds > 100))
+                cli_usage_error(a, "--folds takes 2 to 100, not %zu",
+                                la->folds);
+            continue;
+        }
+        if (cli_opt(a, "--split", &la->split) ||
+            cli_opt(a, "--time-col", &la->time_col))
+            continue;
+        if (cli_opt(a, "--test-fraction", &v)) {
+            if (v &&
+                cli_parse_double(a, "--test-fraction", v, &la->test_fraction) &&
+                (la->test_fraction <= 0 || la->test_fraction >= 1))
+                cli_usage_error(a, "--test-fraction takes a number in (0, 1)");
+            continue;
+        }
+        if (cli_reader_opt(a, &la->rd) || train_opt(a, la->o))
+            continue;
+        const char *p = cli_positional(a);
+        if (p && !la->file) {
+            la->file = p;
+            continue;
+        }
+        if (p)
+            cli_usage_error(a, "unexpected argument '%s'", p);
+        else
+            cli_unknown(a);
+    }
+    if (!a->bad && !la->file)
+        cli_usage_error(a, "no input file");
+    return a->bad ? CLI_USAGE : CLI_OK;
+}
+
+/* Writes data to path atomically (temp file, fsync, rename). */
+static int write_file_atomic(const char *path, const char *data, size_t len)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return CLI_FAIL;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    int rc = CLI_OK;
+    if (fd < 0) {
+        fprintf(stderr, "lift: error: cannot create a file beside '%s': %s\n",
+                path, strerror(errno));
+        free(tmp);
+        return CLI_FAIL;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (off != len || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
+        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    close(fd);
+    if (rc == CLI_OK && rename(tmp, path) != 0) {
+        fprintf(stderr, "lift: error: cannot rename to '%s': %s\n", path,
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    if (rc != CLI_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    double t0 = now();
+    struct learn_args la = {0};
+    int rc = parse_learn(&la, argc, argv, "train", train_usage);
+    if (rc == -1 || rc != CLI_OK) {
+        lift_train_opts_free(la.o);
+        return rc == -1 ? CLI_OK : rc;
+    }
+    if (!la.output) {
+        cli_usage_error(&la.a, "no output model (-o MODEL)");
+        lift_train_opts_free(la.o);
+        return CLI_USAGE;
+    }
+    struct lift_error err;
+    struct lift_table *t = NULL;
+    struct lift_model *m = NULL;
+    if (isatty(2) && !la.json)
+        lift_train_opts_set_progress(la.o, progress_tty, NULL);
+    if (lift_table_read_csv(la.file, &la.rd.opts, &t, &err) ||
+        lift_model_train(t, NULL, 0, la.o, &m, &err) ||
+        lift_model_save(m, la.output, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    if (isatty(2) && !la.json)
+        fprintf(stderr, "\n");
+    double total = now() - t0;
+    json_error_t jerr;
+    json_t *info = json_loads(lift_model_info_json(m), 0, &jerr);
+    if (!info) {
+        fprintf(stderr, "lift: error: bad model info: %s\n", jerr.text);
+        rc = CLI_FAIL;
+        goto done;
+    }
+    json_object_set_new(info, "model", json_string(la.output));
+    json_object_set_new(info, "train_s",
+                        json_real(lift_model_train_seconds(m)));
+    json_object_set_new(info, "total_s", json_real(total));
+    if (la.json) {
+        rc = cli_json_print(info);
+    } else {
+        printf("trained %s (%s) on %lld rows x %zu features in %.3f s "
+               "(total %.3f s) -> %s\n",
+               lift_model_kind(m), lift_task_name(lift_model_task(m)),
+               (long long)json_integer_value(
+                   json_object_get(json_object_get(info, "rows"), "train")),
+               lift_model_n_features(m), lift_model_train_seconds(m), total,
+               la.output);
+        json_t *vm = json_object_get(info, "valid_metrics");
+        const char *k;
+        json_t *v;
+        if (vm) {
+            printf("validation:");
+            json_object_foreach(vm, k, v)
+                printf(" %s %.4f", k, json_number_value(v));
+            printf("\n");
+        }
+        json_decref(info);
+    }
+done:
+    lift_model_free(m);
+    lift_table_free(t);
+    lift_train_opts_free(la.o);
+    return rc;
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+/* Adds the metrics of scores p (n x n_outputs) against labels y to doc;
+ * rows with a missing label are left out. unc: uncalibrated binary
+ * scores (for the calibration error before), may equal p. */
+static int add_metrics(json_t *doc, const struct lift_model *m, const double *p,
+                       const double *unc, const double *y, size_t n)
+{
+    struct lift_error err;
+    size_t k = lift_model_n_outputs(m), used = 0;
+    double *pp = malloc((n ? n : 1) * sizeof *pp);
+    double *pu = malloc((n ? n : 1) * sizeof *pu);
+    double *yy = malloc((n ? n : 1) * sizeof *yy);
+    uint8_t *yb = malloc(n ? n : 1);
+    uint32_t *yc = malloc((n ? n : 1) * sizeof *yc);
+    uint32_t *pc = malloc((n ? n : 1) * sizeof *pc);
+    int rc = CLI_OK;
+    if (!pp || !pu || !yy || !yb || !yc || !pc) {
+        fprintf(stderr, "lift: error: out of memory (metrics)\n");
+        rc = CLI_FAIL;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(y[i]))
+            continue;
+        yy[used] = y[i];
+        if (lift_model_task(m) == LIFT_TASK_MULTICLASS) {
+            size_t best = 0;
+            for (size_t c = 1; c < k; c++)
+                if (p[i * k + c] > p[i * k + best])
+                    best = c;
+            pc[used] = (uint32_t)best;
+            yc[used] = (uint32_t)y[i];
+        } else {
+            pp[used] = p[i];
+            pu[used] = unc[i];
+            yb[used] = y[i] > 0.5;
+        }
+        used++;
+    }
+    json_object_set_new(doc, "rows", json_integer((json_int_t)used));
+    json_object_set_new(doc, "rows_missing_target",
+                        json_integer((json_int_t)(n - used)));
+    if (lift_model_task(m) == LIFT_TASK_BINARY) {
+        struct lift_binary_metrics b;
+        if (lift_metrics_binary(yb, pp, NULL, used, &b, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_object_set_new(doc, "auc", cli_json_real(b.auc));
+        json_object_set_new(doc, "pr_auc", cli_json_real(b.pr_auc));
+        json_object_set_new(doc, "logloss", cli_json_real(b.logloss));
+        json_object_set_new(doc, "brier", cli_json_real(b.brier));
+        json_object_set_new(doc, "accuracy", cli_json_real(b.accuracy));
+        json_object_set_new(doc, "precision", cli_json_real(b.precision));
+        json_object_set_new(doc, "recall", cli_json_real(b.recall));
+        json_object_set_new(doc, "f1", cli_json_real(b.f1));
+        json_object_set_new(doc, "f1_best", cli_json_real(b.f1_best));
+        json_object_set_new(doc, "f1_threshold", cli_json_real(b.f1_threshold));
+        json_object_set_new(doc, "positives",
+                            json_integer((json_int_t)b.positives));
+        struct lift_gains_row g[LIFT_DECILES];
+        if (lift_metrics_gains(yb, pp, used, LIFT_DECILES, g, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_t *lt = json_array();
+        for (size_t d = 0; d < LIFT_DECILES; d++) {
+            json_t *r = json_object();
+            json_object_set_new(r, "decile", json_integer((json_int_t)d + 1));
+            json_object_set_new(r, "rows", json_integer((json_int_t)g[d].rows));
+            json_object_set_new(r, "positives",
+                                json_integer((json_int_t)g[d].positives));
+            json_object_set_new(r, "rate", cli_json_real(g[d].rate));
+            json_object_set_new(r, "lift", cli_json_real(g[d].lift));
+            json_object_set_new(r, "cum_gain", cli_json_real(g[d].cum_gain));
+            json_object_set_new(r, "cum_lift", cli_json_real(g[d].cum_lift));
+            json_array_append_new(lt, r);
+        }
+        json_object_set_new(doc, "lift_table", lt);
+        struct lift_calibration_bin bins[10];
+        double ece_after, ece_before;
+        struct lift_calibration_bin before[10];
+        if (lift_metrics_calibration(yb, pp, used, 10, bins, &ece_after,
+                                     &err) ||
+            lift_metrics_calibration(yb, pu, used, 10, before, &ece_before,
+                                     &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_t *cal = json_object(), *cb = json_array();
+        json_object_set_new(cal, "ece_before", cli_json_real(ece_before));
+        json_object_set_new(cal, "ece_after", cli_json_real(ece_after));
+        for (size_t i = 0; i < 10; i++) {
+            json_t *r = json_object();
+            json_object_set_new(r, "lo", cli_json_real(bins[i].lo));
+            json_object_set_new(r, "hi", cli_json_real(bins[i].hi));
+            json_object_set_new(r, "count",
+                                json_integer((json_int_t)bins[i].count));
+            json_object_set_new(r, "mean_pred",
+                                cli_json_real(bins[i].mean_pred));
+            json_object_set_new(r, "rate", cli_json_real(bins[i].rate));
+            json_array_append_new(cb, r);
+        }
+        json_object_set_new(cal, "bins", cb);
+        json_object_set_new(doc, "calibration", cal);
+    } else if (lift_model_task(m) == LIFT_TASK_REGRESSION) {
+        struct lift_regression_metrics r;
+        if (lift_metrics_regression(yy, pp, NULL, used, &r, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_object_set_new(doc, "rmse", cli_json_real(r.rmse));
+        json_object_set_new(doc, "mae", cli_json_real(r.mae));
+        json_object_set_new(doc, "r2", cli_json_real(r.r2));
+    } else {
+        struct lift_multiclass_metrics mc;
+        if (lift_metrics_multiclass(yc, pc, NULL, used, k, &mc, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_object_set_new(doc, "accuracy", cli_json_real(mc.accuracy));
+        json_object_set_new(doc, "macro_f1", cli_json_real(mc.macro_f1));
+        json_object_set_new(doc, "macro_precision",
+                            cli_json_real(mc.macro_precision));
+        json_object_set_new(doc, "macro_recall",
+                            cli_json_real(mc.macro_recall));
+    }
+done:
+    free(pp);
+    free(pu);
+    free(yy);
+    free(yb);
+    free(yc);
+    free(pc);
+    return rc;
+}
+
+/* Scores rows of t with m and fills doc with metrics. */
+static int evaluate(const struct lift_model *m, const struct lift_table *t,
+                    const uint32_t *rows, size_t n, json_t *doc)
+{
+    struct lift_error err;
+    size_t k = lift_model_n_outputs(m);
+    if (!rows)
+        n = lift_table_n_rows(t);
+    double *p = malloc((n ? n : 1) * k * sizeof *p);
+    double *u = malloc((n ? n : 1) * k * sizeof *u);
+    double *y = malloc((n ? n : 1) * sizeof *y);
+    int rc = CLI_OK;
+    if (!p || !u || !y) {
+        fprintf(stderr, "lift: error: out of memory (scores)\n");
+        rc = CLI_FAIL;
+    } else if (lift_model_predict_table(m, t, rows, n, p, &err) ||
+               lift_model_predict_table_uncalibrated(m, t, rows, n, u, &err) ||
+               lift_model_labels(m, t, rows, n, y, &err)) {
+        rc = cli_fail(&err);
+    } else {
+        rc = add_metrics(doc, m, p, u, y, n);
+    }
+    free(p);
+    free(u);
+    free(y);
+    return rc;
+}
+
+static void print_metrics(json_t *doc)
+{
+    static const char *const keys[] = {
+        "rows",   "auc", "pr_auc",  "logloss", "brier", "accuracy", "precision",
+        "recall", "f1",  "f1_best", "rmse",    "mae",   "r2",       "macro_f1"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(doc, keys[i]);
+        if (json_is_integer(v))
+            printf("%-10s %lld\n", keys[i], (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            printf("%-10s %.4f\n", keys[i], json_real_value(v));
+    }
+    json_t *lt = json_object_get(doc, "lift_table");
+    if (lt) {
+        printf("decile   rows  positives   rate    lift  cum_gain\n");
+        size_t i;
+        json_t *r;
+        json_array_foreach(lt, i, r)
+        {
+            printf(
+                "%6lld %6lld %10lld %6.3f %7.2f %9.3f\n",
+                (long long)json_integer_value(json_object_get(r, "decile")),
+                (long long)json_integer_value(json_object_get(r, "rows")),
+                (long long)json_integer_value(json_object_get(r, "positives")),
+                json_number_value(json_object_get(r, "rate")),
+                json_number_value(json_object_get(r, "lift")),
+                json_number_value(json_object_get(r, "cum_gain")));
+        }
+    }
+    json_t *cal = json_object_get(doc, "calibration");
+    if (cal)
+        printf("calibration error (ECE) before %.4f, after %.4f\n",
+               json_number_value(json_object_get(cal, "ece_before")),
+               json_number_value(json_object_get(cal, "ece_after")));
+}
+
+static const char eval_usage[] =
+    "usage: lift eval MODEL FILE [reader flags] [--json]\n"
+    "\n"
+    "Scores FILE with MODEL and compares with its target column: AUC, PR "
+    "AUC,\nlog loss, accuracy, precision, recall, F1, Brier, the decile lift "
+    "table\nand calibration (binary); RMSE, MAE, R2 (regression); accuracy "
+    "and\nmacro-F1 (multiclass).\n";
+
+/* Parses MODEL FILE [reader flags] plus the command's extras. */
+static int parse_model_file(struct learn_args *la, int argc, char **argv,
+                            const char *cmd, const char *usage, bool need_file)
+{
+    struct cli_args *a = &la->a;
+    cli_args_init(a, argc, argv, 2, cmd);
+    cli_reader_init(&la->rd);
+    while (a->i < argc && !a->bad) {
+        const char *v;
+        if (cli_flag(a, "--help") || cli_flag(a, "-h")) {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (cli_flag(a, "--json")) {
+            la->json = true;
+            continue;
+        }
+        if (cli_opt(a, "-o", &la->output) ||
+            cli_opt(a, "--output", &la->output) ||
+            cli_opt(a, "--id", &la->id) || cli_opt(a, "--record", &la->record))
+            continue;
+        if (cli_opt(a, "--class", &v)) {
+            if (v && cli_parse_size(a, "--class", v, &la->klass))
+                la->has_class = true;
+            continue;
+        }
+        if (cli_reader_opt(a, &la->rd))
+            continue;
+        const char *p = cli_positional(a);
+        if (p && !la->model_path) {
+            la->model_path = p;
+            continue;
+        }
+        if (p && need_file && !la->file) {
+            la->file = p;
+            continue;
+        }
+        if (p)
+            cli_usage_error(a, "unexpected argument '%s'", p);
+        else
+            cli_unknown(a);
+    }
+    if (!a->bad && !la->model_path)
+        cli_usage_error(a, "no model file");
+    if (!a->bad && need_file && !la->file)
+        cli_usage_error(a, "no input file");
+    return a->bad ? CLI_USAGE : CLI_OK;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    struct learn_args la = {0};
+    int rc = parse_model_file(&la, argc, argv, "eval", eval_usage, true);
+    if (rc)
+        return rc == -1 ? CLI_OK : rc;
+    struct lift_error err;
+    struct lift_model *m = NULL;
+    struct lift_table *t = NULL;
+    if (lift_model_load(la.model_path, &m, &err) ||
+        lift_table_read_csv(la.file, &la.rd.opts, &t, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "model", json_string(la.model_path));
+    json_object_set_new(doc, "file", json_string(la.file));
+    json_object_set_new(doc, "task",
+                        json_string(lift_task_name(lift_model_task(m))));
+    if ((rc = evaluate(m, t, NULL, 0, doc))) {
+        json_decref(doc);
+        goto done;
+    }
+    if (la.json) {
+        rc = cli_json_print(doc);
+    } else {
+        print_metrics(doc);
+        json_decref(doc);
+    }
+done:
+    lift_model_free(m);
+    lift_table_free(t);
+    return rc;
+}
+
+static const char predict_usage[] =
+    "usage: lift predict MODEL FILE [reader flags] [--id COL] [-o OUT]\n"
+    "\n"
+    "Writes one line per record: row,score (row is the 1-based data record\n"
+    "number, or the --id column's value); multiclass: row,class,score.\n"
+    "Regression scores are the predicted value.\n";
+
+/* Appends a CSV field, quoted when needed. */
+static int csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n"))
+        return fputs(s, f);
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    return fputc('"', f);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    struct learn_args la = {0};
+    int rc = parse_model_file(&la, argc, argv, "predict", predict_usage, true);
+    if (rc)
+        return rc == -1 ? CLI_OK : rc;
+    struct lift_error err;
+    struct lift_model *m = NULL;
+    struct lift_table *t = NULL;
+    double *p = NULL;
+    char *buf = NULL;
+    size_t buf_len = 0;
+    FILE *f = NULL;
+    size_t id_col = 0;
+    if (lift_model_load(la.model_path, &m, &err) ||
+        lift_table_read_csv(la.file, &la.rd.opts, &t, &err) ||
+        (la.id && lift_table_col_index(t, la.id, &id_col, &err))) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    size_t n = lift_table_n_rows(t), k = lift_model_n_outputs(m);
+    p = malloc(n * k * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "lift: error: out of memory (scores)\n");
+        rc = CLI_FAIL;
+        goto done;
+    }
+    if (lift_model_predict_table(m, t, NULL, 0, p, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    f = la.output ? open_memstream(&buf, &buf_len) : stdout;
+    if (!f) {
+        rc = CLI_FAIL;
+        goto done;
+    }
+    bool multi = lift_model_task(m) == LIFT_TASK_MULTICLASS;
+    fprintf(f, "%s,%sscore\n", la.id ? la.id : "row", multi ? "class," : "");
+    for (size_t i = 0; i < n; i++) {
+        if (la.id) {
+            char num[64];
+            const uint32_t *codes = lift_table_codes(t, id_col);
+            if (codes && codes[i] != LIFT_MISSING_CODE)
+                csv_field(f, lift_table_level(t, id_col, codes[i], NULL));
+            else if (!codes && !isnan(lift_table_values(t, id_col)[i])) {
+                snprintf(num, sizeof num, "%.15g",
+                         lift_table_values(t, id_col)[i]);
+                fputs(num, f);
+            }
+        } else {
+            fprintf(f, "%zu", i + 1);
+        }
+        if (multi) {
+            size_t best = 0;
+            for (size_t c = 1; c < k; c++)
+                if (p[i * k + c] > p[i * k + best])
+                    best = c;
+            fputc(',', f);
+            csv_field(f, lift_model_class(m, best));
+            fprintf(f, ",%.9g\n", p[i * k + best]);
+        } else {
+            fprintf(f, ",%.9g\n", p[i]);
+        }
+    }
+    if (la.output) {
+        fclose(f);
+        f = NULL;
+        rc = write_file_atomic(la.output, buf, buf_len);
+    } else if (fflush(stdout) != 0) {
+        fprintf(stderr, "lift: error: cannot write the output\n");
+        rc = CLI_FAIL;
+    }
+done:
+    if (f && f != stdout)
+        fclose(f);
+    free(buf);
+    free(p);
+    lift_model_free(m);
+    lift_table_free(t);
+    return rc;
+}
+
+static const char cv_usage[] =
+    "usage: lift cv FILE --target COL [--positive L] [--folds K] [options] "
+    "[--json]\n"
+    "       lift cv FILE --target COL --split time [--time-col C] "
+    "[--test-fraction F]\n"
+    "\n"
+    "Stratified k-fold cross-validation (mean and std of each metric), or\n"
+    "one out-of-time split: train on the earlier rows, test on the last\n"
+    "fraction (ordered by --time-col, or by file order). Takes every option\n"
+    "of 'lift train'.\n";
+
+/* Class ids of the target for stratification (NULL for regression). */
+static uint32_t *strata_of(const struct lift_table *t, size_t col,
+                           const char *positive, size_t *n_strata)
+{
+    size_t n = lift_table_n_rows(t);
+    const uint32_t *codes = lift_table_codes(t, col);
+    const double *vals = lift_table_values(t, col);
+    uint32_t *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s)
+        return NULL;
+    if (codes) {
+        uint32_t pos =
+            positive ? lift_table_find_level(t, col, positive, strlen(positive))
+                     : LIFT_MISSING_CODE;
+        for (size_t i = 0; i < n; i++)
+            s[i] = positive ? (codes[i] == pos) : codes[i];
+        *n_strata = positive ? 2 : lift_table_n_levels(t, col);
+        return s;
+    }
+    double pv = positive ? strtod(positive, NULL) : NAN;
+    size_t distinct = 0;
+    double seen[2] = {NAN, NAN};
+    for (size_t i = 0; i < n; i++) {
+        double v = vals[i];
+        if (isnan(v)) {
+            s[i] = LIFT_MISSING_CODE;
+            continue;
+        }
+        if (positive) {
+            s[i] = v == pv;
+            continue;
+        }
+        size_t k = 0;
+        while (k < distinct && seen[k] != v)
+            k++;
+        if (k == distinct) {
+            if (distinct == 2) { /* a numeric target: regression */
+                free(s);
+                *n_strata = 0;
+                return NULL;
+            }
+            seen[distinct++] = v;
+        }
+        s[i] = (uint32_t)k;
+    }
+    *n_strata = 2;
+    return s;
+}
+
+static void add_summary(json_t *doc, const char *key, const double *v, size_t n)
+{
+    double mean = 0, m2 = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i]))
+            continue;
+        k++;
+        double d = v[i] - mean;
+        mean += d / (double)k;
+        m2 += d * (v[i] - mean);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "mean", cli_json_real(k ? mean : NAN));
+    json_object_set_new(
+        o, "std",
+        cli_json_real(k > 1 ? sqrt(m2 / (double)(k - 1)) : (k ? 0.0 : NAN)));
+    json_t *vals = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(vals, cli_json_real(v[i]));
+    json_object_set_new(o, "folds", vals);
+    json_object_set_new(doc, key, o);
+}
+
+int cmd_cv(int argc, char **argv)
+{
+    double t0 = now();
+    struct learn_args la = {0};
+    int rc = parse_learn(&la, argc, argv, "cv", cv_usage);
+    if (rc == -1 || rc != CLI_OK) {
+        lift_train_opts_free(la.o);
+        return rc == -1 ? CLI_OK : rc;
+    }
+    struct lift_error err;
+    struct lift_table *t = NULL;
+    uint32_t *fold = NULL, *strata = NULL;
+    json_t *doc = json_object(), **per = NULL;
+    size_t target_col, n_strata = 0, nf = la.folds;
+    bool by_time = la.split && strcmp(la.split, "time") == 0;
+    if (la.split && !by_time) {
+        cli_usage_error(&la.a, "--split takes 'time', not '%s'", la.split);
+        rc = CLI_USAGE;
+        goto done;
+    }
+    const char *target = NULL, *positive = NULL;
+    /* the target and positive label as the options hold them */
+    for (int i = 2; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--target") == 0)
+            target = argv[i + 1];
+        if (strcmp(argv[i], "--positive") == 0)
+            positive = argv[i + 1];
+    }
+    if (!target) {
+        cli_usage_error(&la.a, "no --target");
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (lift_table_read_csv(la.file, &la.rd.opts, &t, &err) ||
+        lift_table_col_index(t, target, &target_col, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    size_t n = lift_table_n_rows(t);
+    struct lift_split sp = {0};
+    if (by_time) {
+        size_t tc = (size_t)-1;
+        if (la.time_col && lift_table_col_index(t, la.time_col, &tc, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        nf = 1;
+        if (lift_split_time(t, tc, la.test_fraction, &sp, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    } else {
+        strata = strata_of(t, target_col, positive, &n_strata);
+        if (lift_split_kfold(n, strata, n_strata, (unsigned)nf, 42, &fold,
+                             &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+    }
+    per = calloc(nf, sizeof *per);
+    for (size_t f = 0; f < nf && per; f++) {
+        if (!by_time && lift_split_fold(fold, n, (unsigned)f, &sp, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        struct lift_model *m = NULL;
+        if (lift_model_train(t, sp.train, sp.n_train, la.o, &m, &err)) {
+            lift_split_release(&sp);
+            rc = cli_fail(&err);
+            goto done;
+        }
+        per[f] = json_object();
+        rc = evaluate(m, t, sp.test, sp.n_test, per[f]);
+        lift_model_free(m);
+        lift_split_release(&sp);
+        if (rc)
+            goto done;
+        if (!la.json && isatty(2))
+            fprintf(stderr, "fold %zu/%zu done\n", f + 1, nf);
+    }
+    static const char *const keys[] = {
+        "auc", "pr_auc", "logloss", "brier", "accuracy",
+        "f1",  "rmse",   "mae",     "r2",    "macro_f1"};
+    json_object_set_new(doc, "folds", json_integer((json_int_t)nf));
+    json_object_set_new(doc, "split", json_string(by_time ? "time" : "kfold"));
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!json_object_get(per[0], keys[i]))
+            continue;
+        double v[100];
+        for (size_t f = 0; f < nf; f++)
+            v[f] = json_number_value(json_object_get(per[f], keys[i]));
+        add_summary(doc, keys[i], v, nf);
+    }
+    json_object_set_new(doc, "total_s", json_real(now() - t0));
+    if (la.json) {
+        rc = cli_json_print(doc);
+        doc = NULL;
+    } else {
+        printf("%s, %zu fold%s:\n", by_time ? "out-of-time" : "k-fold", nf,
+               nf > 1 ? "s" : "");
+        const char *k;
+        json_t *v;
+        json_object_foreach(doc, k, v) if (json_is_object(v))
+            printf("  %-9s %.4f +- %.4f\n", k,
+                   json_number_value(json_object_get(v, "mean")),
+                   json_number_value(json_object_get(v, "std")));
+    }
+done:
+    for (size_t f = 0; per && f < nf; f++)
+        json_decref(per[f]);
+    free(per);
+    json_decref(doc);
+    free(fold);
+    free(strata);
+    lift_table_free(t);
+    lift_train_opts_free(la.o);
+    return rc;
+}
+
+static const char explain_usage[] =
+    "usage: lift explain MODEL --record JSON [--class K] [--json]\n"
+    "\n"
+    "Explains one record's score: each input column's contribution to the\n"
+    "raw score (log-odds for classifiers), which sum with the base value to\n"
+    "it. Without --record, prints the model's global importance.\n";
+
+/* Converts a JSON object into fields; *n set; NULL + message on error. */
+static struct lift_field *fields_of(json_t *obj, size_t *n, char *msg,
+                                    size_t cap)
+{
+    size_t count = json_object_size(obj), i = 0;
+    struct lift_field *f = calloc(count ? count : 1, sizeof *f);
+    if (!f) {
+        snprintf(msg, cap, "out of memory");
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        f[i].name = key;
+        if (json_is_null(v)) {
+            f[i].kind = LIFT_VALUE_NULL;
+        } else if (json_is_number(v)) {
+            f[i].kind = LIFT_VALUE_NUMBER;
+            f[i].num = json_number_value(v);
+        } else if (json_is_boolean(v)) {
+            f[i].kind = LIFT_VALUE_BOOL;
+            f[i].num = json_is_true(v) ? 1 : 0;
+        } else if (json_is_string(v)) {
+            f[i].kind = LIFT_VALUE_STRING;
+            f[i].str = json_string_value(v);
+            f[i].len = json_string_length(v);
+        } else {
+            snprintf(msg, cap,
+                     "field '%s' must be a string, number, boolean or null",
+                     key);
+            free(f);
+            return NULL;
+        }
+        i++;
+    }
+    *n = count;
+    return f;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    struct learn_args la = {0};
+    int rc = parse_model_file(&la, argc, argv, "explain", explain_usage, false);
+    if (rc)
+        return rc == -1 ? CLI_OK : rc;
+    struct lift_error err;
+    struct lift_model *m = NULL;
+    json_t *rec = NULL, *doc = NULL;
+    struct lift_field *fields = NULL;
+    struct lift_contribution *c = NULL;
+    if (lift_model_load(la.model_path, &m, &err)) {
+        rc = cli_fail(&err);
+        goto done;
+    }
+    size_t ni = lift_model_n_inputs(m);
+    c = calloc(ni ? ni : 1, sizeof *c);
+    if (!c) {
+        rc = CLI_FAIL;
+        goto done;
+    }
+    doc = json_object();
+    if (!la.record) {
+        size_t n = lift_model_importance(m, c);
+        json_t *imp = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "column", json_string(c[i].column));
+            json_object_set_new(e, "importance", cli_json_real(c[i].value));
+            json_array_append_new(imp, e);
+        }
+        json_object_set_new(doc, "importance", imp);
+        if (!la.json)
+            for (size_t i = 0; i < n; i++)
+                printf("%-24s %.5f\n", c[i].column, c[i].value);
+    } else {
+        json_error_t jerr;
+        rec = json_loads(la.record, JSON_REJECT_DUPLICATES, &jerr);
+        if (!rec) {
+            fprintf(stderr, "lift: error: --record: line %d, column %d: %s\n",
+                    jerr.line, jerr.column, jerr.text);
+            rc = CLI_USAGE;
+            goto done;
+        }
+        if (!json_is_object(rec)) {
+            fprintf(stderr, "lift: error: --record must be a JSON object\n");
+            rc = CLI_USAGE;
+            goto done;
+        }
+        char msg[256];
+        size_t nf;
+        if (!(fields = fields_of(rec, &nf, msg, sizeof msg))) {
+            fprintf(stderr, "lift: error: %s\n", msg);
+            rc = CLI_FAIL;
+            goto done;
+        }
+        size_t n;
+        double base, raw, score;
+        struct lift_record_report rep;
+        if (lift_model_explain_record(m, fields, nf, la.klass, c, &n, &base,
+                                      &raw, &score, &rep, &err)) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        json_object_set_new(doc, "score", cli_json_real(score));
+        json_object_set_new(doc, "raw", cli_json_real(raw));
+        json_object_set_new(doc, "base", cli_json_real(base));
+        if (lift_model_class(m, la.klass))
+            json_object_set_new(doc, "class",
+                                json_string(lift_model_class(m, la.klass)));
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_object();
+            json_object_set_new(e, "column", json_string(c[i].column));
+            json_object_set_new(e, "contribution", cli_json_real(c[i].value));
+            json_array_append_new(arr, e);
+        }
+        json_object_set_new(doc, "contributions", arr);
+        json_t *warn = json_array();
+        for (size_t i = 0; i < rep.n_absent && i < LIFT_WARN_NAMES; i++) {
+            char w[300];
+            snprintf(w, sizeof w, "field '%s' is absent: read as missing",
+                     rep.absent[i]);
+            json_array_append_new(warn, json_string(w));
+        }
+        for (size_t i = 0; i < rep.n_unknown && i < LIFT_WARN_NAMES; i++) {
+            char w[300];
+            snprintf(w, sizeof w, "field '%s' is not used by the model",
+                     rep.unknown[i]);
+            json_array_append_new(warn, json_string(w));
+        }
+        json_object_set_new(doc, "warnings", warn);
+        if (!la.json) {
+            printf("score %.6f (raw %.6f = base %.6f + contributions)\n", score,
+                   raw, base);
+            for (size_t i = 0; i < n; i++)
+                printf("  %-24s %+.6f\n", c[i].column, c[i].value);
+            size_t i;
+            json_t *w;
+            json_array_foreach(warn, i, w)
+                fprintf(stderr, "lift: warning: %s\n", json_string_value(w));
+        }
+    }
+    if (la.json) {
+        rc = cli_json_print(doc);
+        doc = NULL;
+    }
+done:
+    json_decref(doc);
+    json_decref(rec);
+    free(fields);
+    free(c);
+    lift_model_free(m);
+    return rc;
+}

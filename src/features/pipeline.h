@@ -1,0 +1,144 @@
+/*
+ * features/pipeline.h - the fitted feature pipeline: raw values in,
+ * sparse feature rows out.
+ *
+ * Fitted on training rows only. Each input column becomes:
+ *   numeric (numeric, boolean, date columns)
+ *       (x - mean) / std in one feature, plus a missing flag when the
+ *       training rows had missing values (missing then reads as the mean);
+ *       or, with bins > 0, a one-hot of its quantile bin. Quantile edges
+ *       (up to 255) are fitted either way: they are the binned view that
+ *       trees use.
+ *   categorical
+ *       one-hot over the levels seen at least min_count times; levels cut
+ *       by min_count or the max_features cap share a per-column rare
+ *       feature, as do levels never seen in training (only when such a
+ *       feature exists; otherwise an unseen level activates nothing);
+ *       missing has its own feature when training had missing values.
+ *   text
+ *       tokens (text/tokenize.h) with tf-idf weights, idf fitted on the
+ *       training rows (ln((1 + N) / (1 + df)) + 1), each row's text
+ *       vector L2-normalised; unseen tokens are dropped.
+ *   crosses (a, b of two categorical inputs)
+ *       one-hot of the pair of levels.
+ * Index modes: dict gives each (input, value) its own exact index; hash
+ * maps xxh3(value, seed of the input) to 2^bits slots with no vocabulary
+ * (text weights are tf only), for very wide or streaming data.
+ *
+ * Missing-value sentinels of the training table (e.g. "unknown", 999) are
+ * kept, so records scored later read the same spellings as missing.
+ *
+ * A fitted pipeline is immutable and thread-safe; mapping needs a
+ * per-thread struct lift_row scratch.
+ */
+#ifndef LIFT_FEATURES_PIPELINE_H
+#define LIFT_FEATURES_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lift/model.h>
+#include <lift/table.h>
+
+#include "core/serial.h"
+#include "features/csr.h"
+
+enum lift_index_mode {
+    LIFT_INDEX_DICT = 0,
+    LIFT_INDEX_HASH,
+};
+
+#define LIFT_FEATURE_NONE UINT32_MAX
+
+struct lift_pipeline_spec {
+    const char *target; /* excluded from the inputs; may be NULL */
+    const char *const *drop;
+    size_t n_drop;
+    const char *const *text; /* columns to read as text */
+    size_t n_text;
+    const char *const *cross; /* each "a,b" */
+    size_t n_cross;
+    enum lift_index_mode index;
+    unsigned bits;       /* hash mode: 16..28 */
+    size_t min_count;    /* 0 means 1 */
+    size_t max_features; /* 0 means no cap (dict mode) */
+    unsigned bins;       /* 0: standardise numbers; else quantile one-hot */
+    unsigned max_tokens; /* distinct tokens kept per text value; 0: 4096 */
+};
+
+struct lift_pipeline;
+
+/* One mapped row: entries in pipeline order; src[j] is the input (or
+ * n_inputs + cross index) that produced entry j. */
+struct lift_row {
+    uint32_t *idx;
+    float *val;
+    uint32_t *src;
+    size_t nnz, cap;
+};
+
+enum lift_code lift_pipeline_fit(const struct lift_table *t,
+                                 const uint32_t *rows, size_t n_rows,
+                                 const struct lift_pipeline_spec *spec,
+                                 struct lift_pipeline **out,
+                                 struct lift_error *err);
+void lift_pipeline_free(struct lift_pipeline *p);
+
+size_t lift_pipeline_n_features(const struct lift_pipeline *p);
+size_t lift_pipeline_n_inputs(const struct lift_pipeline *p);
+size_t lift_pipeline_n_groups(const struct lift_pipeline *p);
+/* Name of input i, or of a cross "a&b" for i >= n_inputs. */
+const char *lift_pipeline_group_name(const struct lift_pipeline *p, size_t i);
+/* Largest number of entries one row can produce. */
+size_t lift_pipeline_max_nnz(const struct lift_pipeline *p);
+enum lift_index_mode lift_pipeline_mode(const struct lift_pipeline *p);
+/* Name of feature f in dict mode ("age", "age:missing", "job=admin.",
+ * "job=<rare>", "text:free", "a&b=x&y"); NULL in hash mode. Writes into
+ * buf. */
+const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
+                                       uint32_t f, char *buf, size_t cap);
+
+enum lift_code lift_row_init(struct lift_row *r, const struct lift_pipeline *p,
+                             struct lift_error *err);
+void lift_row_release(struct lift_row *r);
+
+/* A table bound to a pipeline: columns matched by name once. */
+struct lift_binding;
+
+/* Binds t; *n_absent counts inputs the table lacks (read as missing);
+ * with strict they are LIFT_ERR_UNPROCESSABLE naming the first one. */
+enum lift_code lift_pipeline_bind(const struct lift_pipeline *p,
+                                  const struct lift_table *t, bool strict,
+                                  struct lift_binding **out, size_t *n_absent,
+                                  struct lift_error *err);
+void lift_binding_free(struct lift_binding *b);
+
+/* Maps table row `row` through a binding. LIFT_ERR_UNPROCESSABLE for a
+ * value of the wrong type, naming column and line. */
+enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
+                                           size_t row, struct lift_row *out,
+                                           struct lift_error *err);
+
+/* Maps a record of named values (JSON). */
+enum lift_code lift_pipeline_map_record(const struct lift_pipeline *p,
+                                        const struct lift_field *fields,
+                                        size_t n_fields, bool strict,
+                                        struct lift_row *out,
+                                        struct lift_record_report *report,
+                                        struct lift_error *err);
+
+/* Maps rows[0..n) of a bound table into a CSR matrix (owned by out). */
+enum lift_code lift_pipeline_transform(const struct lift_binding *b,
+                                       const uint32_t *rows, size_t n,
+                                       struct lift_csr *out,
+                                       struct lift_error *err);
+
+enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
+                                  struct lift_writer *w,
+                                  struct lift_error *err);
+enum lift_code lift_pipeline_load(struct lift_reader *r,
+                                  struct lift_pipeline **out,
+                                  struct lift_error *err);
+
+#endif

@@ -1,0 +1,1323 @@
+/*
+ * models/model.c - a model: fitted pipeline + learner + calibration +
+ * metadata; training orchestration, scoring, explanations and the .lift
+ * file (docs/MODEL_FORMAT.md).
+ *
+ * Training: rows with a missing target are skipped; the calibration and
+ * validation fractions are held out of the training rows (stratified,
+ * seeded); the pipeline is fitted on the remaining rows only, which the
+ * learner then fits. Nothing in the stored model depends on the clock but
+ * the creation time, which comes from SOURCE_DATE_EPOCH when it is set,
+ * so the same data, options, seed and threads give a byte-identical file.
+ *
+ * File: "LIFTMDL\0", u32 format version, u32 flags, the body (header,
+ * pipeline, learner, calibration, importance, info JSON), then the xxh64
+ * of everything before it. Loading checks the checksum before parsing
+ * and every count against the remaining bytes.
+ */
+#include <lift/lift.h>
+#include <lift/metrics.h>
+#include <lift/model.h>
+#include <lift/split.h>
+#include <lift/table.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/serial.h"
+#include "data/parse.h"
+#include "features/pipeline.h"
+#include "models/calibrate.h"
+#include "models/learner.h"
+#include "models/options.h"
+
+#define FORMAT_MAGIC "LIFTMDL"
+#define FORMAT_VERSION 1u
+#define MAX_CLASSES 1000
+#define IMPORTANCE_SAMPLE 2000
+
+struct lift_model {
+    enum lift_task task;
+    char *kind;
+    char *target;
+    size_t n_classes; /* binary: 1 label (the positive); multiclass: K */
+    char **classes;
+    struct lift_pipeline *pipe;
+    struct lift_learner learner;
+    struct lift_calibrator cal;
+    size_t n_groups;
+    double *importance;
+    char *info;
+    double train_s; /* in memory only */
+};
+
+const char *lift_task_name(enum lift_task task)
+{
+    switch (task) {
+    case LIFT_TASK_BINARY:
+        return "binary";
+    case LIFT_TASK_REGRESSION:
+        return "regression";
+    case LIFT_TASK_MULTICLASS:
+        return "multiclass";
+    }
+    return "unknown";
+}
+
+void lift_model_free(struct lift_model *m)
+{
+    if (!m)
+        return;
+    lift_free(m->kind);
+    lift_free(m->target);
+    for (size_t i = 0; i < m->n_classes; i++)
+        lift_free(m->classes ? m->classes[i] : NULL);
+    lift_free(m->classes);
+    lift_pipeline_free(m->pipe);
+    if (m->learner.ops && m->learner.ops->destroy)
+        m->learner.ops->destroy(&m->learner);
+    lift_calibrator_release(&m->cal);
+    lift_free(m->importance);
+    lift_free(m->info);
+    lift_free(m);
+}
+
+enum lift_task lift_model_task(const struct lift_model *m)
+{
+    return m->task;
+}
+
+const char *lift_model_kind(const struct lift_model *m)
+{
+    return m->kind;
+}
+
+const char *lift_model_target(const struct lift_model *m)
+{
+    return m->target;
+}
+
+size_t lift_model_n_outputs(const struct lift_model *m)
+{
+    return m->task == LIFT_TASK_MULTICLASS ? m->n_classes : 1;
+}
+
+const char *lift_model_class(const struct lift_model *m, size_t k)
+{
+    if (m->task == LIFT_TASK_REGRESSION || k >= m->n_classes)
+        return NULL;
+    return m->classes[k];
+}
+
+size_t lift_model_n_inputs(const struct lift_model *m)
+{
+    return lift_pipeline_n_groups(m->pipe);
+}
+
+const char *lift_model_input_name(const struct lift_model *m, size_t i)
+{
+    return lift_pipeline_group_name(m->pipe, i);
+}
+
+size_t lift_model_n_features(const struct lift_model *m)
+{
+    return lift_pipeline_n_features(m->pipe);
+}
+
+const char *lift_model_info_json(const struct lift_model *m)
+{
+    return m->info ? m->info : "{}";
+}
+
+double lift_model_train_seconds(const struct lift_model *m)
+{
+    return m->train_s;
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+static const struct lift_calibrator no_calibration = {
+    LIFT_CALIB_NONE, 0, 0, 0, NULL, NULL};
+
+/* Raw scores -> outputs through calibrator cal, in place. */
+static void finish_scores_with(const struct lift_model *m,
+                               const struct lift_calibrator *cal, double *s)
+{
+    if (m->task == LIFT_TASK_BINARY) {
+        s[0] = lift_calibrator_apply(cal, s[0]);
+    } else if (m->task == LIFT_TASK_MULTICLASS) {
+        double mx = s[0], sum = 0;
+        for (size_t k = 1; k < m->n_classes; k++)
+            mx = s[k] > mx ? s[k] : mx;
+        for (size_t k = 0; k < m->n_classes; k++)
+            sum += (s[k] = exp(s[k] - mx));
+        for (size_t k = 0; k < m->n_classes; k++)
+            s[k] /= sum;
+    }
+}
+
+static void finish_scores(const struct lift_model *m, double *s)
+{
+    finish_scores_with(m, &m->cal, s);
+}
+
+static enum lift_code predict_table(const struct lift_model *m,
+                                    const struct lift_calibrator *cal,
+                                    const struct lift_table *t,
+                                    const uint32_t *rows, size_t n, double *out,
+                                    struct lift_error *err)
+{
+    if (!rows)
+        n = lift_table_n_rows(t);
+    struct lift_binding *b;
+    enum lift_code rc = lift_pipeline_bind(m->pipe, t, false, &b, NULL, err);
+    if (rc)
+        return rc;
+    struct lift_row r;
+    if ((rc = lift_row_init(&r, m->pipe, err))) {
+        lift_binding_free(b);
+        return rc;
+    }
+    size_t k = lift_model_n_outputs(m);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = lift_pipeline_map_table_row(b, rows ? rows[i] : i, &r, err)))
+            break;
+        m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, out + i * k);
+        finish_scores_with(m, cal, out + i * k);
+    }
+    lift_row_release(&r);
+    lift_binding_free(b);
+    return rc;
+}
+
+enum lift_code lift_model_predict_table(const struct lift_model *m,
+                                        const struct lift_table *t,
+                                        const uint32_t *rows, size_t n,
+                                        double *out, struct lift_error *err)
+{
+    return predict_table(m, &m->cal, t, rows, n, out, err);
+}
+
+enum lift_code lift_model_predict_table_uncalibrated(const struct lift_model *m,
+                                                     const struct lift_table *t,
+                                                     const uint32_t *rows,
+                                                     size_t n, double *out,
+                                                     struct lift_error *err)
+{
+    return predict_table(m, &no_calibration, t, rows, n, out, err);
+}
+
+enum lift_code lift_model_predict_record(const struct lift_model *m,
+                                         const struct lift_field *fields,
+                                         size_t n_fields, bool strict,
+                                         double *out,
+                                         struct lift_record_report *report,
+                                         struct lift_error *err)
+{
+    struct lift_row r;
+    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    if (rc)
+        return rc;
+    rc = lift_pipeline_map_record(m->pipe, fields, n_fields, strict, &r, report,
+                                  err);
+    if (!rc) {
+        m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, out);
+        finish_scores(m, out);
+    }
+    lift_row_release(&r);
+    return rc;
+}
+
+static int cmp_contrib(const void *a, const void *b)
+{
+    double x = fabs(((const struct lift_contribution *)a)->value);
+    double y = fabs(((const struct lift_contribution *)b)->value);
+    return (x < y) - (x > y);
+}
+
+/* Groups per-entry contributions by source into contrib, sorted. */
+static size_t group_contribs(const struct lift_model *m,
+                             const struct lift_row *r, const double *entry,
+                             struct lift_contribution *contrib)
+{
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    for (size_t g = 0; g < ng; g++) {
+        contrib[g].column = lift_pipeline_group_name(m->pipe, g);
+        contrib[g].value = 0;
+    }
+    for (size_t j = 0; j < r->nnz; j++)
+        contrib[r->src[j]].value += entry[j];
+    qsort(contrib, ng, sizeof *contrib, cmp_contrib);
+    return ng;
+}
+
+enum lift_code lift_model_explain_record(
+    const struct lift_model *m, const struct lift_field *fields,
+    size_t n_fields, size_t k, struct lift_contribution *contrib, size_t *n,
+    double *base, double *raw, double *score, struct lift_record_report *report,
+    struct lift_error *err)
+{
+    size_t no = lift_model_n_outputs(m);
+    if (k >= no)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "output %zu out of range (the model has %zu)", k,
+                              no);
+    if (!m->learner.ops->explain)
+        return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                              "%s models cannot explain yet", m->kind);
+    struct lift_row r;
+    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    if (rc)
+        return rc;
+    double *entry = lift_malloc_array(r.cap, sizeof *entry);
+    double *scores = lift_malloc_array(no, sizeof *scores);
+    if (!entry || !scores) {
+        rc = lift_error_nomem(err, "explanation");
+        goto done;
+    }
+    if ((rc = lift_pipeline_map_record(m->pipe, fields, n_fields, false, &r,
+                                       report, err)))
+        goto done;
+    *base = m->learner.ops->explain(&m->learner, r.idx, r.val, r.nnz, k, entry);
+    m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, scores);
+    *raw = scores[k];
+    finish_scores(m, scores);
+    *score = scores[k];
+    *n = group_contribs(m, &r, entry, contrib);
+done:
+    lift_free(entry);
+    lift_free(scores);
+    lift_row_release(&r);
+    return rc;
+}
+
+size_t lift_model_importance(const struct lift_model *m,
+                             struct lift_contribution *out)
+{
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    for (size_t g = 0; g < ng; g++) {
+        out[g].column = lift_pipeline_group_name(m->pipe, g);
+        out[g].value = m->importance ? m->importance[g] : NAN;
+    }
+    qsort(out, ng, sizeof *out, cmp_contrib);
+    return ng;
+}
+
+/* ---- labels ------------------------------------------------------------- */
+
+static void format_number(double v, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.15g", v);
+}
+
+/* The label of one row as text (for class lookup); NULL when missing. */
+static const char *label_text(const struct lift_table *t, size_t col,
+                              size_t row, char *buf, size_t cap)
+{
+    const uint32_t *codes = lift_table_codes(t, col);
+    if (codes)
+        return codes[row] == LIFT_MISSING_CODE
+                   ? NULL
+                   : lift_table_level(t, col, codes[row], NULL);
+    double v = lift_table_values(t, col)[row];
+    if (isnan(v))
+        return NULL;
+    format_number(v, buf, cap);
+    return buf;
+}
+
+enum lift_code lift_model_labels(const struct lift_model *m,
+                                 const struct lift_table *t,
+                                 const uint32_t *rows, size_t n, double *y,
+                                 struct lift_error *err)
+{
+    size_t col;
+    enum lift_code rc = lift_table_col_index(t, m->target, &col, err);
+    if (rc)
+        return lift_error_set(err, LIFT_ERR_NOT_FOUND,
+                              "the data has no target column '%s'", m->target);
+    if (!rows)
+        n = lift_table_n_rows(t);
+    const double *vals = lift_table_values(t, col);
+    if (m->task == LIFT_TASK_REGRESSION && !vals)
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "target column '%s' is not numeric", m->target);
+    char buf[64];
+    double pos_num = NAN;
+    if (m->task == LIFT_TASK_BINARY && vals &&
+        !lift_parse_number(m->classes[0], strlen(m->classes[0]), &pos_num))
+        pos_num = NAN;
+    for (size_t i = 0; i < n; i++) {
+        size_t row = rows ? rows[i] : i;
+        if (m->task == LIFT_TASK_REGRESSION) {
+            y[i] = vals[row];
+            continue;
+        }
+        if (m->task == LIFT_TASK_BINARY && vals) {
+            double v = vals[row];
+            y[i] = isnan(v) ? NAN : v == pos_num ? 1.0 : 0.0;
+            continue;
+        }
+        const char *s = label_text(t, col, row, buf, sizeof buf);
+        if (!s) {
+            y[i] = NAN;
+            continue;
+        }
+        if (m->task == LIFT_TASK_BINARY) {
+            y[i] = strcmp(s, m->classes[0]) == 0 ? 1.0 : 0.0;
+            continue;
+        }
+        size_t k = 0;
+        while (k < m->n_classes && strcmp(m->classes[k], s) != 0)
+            k++;
+        if (k == m->n_classes)
+            return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                  "line %zu: class '%s' of '%s' is unknown "
+                                  "to the model",
+                                  lift_table_row_line(t, row), s, m->target);
+        y[i] = (double)k;
+    }
+    return LIFT_OK;
+}
+
+/* ---- training ----------------------------------------------------------- */
+
+static int report_progress(const struct lift_train_params *p, const char *stage)
+{
+    if (!p->progress)
+        return 0;
+    struct lift_progress pr = {stage, 0, 0, NAN, NAN, NAN, NULL};
+    return p->progress(p->progress_user, &pr);
+}
+
+struct train_state {
+    size_t col;
+    uint32_t *rows; /* rows with a target */
+    size_t n;
+    double *y; /* per rows[i] */
+    uint32_t *strata;
+    size_t n_strata;
+    size_t skipped;
+};
+
+static enum lift_code add_class(struct lift_model *m, const char *s,
+                                struct lift_error *err)
+{
+    if (m->n_classes == MAX_CLASSES)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "target '%s' has more than %d classes", m->target,
+                              MAX_CLASSES);
+    char **c = lift_realloc_array(m->classes, m->n_classes + 1, sizeof *c);
+    if (!c)
+        return lift_error_nomem(err, "classes");
+    m->classes = c;
+    if (!(c[m->n_classes] = lift_strdup(s)))
+        return lift_error_nomem(err, "classes");
+    m->n_classes++;
+    return LIFT_OK;
+}
+
+/* Distinct target values among the rows (first appearance order), with
+ * their counts; at most 1001 are collected. */
+static enum lift_code distinct_labels(const struct lift_table *t, size_t col,
+                                      const struct train_state *s, char ***out,
+                                      size_t **counts, size_t *n_out,
+                                      struct lift_error *err)
+{
+    char **vals = NULL;
+    size_t *cnt = NULL, n = 0;
+    char buf[64];
+    enum lift_code rc = LIFT_OK;
+    for (size_t i = 0; i < s->n; i++) {
+        const char *v = label_text(t, col, s->rows[i], buf, sizeof buf);
+        size_t k = 0;
+        while (k < n && strcmp(vals[k], v) != 0)
+            k++;
+        if (k < n) {
+            cnt[k]++;
+            continue;
+        }
+        if (n > MAX_CLASSES)
+            continue;
+        char **v2 = lift_realloc_array(vals, n + 1, sizeof *v2);
+        size_t *c2 = v2 ? lift_realloc_array(cnt, n + 1, sizeof *c2) : NULL;
+        if (v2)
+            vals = v2;
+        if (c2)
+            cnt = c2;
+        if (!v2 || !c2 || !(vals[n] = lift_strdup(v))) {
+            rc = lift_error_nomem(err, "target values");
+            break;
+        }
+        cnt[n++] = 1;
+    }
+    *out = vals;
+    *counts = cnt;
+    *n_out = n;
+    return rc;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        lift_free(v[i]);
+    lift_free(v);
+}
+
+/* Decides task, kind and classes, and fills s->y and the strata. */
+static enum lift_code resolve_target(struct lift_model *m,
+                                     const struct lift_table *t,
+                                     const struct lift_train_opts *o,
+                                     struct train_state *s,
+                                     struct lift_error *err)
+{
+    size_t col = s->col;
+    bool numeric = lift_table_values(t, col) != NULL;
+    char **vals = NULL;
+    size_t *cnt = NULL, nv = 0;
+    enum lift_code rc = distinct_labels(t, col, s, &vals, &cnt, &nv, err);
+    if (rc)
+        goto done;
+    int task = o->task;
+    if (task < 0 && o->model) {
+        if (strcmp(o->model, "logistic") == 0)
+            task = LIFT_TASK_BINARY;
+        else if (strcmp(o->model, "linear") == 0)
+            task = LIFT_TASK_REGRESSION;
+        else if (strcmp(o->model, "softmax") == 0)
+            task = LIFT_TASK_MULTICLASS;
+    }
+    if (task < 0) {
+        if (o->positive || nv == 2)
+            task = LIFT_TASK_BINARY;
+        else if (numeric)
+            task = LIFT_TASK_REGRESSION;
+        else
+            task = LIFT_TASK_MULTICLASS;
+    }
+    m->task = (enum lift_task)task;
+    const char *kind = o->model;
+    if (!kind)
+        kind = task == LIFT_TASK_BINARY       ? "logistic"
+               : task == LIFT_TASK_REGRESSION ? "linear"
+                                              : "softmax";
+    if ((strcmp(kind, "logistic") == 0 && task != LIFT_TASK_BINARY) ||
+        (strcmp(kind, "linear") == 0 && task != LIFT_TASK_REGRESSION) ||
+        (strcmp(kind, "softmax") == 0 && task != LIFT_TASK_MULTICLASS)) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "model '%s' does not fit a %s task", kind,
+                            lift_task_name(m->task));
+        goto done;
+    }
+    if (!(m->kind = lift_strdup(kind))) {
+        rc = lift_error_nomem(err, "model");
+        goto done;
+    }
+    if (m->task == LIFT_TASK_REGRESSION) {
+        if (!numeric) {
+            rc = lift_error_set(
+                err, LIFT_ERR_INVALID,
+                "target '%s' is %s; regression needs a "
+                "numeric target",
+                m->target, lift_col_type_name(lift_table_col_type(t, col)));
+            goto done;
+        }
+        const double *v = lift_table_values(t, col);
+        for (size_t i = 0; i < s->n; i++)
+            s->y[i] = v[s->rows[i]];
+        goto done;
+    }
+    if (nv < 2) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "target '%s' has only one value ('%s') in the "
+                            "training rows",
+                            m->target, nv ? vals[0] : "");
+        goto done;
+    }
+    if (m->task == LIFT_TASK_BINARY) {
+        const char *pos = o->positive;
+        size_t k = 0;
+        if (!pos) {
+            if (nv != 2) {
+                rc = lift_error_set(err, LIFT_ERR_INVALID,
+                                    "target '%s' has %zu values; name the "
+                                    "positive one",
+                                    m->target, nv);
+                goto done;
+            }
+            k = cnt[1] <= cnt[0] ? 1 : 0; /* the rarer class */
+            pos = vals[k];
+        }
+        char buf[64];
+        double pn;
+        if (numeric && lift_parse_number(pos, strlen(pos), &pn)) {
+            format_number(pn, buf, sizeof buf);
+            pos = buf;
+        }
+        for (k = 0; k < nv && strcmp(vals[k], pos) != 0; k++)
+            ;
+        if (k == nv) {
+            rc = lift_error_set(err, LIFT_ERR_INVALID,
+                                "no value '%s' in target column '%s'", pos,
+                                m->target);
+            goto done;
+        }
+        if ((rc = add_class(m, pos, err)))
+            goto done;
+        char lb[64];
+        for (size_t i = 0; i < s->n; i++) {
+            const char *v = label_text(t, col, s->rows[i], lb, sizeof lb);
+            s->y[i] = strcmp(v, pos) == 0 ? 1.0 : 0.0;
+            s->strata[i] = (uint32_t)s->y[i];
+        }
+        s->n_strata = 2;
+        goto done;
+    }
+    if (nv > MAX_CLASSES) {
+        rc = lift_error_set(err, LIFT_ERR_LIMIT,
+                            "target '%s' has more than %d classes", m->target,
+                            MAX_CLASSES);
+        goto done;
+    }
+    for (size_t k = 0; k < nv; k++)
+        if ((rc = add_class(m, vals[k], err)))
+            goto done;
+    char lb[64];
+    for (size_t i = 0; i < s->n; i++) {
+        const char *v = label_text(t, col, s->rows[i], lb, sizeof lb);
+        size_t k = 0;
+        while (strcmp(m->classes[k], v) != 0)
+            k++;
+        s->y[i] = (double)k;
+        s->strata[i] = (uint32_t)k;
+    }
+    s->n_strata = nv;
+done:
+    free_strings(vals, nv);
+    lift_free(cnt);
+    return rc;
+}
+
+/* Picks rows[idx[i]] and their labels. */
+static enum lift_code gather(const struct train_state *s, const uint32_t *idx,
+                             size_t n, uint32_t **rows, double **y,
+                             struct lift_error *err)
+{
+    *rows = lift_malloc_array(n ? n : 1, sizeof **rows);
+    *y = lift_malloc_array(n ? n : 1, sizeof **y);
+    if (!*rows || !*y)
+        return lift_error_nomem(err, "training rows");
+    for (size_t i = 0; i < n; i++) {
+        (*rows)[i] = s->rows[idx[i]];
+        (*y)[i] = s->y[idx[i]];
+    }
+    return LIFT_OK;
+}
+
+static void put_params_json(json_t *o, const struct lift_train_opts *opt,
+                            const struct lift_model *m)
+{
+    const struct lift_train_params *p = &opt->params;
+    json_object_set_new(
+        o, "index",
+        json_string(opt->spec.index == LIFT_INDEX_HASH ? "hash" : "dict"));
+    if (opt->spec.index == LIFT_INDEX_HASH)
+        json_object_set_new(o, "bits", json_integer(opt->spec.bits));
+    json_object_set_new(o, "epochs", json_integer(p->epochs));
+    json_object_set_new(o, "batch", json_integer((json_int_t)p->batch));
+    json_object_set_new(o, "lr", json_real(p->lr));
+    json_object_set_new(o, "l1", json_real(p->l1));
+    json_object_set_new(o, "l2", json_real(p->l2));
+    static const char *const opts[] = {"auto", "lbfgs", "sgd", "adagrad",
+                                       "adam"};
+    json_object_set_new(o, "optimizer", json_string(opts[p->optimizer]));
+    json_object_set_new(o, "class_weight",
+                        json_string(opt->balanced ? "balanced" : "none"));
+    json_object_set_new(o, "valid", json_real(opt->valid));
+    static const char *const cal[] = {"none", "platt", "isotonic"};
+    json_object_set_new(o, "calibration", json_string(cal[opt->calibration]));
+    json_object_set_new(o, "threads", json_integer(p->threads));
+    (void)m;
+}
+
+static enum lift_code make_info(struct lift_model *m,
+                                const struct lift_train_opts *o,
+                                const struct train_state *s, size_t n_fit,
+                                size_t n_valid, size_t n_calib,
+                                uint64_t data_hash, json_t *valid_metrics,
+                                struct lift_error *err)
+{
+    json_t *doc = json_object();
+    if (!doc)
+        return lift_error_nomem(err, "model info");
+    json_object_set_new(doc, "lift_version", json_string(lift_version()));
+    json_object_set_new(doc, "kind", json_string(m->kind));
+    json_object_set_new(doc, "task", json_string(lift_task_name(m->task)));
+    json_object_set_new(doc, "target", json_string(m->target));
+    if (m->task == LIFT_TASK_BINARY)
+        json_object_set_new(doc, "positive", json_string(m->classes[0]));
+    if (m->task == LIFT_TASK_MULTICLASS) {
+        json_t *cl = json_array();
+        for (size_t k = 0; k < m->n_classes; k++)
+            json_array_append_new(cl, json_string(m->classes[k]));
+        json_object_set_new(doc, "classes", cl);
+    }
+    json_t *rows = json_object();
+    json_object_set_new(rows, "train", json_integer((json_int_t)n_fit));
+    json_object_set_new(rows, "valid", json_integer((json_int_t)n_valid));
+    json_object_set_new(rows, "calibration", json_integer((json_int_t)n_calib));
+    json_object_set_new(rows, "skipped_missing_target",
+                        json_integer((json_int_t)s->skipped));
+    json_object_set_new(doc, "rows", rows);
+    json_object_set_new(doc, "inputs",
+                        json_integer((json_int_t)lift_model_n_inputs(m)));
+    json_object_set_new(doc, "features",
+                        json_integer((json_int_t)lift_model_n_features(m)));
+    json_object_set_new(doc, "seed", json_integer((json_int_t)o->params.seed));
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)data_hash);
+    json_object_set_new(doc, "data_hash", json_string(hash));
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    long long created = sde ? strtoll(sde, NULL, 10) : (long long)time(NULL);
+    json_object_set_new(doc, "created", json_integer(created));
+    json_t *params = json_object();
+    put_params_json(params, o, m);
+    json_object_set_new(doc, "params", params);
+    if (valid_metrics)
+        json_object_set_new(doc, "valid_metrics", valid_metrics);
+    m->info = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(doc);
+    if (!m->info)
+        return lift_error_nomem(err, "model info");
+    return LIFT_OK;
+}
+
+/* Raw scores of the CSR rows for output 0..K-1 into out (n * K). */
+static void raw_scores(const struct lift_learner *l, const struct lift_csr *x,
+                       double *out)
+{
+    for (size_t i = 0; i < x->n_rows; i++) {
+        uint64_t a = x->indptr[i], b = x->indptr[i + 1];
+        l->ops->predict(l, x->idx + a, x->val + a, (size_t)(b - a),
+                        out + i * l->n_outputs);
+    }
+}
+
+static json_t *validation_metrics(struct lift_model *m,
+                                  const struct lift_csr *vx, const double *vy)
+{
+    size_t n = vx->n_rows, k = lift_model_n_outputs(m);
+    double *s = lift_malloc_array(n * k, sizeof *s);
+    uint8_t *yb = lift_malloc_array(n, sizeof *yb);
+    uint32_t *yc = lift_malloc_array(n, sizeof *yc);
+    uint32_t *pc = lift_malloc_array(n, sizeof *pc);
+    json_t *out = NULL;
+    if (!s || !yb || !yc || !pc)
+        goto done;
+    raw_scores(&m->learner, vx, s);
+    for (size_t i = 0; i < n; i++)
+        finish_scores(m, s + i * k);
+    out = json_object();
+    if (m->task == LIFT_TASK_BINARY) {
+        struct lift_binary_metrics bm;
+        for (size_t i = 0; i < n; i++)
+            yb[i] = vy[i] > 0.5;
+        if (!lift_metrics_binary(yb, s, NULL, n, &bm, NULL)) {
+            json_object_set_new(out, "auc", json_real(bm.auc));
+            json_object_set_new(out, "logloss", json_real(bm.logloss));
+        }
+    } else if (m->task == LIFT_TASK_REGRESSION) {
+        struct lift_regression_metrics rm;
+        if (!lift_metrics_regression(vy, s, NULL, n, &rm, NULL))
+            json_object_set_new(out, "rmse", json_real(rm.rmse));
+    } else {
+        struct lift_multiclass_metrics mm;
+        for (size_t i = 0; i < n; i++) {
+            yc[i] = (uint32_t)vy[i];
+            size_t best = 0;
+            for (size_t c = 1; c < k; c++)
+                if (s[i * k + c] > s[i * k + best])
+                    best = c;
+            pc[i] = (uint32_t)best;
+        }
+        if (!lift_metrics_multiclass(yc, pc, NULL, n, k, &mm, NULL)) {
+            json_object_set_new(out, "accuracy", json_real(mm.accuracy));
+            json_object_set_new(out, "macro_f1", json_real(mm.macro_f1));
+        }
+    }
+done:
+    lift_free(s);
+    lift_free(yb);
+    lift_free(yc);
+    lift_free(pc);
+    return out;
+}
+
+static enum lift_code fit_importance(struct lift_model *m,
+                                     const struct lift_binding *b,
+                                     const uint32_t *rows, size_t n,
+                                     struct lift_error *err)
+{
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    m->n_groups = ng;
+    m->importance = lift_calloc(ng, sizeof *m->importance);
+    if (!m->importance)
+        return lift_error_nomem(err, "importance");
+    if (!m->learner.ops->explain)
+        return LIFT_OK;
+    struct lift_row r;
+    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    if (rc)
+        return rc;
+    double *entry = lift_malloc_array(r.cap, sizeof *entry);
+    double *group = lift_malloc_array(ng, sizeof *group);
+    if (!entry || !group) {
+        rc = lift_error_nomem(err, "importance");
+        goto done;
+    }
+    size_t step = n > IMPORTANCE_SAMPLE ? n / IMPORTANCE_SAMPLE : 1, used = 0;
+    size_t no = lift_model_n_outputs(m);
+    for (size_t i = 0; i < n; i += step, used++) {
+        if ((rc = lift_pipeline_map_table_row(b, rows[i], &r, err)))
+            goto done;
+        for (size_t k = 0; k < no; k++) {
+            memset(group, 0, ng * sizeof *group);
+            m->learner.ops->explain(&m->learner, r.idx, r.val, r.nnz, k, entry);
+            for (size_t j = 0; j < r.nnz; j++)
+                group[r.src[j]] += entry[j];
+            for (size_t g = 0; g < ng; g++)
+                m->importance[g] += fabs(group[g]) / (double)no;
+        }
+    }
+    for (size_t g = 0; g < ng && used; g++)
+        m->importance[g] /= (double)used;
+done:
+    lift_free(entry);
+    lift_free(group);
+    lift_row_release(&r);
+    return rc;
+}
+
+static uint64_t hash_data(const struct lift_csr *x, const double *y)
+{
+    struct lift_xxh64 h;
+    lift_xxh64_init(&h, 0);
+    uint64_t nnz = x->indptr[x->n_rows];
+    lift_xxh64_update(&h, x->indptr, (x->n_rows + 1) * sizeof *x->indptr);
+    lift_xxh64_update(&h, x->idx, nnz * sizeof *x->idx);
+    lift_xxh64_update(&h, x->val, nnz * sizeof *x->val);
+    lift_xxh64_update(&h, y, x->n_rows * sizeof *y);
+    return lift_xxh64_digest(&h);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+enum lift_code lift_model_train(const struct lift_table *t,
+                                const uint32_t *rows, size_t n_rows,
+                                const struct lift_train_opts *o,
+                                struct lift_model **out, struct lift_error *err)
+{
+    *out = NULL;
+    if (!o->target)
+        return lift_error_set(err, LIFT_ERR_INVALID, "no target column given");
+    struct lift_model *m = lift_calloc(1, sizeof *m);
+    if (!m)
+        return lift_error_nomem(err, "model");
+    struct train_state s = {0};
+    struct lift_split calib = {0}, valid = {0};
+    struct lift_binding *bind = NULL;
+    struct lift_csr x = {0}, vx = {0}, cx = {0};
+    uint32_t *fit_rows = NULL, *valid_rows = NULL, *cal_rows = NULL;
+    double *fit_y = NULL, *valid_y = NULL, *cal_y = NULL, *w = NULL;
+    double *z = NULL;
+    uint32_t *idx = NULL, *sub = NULL;
+    json_t *vm = NULL;
+    enum lift_code rc;
+    if (!rows)
+        n_rows = lift_table_n_rows(t);
+    if ((rc = lift_table_col_index(t, o->target, &s.col, err)))
+        goto done;
+    if (!(m->target = lift_strdup(o->target))) {
+        rc = lift_error_nomem(err, "model");
+        goto done;
+    }
+    s.rows = lift_malloc_array(n_rows ? n_rows : 1, sizeof *s.rows);
+    s.y = lift_malloc_array(n_rows ? n_rows : 1, sizeof *s.y);
+    s.strata = lift_calloc(n_rows ? n_rows : 1, sizeof *s.strata);
+    if (!s.rows || !s.y || !s.strata) {
+        rc = lift_error_nomem(err, "training rows");
+        goto done;
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        size_t r = rows ? rows[i] : i;
+        if (lift_table_is_missing(t, s.col, r))
+            s.skipped++;
+        else
+            s.rows[s.n++] = (uint32_t)r;
+    }
+    if (s.n < 2) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "fewer than 2 training rows with a value of "
+                            "'%s'",
+                            o->target);
+        goto done;
+    }
+    if ((rc = resolve_target(m, t, o, &s, err)))
+        goto done;
+    const uint32_t *strata = m->task == LIFT_TASK_REGRESSION ? NULL : s.strata;
+
+    /* held-out rows: calibration first, then validation, from the rest */
+    idx = lift_malloc_array(s.n, sizeof *idx);
+    sub = lift_malloc_array(s.n, sizeof *sub);
+    if (!idx || !sub) {
+        rc = lift_error_nomem(err, "training rows");
+        goto done;
+    }
+    size_t n_fit = s.n;
+    for (size_t i = 0; i < s.n; i++)
+        idx[i] = (uint32_t)i;
+    bool calibrate =
+        m->task == LIFT_TASK_BINARY && o->calibration != LIFT_CALIB_NONE;
+    size_t n_cal = 0, n_valid = 0;
+    if (calibrate) {
+        if ((rc = lift_split_holdout(s.n, strata, s.n_strata, o->calib_fraction,
+                                     o->params.seed + 1, &calib, err)))
+            goto done;
+        n_cal = calib.n_test;
+        n_fit = calib.n_train;
+        memcpy(idx, calib.train, n_fit * sizeof *idx);
+        if ((rc = gather(&s, calib.test, n_cal, &cal_rows, &cal_y, err)))
+            goto done;
+    }
+    if (o->valid > 0) {
+        uint32_t *st = NULL;
+        if (strata) {
+            st = sub;
+            for (size_t i = 0; i < n_fit; i++)
+                st[i] = s.strata[idx[i]];
+        }
+        if ((rc = lift_split_holdout(n_fit, st, s.n_strata, o->valid,
+                                     o->params.seed + 2, &valid, err)))
+            goto done;
+        for (size_t i = 0; i < valid.n_test; i++)
+            valid.test[i] = idx[valid.test[i]];
+        for (size_t i = 0; i < valid.n_train; i++)
+            valid.train[i] = idx[valid.train[i]];
+        n_valid = valid.n_test;
+        n_fit = valid.n_train;
+        memcpy(idx, valid.train, n_fit * sizeof *idx);
+        if ((rc = gather(&s, valid.test, n_valid, &valid_rows, &valid_y, err)))
+            goto done;
+    }
+    if ((rc = gather(&s, idx, n_fit, &fit_rows, &fit_y, err)))
+        goto done;
+
+    /* the pipeline, fitted on the training rows only */
+    struct lift_pipeline_spec spec = o->spec;
+    spec.target = o->target;
+    spec.drop = (const char *const *)o->drop.items;
+    spec.n_drop = o->drop.n;
+    spec.text = (const char *const *)o->text.items;
+    spec.n_text = o->text.n;
+    spec.cross = (const char *const *)o->cross.items;
+    spec.n_cross = o->cross.n;
+    if ((rc = lift_pipeline_fit(t, fit_rows, n_fit, &spec, &m->pipe, err)))
+        goto done;
+    if ((rc = lift_pipeline_bind(m->pipe, t, false, &bind, NULL, err)) ||
+        (rc = lift_pipeline_transform(bind, fit_rows, n_fit, &x, err)))
+        goto done;
+    if (n_valid &&
+        (rc = lift_pipeline_transform(bind, valid_rows, n_valid, &vx, err)))
+        goto done;
+    if (n_cal &&
+        (rc = lift_pipeline_transform(bind, cal_rows, n_cal, &cx, err)))
+        goto done;
+    if (o->balanced && m->task != LIFT_TASK_REGRESSION) {
+        size_t k = m->task == LIFT_TASK_BINARY ? 2 : m->n_classes;
+        size_t *count = lift_calloc(k, sizeof *count);
+        w = lift_malloc_array(n_fit, sizeof *w);
+        if (!count || !w) {
+            lift_free(count);
+            rc = lift_error_nomem(err, "class weights");
+            goto done;
+        }
+        for (size_t i = 0; i < n_fit; i++)
+            count[(size_t)fit_y[i]]++;
+        for (size_t i = 0; i < n_fit; i++)
+            w[i] =
+                (double)n_fit / ((double)k * (double)count[(size_t)fit_y[i]]);
+        lift_free(count);
+    }
+
+    /* the learner */
+    const struct lift_learner_ops *ops = lift_learner_find(m->kind);
+    if (!ops) {
+        rc = lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                            "model kind '%s' is not available in this build",
+                            m->kind);
+        goto done;
+    }
+    m->learner.ops = ops;
+    m->learner.task = m->task;
+    m->learner.n_inputs = lift_pipeline_n_features(m->pipe);
+    m->learner.n_outputs = lift_model_n_outputs(m);
+    struct lift_train_params p = o->params;
+    p.task = m->task;
+    p.n_classes = m->task == LIFT_TASK_REGRESSION ? 1
+                  : m->task == LIFT_TASK_BINARY   ? 2
+                                                  : m->n_classes;
+    if (!p.reducer)
+        p.reducer = &lift_reducer_local;
+    struct lift_train_data d = {&x,      fit_y, w, n_valid ? &vx : NULL,
+                                valid_y, NULL};
+    lift_log(&o->log, LIFT_LOG_INFO,
+             "training %s on %zu rows x %zu features (%zu validation, %zu "
+             "calibration)",
+             m->kind, n_fit, m->learner.n_inputs, n_valid, n_cal);
+    double t0 = now_seconds();
+    if ((rc = ops->fit(&m->learner, &d, &p, err)))
+        goto done;
+    m->train_s = now_seconds() - t0;
+
+    if (calibrate) {
+        if (report_progress(&p, "calibrate")) {
+            rc = lift_error_set(err, LIFT_ERR_CANCELLED, "training cancelled");
+            goto done;
+        }
+        z = lift_malloc_array(n_cal, sizeof *z);
+        if (!z) {
+            rc = lift_error_nomem(err, "calibration");
+            goto done;
+        }
+        raw_scores(&m->learner, &cx, z);
+        if ((rc = lift_calibrator_fit(&m->cal, o->calibration, z, cal_y, n_cal,
+                                      err)))
+            goto done;
+    }
+    if ((rc = fit_importance(m, bind, fit_rows, n_fit, err)))
+        goto done;
+    if (n_valid)
+        vm = validation_metrics(m, &vx, valid_y);
+    rc = make_info(m, o, &s, n_fit, n_valid, n_cal, hash_data(&x, fit_y), vm,
+                   err);
+    vm = NULL;
+done:
+    json_decref(vm);
+    lift_free(s.rows);
+    lift_free(s.y);
+    lift_free(s.strata);
+    lift_split_release(&calib);
+    lift_split_release(&valid);
+    lift_binding_free(bind);
+    lift_csr_release(&x);
+    lift_csr_release(&vx);
+    lift_csr_release(&cx);
+    lift_free(fit_rows);
+    lift_free(valid_rows);
+    lift_free(cal_rows);
+    lift_free(fit_y);
+    lift_free(valid_y);
+    lift_free(cal_y);
+    lift_free(w);
+    lift_free(z);
+    lift_free(idx);
+    lift_free(sub);
+    if (rc) {
+        lift_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return rc;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+enum lift_code lift_model_to_bytes(const struct lift_model *m, void **data,
+                                   size_t *len, struct lift_error *err)
+{
+    struct lift_writer w;
+    lift_writer_init(&w);
+    *data = NULL;
+    *len = 0;
+    lift_writer_bytes(&w, FORMAT_MAGIC, 8);
+    lift_writer_u32(&w, FORMAT_VERSION);
+    lift_writer_u32(&w, 0); /* flags */
+    lift_writer_u8(&w, (uint8_t)m->task);
+    lift_writer_str(&w, m->kind);
+    lift_writer_str(&w, m->target);
+    lift_writer_u64(&w, m->n_classes);
+    for (size_t k = 0; k < m->n_classes; k++)
+        lift_writer_str(&w, m->classes[k]);
+    enum lift_code rc = lift_pipeline_save(m->pipe, &w, err);
+    if (!rc) {
+        lift_writer_u64(&w, m->learner.n_inputs);
+        lift_writer_u64(&w, m->learner.n_outputs);
+        rc = m->learner.ops->save(&m->learner, &w, err);
+    }
+    if (!rc) {
+        lift_calibrator_save(&m->cal, &w);
+        lift_writer_u64(&w, m->n_groups);
+        lift_writer_f64s(&w, m->importance, m->n_groups);
+        lift_writer_str(&w, lift_model_info_json(m));
+        rc = lift_writer_status(&w, err);
+    }
+    if (!rc) {
+        uint64_t sum = lift_xxh64(w.buf.data, w.buf.len, 0);
+        lift_writer_u64(&w, sum);
+        rc = lift_writer_status(&w, err);
+    }
+    if (rc) {
+        lift_writer_release(&w);
+        return rc;
+    }
+    *data = lift_buf_detach(&w.buf, len);
+    return LIFT_OK;
+}
+
+enum lift_code lift_model_from_bytes(const void *data, size_t len,
+                                     struct lift_model **out,
+                                     struct lift_error *err)
+{
+    *out = NULL;
+    const unsigned char *b = data;
+    if (len < 8 + 8 + 8 || memcmp(b, FORMAT_MAGIC, 8) != 0)
+        return lift_error_set(err, LIFT_ERR_CORRUPT,
+                              "not a lift model file (bad magic)");
+    struct lift_reader r;
+    lift_reader_init(&r, b + len - 8, 8);
+    uint64_t want = lift_reader_u64(&r, "checksum");
+    if (lift_xxh64(b, len - 8, 0) != want)
+        return lift_error_set(err, LIFT_ERR_CORRUPT,
+                              "model file checksum mismatch (the file is "
+                              "damaged or truncated)");
+    lift_reader_init(&r, b + 8, len - 16);
+    uint32_t version = lift_reader_u32(&r, "version");
+    (void)lift_reader_u32(&r, "flags");
+    if (version > FORMAT_VERSION)
+        return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                              "model file format %u is newer than this lift "
+                              "reads (%u); upgrade lift",
+                              version, FORMAT_VERSION);
+    if (version == 0)
+        return lift_error_set(err, LIFT_ERR_CORRUPT,
+                              "bad model file format version 0");
+    struct lift_model *m = lift_calloc(1, sizeof *m);
+    if (!m)
+        return lift_error_nomem(err, "model");
+    enum lift_code rc = LIFT_OK;
+    uint8_t task = lift_reader_u8(&r, "task");
+    m->kind = lift_reader_str(&r, 64, "model kind");
+    m->target = lift_reader_str(&r, 4096, "target");
+    size_t nc = lift_reader_count(&r, 4, MAX_CLASSES, "classes");
+    if (!lift_reader_ok(&r))
+        goto fail;
+    if (task > LIFT_TASK_MULTICLASS || (task == LIFT_TASK_BINARY && nc != 1) ||
+        (task == LIFT_TASK_MULTICLASS && nc < 2) ||
+        (task == LIFT_TASK_REGRESSION && nc != 0)) {
+        lift_reader_fail(&r, "bad task or classes in the model file");
+        goto fail;
+    }
+    m->task = (enum lift_task)task;
+    if (nc && !(m->classes = lift_calloc(nc, sizeof *m->classes))) {
+        rc = lift_error_nomem(err, "model");
+        goto fail;
+    }
+    m->n_classes = nc;
+    for (size_t k = 0; k < nc; k++)
+        if (!(m->classes[k] = lift_reader_str(&r, 4096, "class")))
+            goto fail;
+    if ((rc = lift_pipeline_load(&r, &m->pipe, err)))
+        goto fail;
+    const struct lift_learner_ops *ops = lift_learner_find(m->kind);
+    if (!ops) {
+        rc = lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                            "model kind '%s' is not available in this build",
+                            m->kind);
+        goto fail;
+    }
+    uint64_t ni = lift_reader_u64(&r, "learner inputs");
+    uint64_t no = lift_reader_u64(&r, "learner outputs");
+    if (!lift_reader_ok(&r))
+        goto fail;
+    if (ni != lift_pipeline_n_features(m->pipe) ||
+        no != lift_model_n_outputs(m)) {
+        lift_reader_fail(&r, "learner size does not match the pipeline in "
+                             "the model file");
+        goto fail;
+    }
+    m->learner.ops = ops;
+    m->learner.task = m->task;
+    m->learner.n_inputs = (size_t)ni;
+    m->learner.n_outputs = (size_t)no;
+    if ((rc = ops->load(&m->learner, &r, err)))
+        goto fail;
+    if ((rc = lift_calibrator_load(&m->cal, &r, err)))
+        goto fail;
+    size_t ng = lift_reader_count(&r, 8, 1u << 20, "importance");
+    if (lift_reader_ok(&r) && ng != lift_pipeline_n_groups(m->pipe))
+        lift_reader_fail(&r, "importance does not match the inputs in the "
+                             "model file");
+    if (!lift_reader_ok(&r))
+        goto fail;
+    if (!(m->importance = lift_malloc_array(ng ? ng : 1, sizeof(double)))) {
+        rc = lift_error_nomem(err, "model");
+        goto fail;
+    }
+    m->n_groups = ng;
+    lift_reader_f64s(&r, m->importance, ng, "importance");
+    m->info = lift_reader_str(&r, (size_t)1 << 24, "model info");
+    if (!lift_reader_ok(&r))
+        goto fail;
+    if (lift_reader_left(&r) != 0) {
+        lift_reader_fail(&r,
+                         "%zu unexpected bytes at the end of the model "
+                         "file",
+                         lift_reader_left(&r));
+        goto fail;
+    }
+    *out = m;
+    return LIFT_OK;
+fail:
+    if (!rc)
+        rc = lift_reader_status(&r, err);
+    if (!rc)
+        rc = lift_error_set(err, LIFT_ERR_CORRUPT, "bad model file");
+    lift_model_free(m);
+    return rc;
+}
+
+static enum lift_code write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return LIFT_ERR_IO;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return LIFT_OK;
+}
+
+enum lift_code lift_model_save(const struct lift_model *m, const char *path,
+                               struct lift_error *err)
+{
+    void *data;
+    size_t len;
+    enum lift_code rc = lift_model_to_bytes(m, &data, &len, err);
+    if (rc)
+        return rc;
+    size_t plen = strlen(path);
+    char *tmp = lift_malloc(plen + 16);
+    if (!tmp) {
+        lift_free(data);
+        return lift_error_nomem(err, "path");
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno,
+                            "cannot create a file beside '%s'", path);
+        goto done;
+    }
+    if (write_all(fd, data, len) || fsync(fd) != 0) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot write '%s'", tmp);
+        close(fd);
+        unlink(tmp);
+        goto done;
+    }
+    if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot write '%s'", tmp);
+        unlink(tmp);
+        goto done;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot rename to '%s'",
+                            path);
+        unlink(tmp);
+        goto done;
+    }
+    /* make the rename durable */
+    char *slash = strrchr(tmp, '/');
+    if (slash)
+        *slash = '\0';
+    int dfd = open(slash ? tmp : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+done:
+    lift_free(tmp);
+    lift_free(data);
+    return rc;
+}
+
+enum lift_code lift_model_load(const char *path, struct lift_model **out,
+                               struct lift_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lift_error_sys(err, LIFT_ERR_IO, errno, "cannot open '%s'",
+                              path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return lift_error_set(err, LIFT_ERR_IO, "'%s' is not a regular file",
+                              path);
+    }
+    if ((uint64_t)st.st_size > ((uint64_t)4 << 30)) {
+        close(fd);
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "'%s' is larger than the 4 GiB model limit",
+                              path);
+    }
+    size_t len = (size_t)st.st_size;
+    char *data = lift_malloc(len ? len : 1);
+    if (!data) {
+        close(fd);
+        return lift_error_nomem(err, "model file");
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, data + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    enum lift_code rc;
+    if (got != len)
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot read '%s'", path);
+    else
+        rc = lift_model_from_bytes(data, len, out, err);
+    if (rc && rc != LIFT_ERR_IO && err) {
+        char where[LIFT_ERROR_MSG_MAX];
+        snprintf(where, sizeof where, "'%s'", path);
+        lift_error_prefix(err, where);
+    }
+    lift_free(data);
+    return rc;
+}
