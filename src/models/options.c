@@ -23,6 +23,7 @@ enum lift_code lift_train_opts_new(struct lift_train_opts **out,
     o->spec.index = LIFT_INDEX_DICT;
     o->spec.bits = 20;
     o->params.seed = 42;
+    o->params.l2 = -1.0; /* unset: the learner kind's default */
     o->params.threads = 1;
     o->calibration = LIFT_CALIB_NONE;
     o->calib_fraction = 0.2;
