@@ -1,0 +1,1001 @@
+/*
+ * tests/unit/test_pipeline.c - the feature pipeline (features/pipeline.c)
+ * fitted on small in-memory tables, with every feature checked exactly:
+ * standardisation (population std), the missing flag (only when training
+ * had missing values), one-hot indices in first-appearance order, the
+ * rare slot of min-count and the max-features cap, unseen levels,
+ * missing-value sentinels read again from records, text tf-idf weights
+ * and their L2 norm, crosses, hash mode, quantile bins; binding a table
+ * whose columns differ from training; wrong-type values; and the saved
+ * pipeline (round trip, every truncation, every flipped byte).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lift/table.h>
+
+#include "core/serial.h"
+#include "features/pipeline.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* cmocka's assert_float_equal takes floats; values here are doubles. */
+#define assert_near(a, b, eps) near_impl((a), (b), (eps), __FILE__, __LINE__)
+
+static void near_impl(double a, double b, double eps, const char *file,
+                      int line)
+{
+    if (!(fabs(a - b) <= eps)) {
+        print_error("%.17g != %.17g (tolerance %g)\n", a, b, eps);
+        _fail(file, line);
+    }
+}
+
+static struct lift_table *table_with(const char *csv, const char *const *miss,
+                                     size_t n_miss)
+{
+    struct lift_read_opts o;
+    lift_read_opts_init(&o);
+    o.sep = ',';
+    o.name = "t.csv";
+    o.missing = miss;
+    o.n_missing = n_miss;
+    struct lift_table *t = NULL;
+    struct lift_error err;
+    memset(&err, 0, sizeof err);
+    enum lift_code rc = lift_table_read_mem(csv, strlen(csv), &o, &t, &err);
+    if (rc != LIFT_OK)
+        fail_msg("read failed (%s): %s", lift_code_name(rc), err.msg);
+    return t;
+}
+
+static struct lift_table *table(const char *csv)
+{
+    return table_with(csv, NULL, 0);
+}
+
+static struct lift_pipeline_spec spec_default(void)
+{
+    struct lift_pipeline_spec s;
+    memset(&s, 0, sizeof s);
+    s.index = LIFT_INDEX_DICT;
+    return s;
+}
+
+static struct lift_pipeline *fit(const struct lift_table *t,
+                                 const struct lift_pipeline_spec *s)
+{
+    struct lift_pipeline *p = NULL;
+    struct lift_error err;
+    memset(&err, 0, sizeof err);
+    enum lift_code rc = lift_pipeline_fit(t, NULL, 0, s, &p, &err);
+    if (rc != LIFT_OK)
+        fail_msg("fit failed (%s): %s", lift_code_name(rc), err.msg);
+    assert_non_null(p);
+    return p;
+}
+
+/* The index of the dict-mode feature named `name`, failing if absent. */
+static uint32_t feature(const struct lift_pipeline *p, const char *name)
+{
+    char buf[256];
+    for (uint32_t f = 0; f < lift_pipeline_n_features(p); f++) {
+        const char *s = lift_pipeline_feature_name(p, f, buf, sizeof buf);
+        if (s && strcmp(s, name) == 0)
+            return f;
+    }
+    fail_msg("no feature named '%s'", name);
+    return LIFT_FEATURE_NONE;
+}
+
+static void expect_names(const struct lift_pipeline *p,
+                         const char *const *names, size_t n)
+{
+    char buf[256];
+    assert_int_equal(lift_pipeline_n_features(p), n);
+    for (uint32_t f = 0; f < n; f++) {
+        const char *s = lift_pipeline_feature_name(p, f, buf, sizeof buf);
+        assert_non_null(s);
+        assert_string_equal(s, names[f]);
+    }
+}
+
+/* Maps table row `row` (all columns bound by name). */
+static void map_row(const struct lift_pipeline *p, const struct lift_table *t,
+                    size_t row, struct lift_row *r)
+{
+    struct lift_binding *b = NULL;
+    struct lift_error err;
+    memset(&err, 0, sizeof err);
+    size_t absent = 99;
+    assert_int_equal(lift_pipeline_bind(p, t, false, &b, &absent, &err),
+                     LIFT_OK);
+    assert_int_equal(absent, 0);
+    enum lift_code rc = lift_pipeline_map_table_row(b, row, r, &err);
+    if (rc != LIFT_OK)
+        fail_msg("map failed (%s): %s", lift_code_name(rc), err.msg);
+    lift_binding_free(b);
+}
+
+static void map_fields(const struct lift_pipeline *p,
+                       const struct lift_field *f, size_t n, struct lift_row *r,
+                       struct lift_record_report *rep)
+{
+    struct lift_error err;
+    memset(&err, 0, sizeof err);
+    enum lift_code rc = lift_pipeline_map_record(p, f, n, false, r, rep, &err);
+    if (rc != LIFT_OK)
+        fail_msg("map_record failed (%s): %s", lift_code_name(rc), err.msg);
+}
+
+/* The value of feature f in r, NAN when the row does not hold it. */
+static double value_of(const struct lift_row *r, uint32_t f)
+{
+    for (size_t j = 0; j < r->nnz; j++)
+        if (r->idx[j] == f)
+            return r->val[j];
+    return NAN;
+}
+
+static struct lift_field str_field(const char *name, const char *s)
+{
+    struct lift_field f = {name, LIFT_VALUE_STRING, 0, s, strlen(s)};
+    return f;
+}
+
+static struct lift_field num_field(const char *name, double v)
+{
+    struct lift_field f = {name, LIFT_VALUE_NUMBER, v, NULL, 0};
+    return f;
+}
+
+/* ---- numeric ------------------------------------------------------------ */
+
+static void fit_numeric_complete_standardises_with_population_std(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("x\n1\n2\n3\n4\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"x"};
+    expect_names(p, names, 1);
+    assert_int_equal(lift_pipeline_n_inputs(p), 1);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    double sd = sqrt(1.25); /* population: sum (x - 2.5)^2 / 4 */
+    for (size_t i = 0; i < 4; i++) {
+        map_row(p, t, i, &r);
+        assert_int_equal(r.nnz, 1);
+        assert_int_equal(r.idx[0], 0);
+        assert_int_equal(r.src[0], 0);
+        assert_near(r.val[0], ((double)(i + 1) - 2.5) / sd, 1e-6);
+    }
+    /* a record with the value missing: no missing flag exists, nothing */
+    struct lift_field f = {"x", LIFT_VALUE_NULL, 0, NULL, 0};
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 0);
+    /* a number given as a string parses */
+    f = str_field("x", "5.5");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 1);
+    assert_near(r.val[0], 3.0 / sd, 1e-6);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_numeric_with_missing_adds_flag_after_value(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("x\n1\nNA\n3\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"x", "x:missing"};
+    expect_names(p, names, 2);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 0, &r); /* mean 2, population std 1 */
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 0);
+    assert_near(r.val[0], -1.0, 1e-6);
+    map_row(p, t, 1, &r);
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 1);
+    assert_near(r.val[0], 1.0, 0);
+    map_row(p, t, 2, &r);
+    assert_int_equal(r.nnz, 1);
+    assert_near(r.val[0], 1.0, 1e-6);
+    assert_int_equal(r.idx[0], 0);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_numeric_constant_keeps_scale_one(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("x\n7\n7\n7\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    struct lift_field f = num_field("x", 9);
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 1);
+    assert_near(r.val[0], 2.0, 1e-6);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- categorical -------------------------------------------------------- */
+
+static void fit_categorical_levels_indexed_in_first_appearance_order(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("c\nb\na\nb\nc\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"c=b", "c=a", "c=c"};
+    expect_names(p, names, 3);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    static const uint32_t want[] = {0, 1, 0, 2};
+    for (size_t i = 0; i < 4; i++) {
+        map_row(p, t, i, &r);
+        assert_int_equal(r.nnz, 1);
+        assert_int_equal(r.idx[0], want[i]);
+        assert_near(r.val[0], 1.0, 0);
+    }
+    /* no rare slot and no missing flag: unseen and missing map to nothing */
+    struct lift_field f = str_field("c", "zzz");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 0);
+    f = str_field("c", "");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 0);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_categorical_min_count_sends_cut_levels_to_rare(void **st)
+{
+    (void)st;
+    /* b 3, a 2, c 1, missing 1 */
+    struct lift_table *t = table("c\nb\na\nb\nc\nb\na\nNA\n");
+    struct lift_pipeline_spec s = spec_default();
+    s.min_count = 2;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"c=b", "c=a", "c:missing", "c=<rare>"};
+    expect_names(p, names, 4);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 3, &r); /* "c": below min-count */
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 3);
+    map_row(p, t, 6, &r); /* missing */
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 2);
+    struct lift_field f = str_field("c", "never-seen");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 3);
+    f = str_field("c", "a");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 1);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_categorical_max_features_keeps_most_frequent(void **st)
+{
+    (void)st;
+    /* first appearance d, c, b, a; counts d 1, c 1, b 2, a 3; the cap of
+     * 4 reserves 2 fixed slots per group, leaving room for a and b */
+    struct lift_table *t = table("c\nd\nc\nb\nb\na\na\na\n");
+    struct lift_pipeline_spec s = spec_default();
+    s.max_features = 4;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"c=b", "c=a", "c=<rare>"};
+    expect_names(p, names, 3);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 0, &r);
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 2);
+    map_row(p, t, 5, &r);
+    assert_int_equal(r.idx[0], 1);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- sentinels ---------------------------------------------------------- */
+
+static void map_record_sentinel_spellings_read_as_missing(void **st)
+{
+    (void)st;
+    static const char *const miss[] = {"age=999", "job=unknown"};
+    struct lift_table *t =
+        table_with("age,job\n30,admin\n999,unknown\n50,tech\n", miss, 2);
+    assert_int_equal(lift_table_col_type(t, 0), LIFT_COL_NUMERIC);
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"age", "age:missing", "job=admin",
+                                        "job=tech", "job:missing"};
+    expect_names(p, names, 5);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 0, &r); /* mean 40, std 10 over 30 and 50 */
+    assert_int_equal(r.nnz, 2);
+    assert_near(value_of(&r, 0), -1.0, 1e-6);
+    assert_near(value_of(&r, 2), 1.0, 0);
+    map_row(p, t, 1, &r);
+    assert_int_equal(r.nnz, 2);
+    assert_near(value_of(&r, 1), 1.0, 0);
+    assert_near(value_of(&r, 4), 1.0, 0);
+
+    struct lift_field f[2] = {num_field("age", 999),
+                              str_field("job", "unknown")};
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 1);
+    assert_int_equal(r.idx[1], 4);
+    f[0] = str_field("age", "999");
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 1);
+    assert_int_equal(r.idx[1], 4);
+    /* the default spellings are missing too */
+    f[0] = str_field("age", "NA");
+    f[1] = str_field("job", "null");
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 1);
+    assert_int_equal(r.idx[1], 4);
+    /* 998 is an ordinary value */
+    f[0] = num_field("age", 998);
+    f[1] = str_field("job", "tech");
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    assert_near(value_of(&r, 0), 95.8, 1e-5);
+    assert_near(value_of(&r, 3), 1.0, 0);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static void map_text_weights_tfidf_with_unit_norm(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("t\nRed apple\nred car\nblue car\n");
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"t"};
+    s.text = text;
+    s.n_text = 1;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"t:red", "t:apple", "t:car", "t:blue"};
+    expect_names(p, names, 4);
+    /* idf = ln((1 + N) / (1 + df)) + 1 with N = 3 */
+    double idf_red = log(4.0 / 3.0) + 1, idf_apple = log(4.0 / 2.0) + 1;
+    double idf_car = idf_red;
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 0, &r);
+    assert_int_equal(r.nnz, 2);
+    double n0 = sqrt(idf_red * idf_red + idf_apple * idf_apple);
+    assert_near(value_of(&r, 0), idf_red / n0, 1e-6);
+    assert_near(value_of(&r, 1), idf_apple / n0, 1e-6);
+
+    /* term counts: "car car red zebra" has tf car 2, red 1; zebra unseen */
+    struct lift_field f = str_field("t", "car, CAR; red zebra");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    double wc = 2 * idf_car, wr = idf_red, n1 = sqrt(wc * wc + wr * wr);
+    assert_near(value_of(&r, 2), wc / n1, 1e-6);
+    assert_near(value_of(&r, 0), wr / n1, 1e-6);
+    double norm = 0;
+    for (size_t j = 0; j < r.nnz; j++) {
+        norm += (double)r.val[j] * r.val[j];
+        assert_int_equal(r.src[j], 0);
+        if (j)
+            assert_true(r.idx[j] > r.idx[j - 1]);
+    }
+    assert_near(norm, 1.0, 1e-6);
+    /* only unseen tokens: nothing */
+    f = str_field("t", "zebra!");
+    map_fields(p, &f, 1, &r, NULL);
+    assert_int_equal(r.nnz, 0);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- crosses ------------------------------------------------------------ */
+
+static void map_cross_one_hot_of_level_pairs(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("a,b\nx,u\ny,u\nx,v\nx,u\n");
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const cross[] = {"a,b"};
+    s.cross = cross;
+    s.n_cross = 1;
+    struct lift_pipeline *p = fit(t, &s);
+    assert_int_equal(lift_pipeline_n_groups(p), 3);
+    assert_string_equal(lift_pipeline_group_name(p, 2), "a&b");
+    /* a=x a=y b=u b=v, then the pairs x&u y&u x&v */
+    assert_int_equal(lift_pipeline_n_features(p), 7);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 2, &r);
+    assert_int_equal(r.nnz, 3);
+    assert_int_equal(r.idx[0], 0);
+    assert_int_equal(r.idx[1], 3);
+    assert_int_equal(r.idx[2], 6);
+    assert_int_equal(r.src[2], 2);
+    /* a pair never seen: no cross rare slot exists, so nothing */
+    struct lift_field f[2] = {str_field("a", "y"), str_field("b", "v")};
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 1);
+    assert_int_equal(r.idx[1], 3);
+    /* the record path gives the same cross as the table path */
+    f[0] = str_field("a", "y");
+    f[1] = str_field("b", "u");
+    map_fields(p, f, 2, &r, NULL);
+    assert_int_equal(r.nnz, 3);
+    assert_int_equal(r.idx[2], 5);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* The header documents cross feature names as "a&b=x&y". */
+static void feature_name_cross_joins_levels_with_ampersand(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("a,b\nx,u\ny,u\nx,v\nx,u\n");
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const cross[] = {"a,b"};
+    s.cross = cross;
+    s.n_cross = 1;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"a=x",     "a=y",     "b=u",    "b=v",
+                                        "a&b=x&u", "a&b=y&u", "a&b=x&v"};
+    expect_names(p, names, 7);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- hash mode ---------------------------------------------------------- */
+
+static void map_hash_mode_indices_below_bits_and_stable(void **st)
+{
+    (void)st;
+    struct lift_table *t =
+        table("n,c,t\n1,a,hello world\n2,b,hello there\n,a,\n");
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"t"};
+    s.text = text;
+    s.n_text = 1;
+    s.index = LIFT_INDEX_HASH;
+    s.bits = 16;
+    struct lift_pipeline *p = fit(t, &s);
+    assert_int_equal(lift_pipeline_mode(p), LIFT_INDEX_HASH);
+    assert_int_equal(lift_pipeline_n_features(p), 1u << 16);
+    char buf[64];
+    assert_null(lift_pipeline_feature_name(p, 0, buf, sizeof buf));
+    struct lift_row r1, r2;
+    assert_int_equal(lift_row_init(&r1, p, NULL), LIFT_OK);
+    assert_int_equal(lift_row_init(&r2, p, NULL), LIFT_OK);
+    for (size_t i = 0; i < 3; i++) {
+        map_row(p, t, i, &r1);
+        assert_true(r1.nnz > 0);
+        for (size_t j = 0; j < r1.nnz; j++)
+            assert_true(r1.idx[j] < (1u << 16));
+    }
+    /* rows 0 and 2 share c = a: the same slot */
+    map_row(p, t, 0, &r1);
+    map_row(p, t, 2, &r2);
+    uint32_t c0 = LIFT_FEATURE_NONE, c2 = LIFT_FEATURE_NONE;
+    for (size_t j = 0; j < r1.nnz; j++)
+        if (r1.src[j] == 1)
+            c0 = r1.idx[j];
+    for (size_t j = 0; j < r2.nnz; j++)
+        if (r2.src[j] == 1)
+            c2 = r2.idx[j];
+    assert_int_not_equal(c0, LIFT_FEATURE_NONE);
+    assert_int_equal(c0, c2);
+    /* a level never seen still hashes (no vocabulary), stably */
+    struct lift_field f = str_field("c", "zz-new");
+    map_fields(p, &f, 1, &r1, NULL);
+    map_fields(p, &f, 1, &r2, NULL);
+    uint32_t z1 = LIFT_FEATURE_NONE, z2 = LIFT_FEATURE_NONE;
+    for (size_t j = 0; j < r1.nnz; j++)
+        if (r1.src[j] == 1)
+            z1 = r1.idx[j];
+    for (size_t j = 0; j < r2.nnz; j++)
+        if (r2.src[j] == 1)
+            z2 = r2.idx[j];
+    assert_true(z1 < (1u << 16));
+    assert_int_equal(z1, z2);
+    /* the text "hello hello" is one slot with weight 1 (tf, normalised) */
+    f = str_field("t", "hello hello");
+    struct lift_field g[2] = {f, num_field("n", 1)};
+    map_fields(p, g, 2, &r1, NULL);
+    size_t n_text = 0;
+    for (size_t j = 0; j < r1.nnz; j++)
+        if (r1.src[j] == 2) {
+            n_text++;
+            assert_near(r1.val[j], 1.0, 1e-6);
+        }
+    assert_int_equal(n_text, 1);
+    lift_row_release(&r1);
+    lift_row_release(&r2);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- quantile bins ------------------------------------------------------ */
+
+static void fit_bins_edges_at_quantiles(void **st)
+{
+    (void)st;
+    /* 8 distinct values, 4 bins: edges v[2], v[4], v[6] = 3, 5, 7 and bin
+     * b holds edges[b-1] < x <= edges[b] */
+    struct lift_table *t = table("x\n8\n1\n2\n3\n4\n5\n6\n7\n");
+    struct lift_pipeline_spec s = spec_default();
+    s.bins = 4;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"x:bin0", "x:bin1", "x:bin2", "x:bin3"};
+    expect_names(p, names, 4);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    static const double xs[] = {-5, 1, 3, 3.5, 5, 5.01, 7, 7.5, 100};
+    static const uint32_t bin[] = {0, 0, 0, 1, 1, 2, 2, 3, 3};
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        struct lift_field f = num_field("x", xs[i]);
+        map_fields(p, &f, 1, &r, NULL);
+        assert_int_equal(r.nnz, 1);
+        assert_int_equal(r.idx[0], bin[i]);
+        assert_near(r.val[0], 1.0, 0);
+    }
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_bins_few_distinct_values_one_bin_each(void **st)
+{
+    (void)st;
+    /* distinct 1, 2, 5 (<= bins): edges 1, 2, so three bins */
+    struct lift_table *t = table("x\n1\n1\n2\n5\n");
+    struct lift_pipeline_spec s = spec_default();
+    s.bins = 4;
+    struct lift_pipeline *p = fit(t, &s);
+    static const char *const names[] = {"x:bin0", "x:bin1", "x:bin2"};
+    expect_names(p, names, 3);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    for (size_t i = 0; i < 4; i++) {
+        map_row(p, t, i, &r);
+        assert_int_equal(r.nnz, 1);
+        assert_int_equal(r.idx[0], i < 2 ? 0 : i == 2 ? 1 : 2);
+    }
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void fit_bad_bins_or_bits_invalid(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("x\n1\n2\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = NULL;
+    struct lift_error err;
+    s.bins = 1;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_INVALID);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "bins"));
+    s.bins = 0;
+    s.index = LIFT_INDEX_HASH;
+    s.bits = 15;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "bits"));
+    s.index = LIFT_INDEX_DICT;
+    static const char *const drop[] = {"nope"};
+    s.drop = drop;
+    s.n_drop = 1;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    static const char *const drop_x[] = {"x"};
+    s.drop = drop_x;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_INVALID);
+    assert_null(p);
+    lift_table_free(t);
+}
+
+static void fit_rows_subset_uses_only_those_rows(void **st)
+{
+    (void)st;
+    struct lift_table *t = table("x,c\n1,a\n3,b\n100,z\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = NULL;
+    static const uint32_t rows[] = {0, 1};
+    assert_int_equal(lift_pipeline_fit(t, rows, 2, &s, &p, NULL), LIFT_OK);
+    static const char *const names[] = {"x", "c=a", "c=b"};
+    expect_names(p, names, 3);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    map_row(p, t, 2, &r); /* mean 2, std 1; z unseen, no rare slot */
+    assert_int_equal(r.nnz, 1);
+    assert_near(r.val[0], 98.0, 1e-5);
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+/* ---- binding ------------------------------------------------------------ */
+
+static void bind_reordered_table_missing_column_reads_missing(void **st)
+{
+    (void)st;
+    struct lift_table *train = table("a,b,c\n1,x,p\n,y,q\n3,x,\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(train, &s);
+    static const char *const names[] = {"a",   "a:missing", "b=x",      "b=y",
+                                        "c=p", "c=q",       "c:missing"};
+    expect_names(p, names, 7);
+    /* columns in another order, b absent, an extra column */
+    struct lift_table *t = table("extra,c,a\n9,q,3\n9,p,\n");
+    struct lift_binding *b = NULL;
+    struct lift_error err;
+    size_t absent = 0;
+    assert_int_equal(lift_pipeline_bind(p, t, false, &b, &absent, &err),
+                     LIFT_OK);
+    assert_int_equal(absent, 1);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    assert_int_equal(lift_pipeline_map_table_row(b, 0, &r, &err), LIFT_OK);
+    /* a = 3: (3 - 2) / 1; b absent, no b missing flag; c = q */
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 0);
+    assert_near(r.val[0], 1.0, 1e-6);
+    assert_int_equal(r.idx[1], 5);
+    assert_int_equal(lift_pipeline_map_table_row(b, 1, &r, &err), LIFT_OK);
+    assert_int_equal(r.nnz, 2);
+    assert_int_equal(r.idx[0], 1);
+    assert_int_equal(r.idx[1], 4);
+    /* transform gives the same rows as a CSR matrix */
+    struct lift_csr x;
+    assert_int_equal(lift_pipeline_transform(b, NULL, 2, &x, &err), LIFT_OK);
+    assert_int_equal(x.n_rows, 2);
+    assert_int_equal(x.n_cols, 7);
+    assert_int_equal(x.indptr[2], 4);
+    assert_int_equal(x.idx[0], 0);
+    assert_int_equal(x.idx[1], 5);
+    assert_int_equal(x.idx[2], 1);
+    assert_int_equal(x.idx[3], 4);
+    lift_csr_release(&x);
+    lift_binding_free(b);
+
+    b = NULL;
+    assert_int_equal(lift_pipeline_bind(p, t, true, &b, &absent, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_null(b);
+    assert_non_null(strstr(err.msg, "'b'"));
+    lift_row_release(&r);
+    lift_table_free(t);
+    lift_pipeline_free(p);
+    lift_table_free(train);
+}
+
+static void map_table_row_text_in_numeric_column_unprocessable(void **st)
+{
+    (void)st;
+    struct lift_table *train = table("x,c\n1,a\n2,b\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(train, &s);
+    struct lift_table *t = table("x,c\n1,a\n2,b\nabc,a\n");
+    assert_int_equal(lift_table_col_type(t, 0), LIFT_COL_CATEGORICAL);
+    struct lift_binding *b = NULL;
+    struct lift_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(lift_pipeline_bind(p, t, true, &b, NULL, &err), LIFT_OK);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    assert_int_equal(lift_pipeline_map_table_row(b, 1, &r, &err), LIFT_OK);
+    assert_int_equal(r.nnz, 2);
+    assert_near(r.val[0], 1.0, 1e-6);
+    assert_int_equal(lift_pipeline_map_table_row(b, 2, &r, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_non_null(strstr(err.msg, "line 4"));
+    assert_non_null(strstr(err.msg, "'x'"));
+    assert_non_null(strstr(err.msg, "'abc'"));
+    struct lift_csr x;
+    assert_int_equal(lift_pipeline_transform(b, NULL, 3, &x, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_null(x.indptr);
+    /* the same through a record names the field */
+    struct lift_field f = str_field("x", "abc");
+    assert_int_equal(lift_pipeline_map_record(p, &f, 1, false, &r, NULL, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_non_null(strstr(err.msg, "'x'"));
+    lift_row_release(&r);
+    lift_binding_free(b);
+    lift_table_free(t);
+    lift_pipeline_free(p);
+    lift_table_free(train);
+}
+
+static void map_record_report_and_strict(void **st)
+{
+    (void)st;
+    struct lift_table *train = table("x,c\n1,a\n2,b\n");
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(train, &s);
+    struct lift_row r;
+    assert_int_equal(lift_row_init(&r, p, NULL), LIFT_OK);
+    struct lift_field f[2] = {str_field("c", "b"), num_field("zzz", 1)};
+    struct lift_record_report rep;
+    map_fields(p, f, 2, &r, &rep);
+    assert_int_equal(rep.n_absent, 1);
+    assert_string_equal(rep.absent[0], "x");
+    assert_int_equal(rep.n_unknown, 1);
+    assert_string_equal(rep.unknown[0], "zzz");
+    assert_int_equal(r.nnz, 1);
+    assert_int_equal(r.idx[0], 2);
+    struct lift_error err;
+    assert_int_equal(lift_pipeline_map_record(p, f, 2, true, &r, &rep, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_non_null(strstr(err.msg, "'zzz'"));
+    assert_int_equal(lift_pipeline_map_record(p, f, 1, true, &r, &rep, &err),
+                     LIFT_ERR_UNPROCESSABLE);
+    assert_non_null(strstr(err.msg, "'x'"));
+    struct lift_field twice[2] = {num_field("x", 1), num_field("x", 2)};
+    assert_int_equal(
+        lift_pipeline_map_record(p, twice, 2, false, &r, &rep, &err),
+        LIFT_ERR_UNPROCESSABLE);
+    assert_non_null(strstr(err.msg, "twice"));
+    lift_row_release(&r);
+    lift_pipeline_free(p);
+    lift_table_free(train);
+}
+
+/* ---- save and load ------------------------------------------------------ */
+
+static const char rich_csv[] = "n,c,d,t\n"
+                               "1.5,a,u,the red fox\n"
+                               ",b,u,a blue fox\n"
+                               "4,a,v,red red wine\n"
+                               "999,c,,\n"
+                               "2,unknown,v,fox and wine\n";
+
+static struct lift_pipeline *fit_rich(const struct lift_table *t,
+                                      enum lift_index_mode mode)
+{
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"t"};
+    static const char *const cross[] = {"c,d"};
+    s.text = text;
+    s.n_text = 1;
+    s.cross = cross;
+    s.n_cross = 1;
+    s.min_count = 1;
+    s.index = mode;
+    s.bits = 18;
+    return fit(t, &s);
+}
+
+static void *save_bytes(const struct lift_pipeline *p, size_t *len)
+{
+    struct lift_writer w;
+    lift_writer_init(&w);
+    assert_int_equal(lift_pipeline_save(p, &w, NULL), LIFT_OK);
+    void *data = lift_buf_detach(&w.buf, len);
+    lift_writer_release(&w);
+    return data;
+}
+
+static void assert_same_rows(const struct lift_pipeline *a,
+                             const struct lift_pipeline *b,
+                             const struct lift_table *t)
+{
+    struct lift_row ra, rb;
+    assert_int_equal(lift_row_init(&ra, a, NULL), LIFT_OK);
+    assert_int_equal(lift_row_init(&rb, b, NULL), LIFT_OK);
+    for (size_t i = 0; i < lift_table_n_rows(t); i++) {
+        map_row(a, t, i, &ra);
+        map_row(b, t, i, &rb);
+        assert_int_equal(ra.nnz, rb.nnz);
+        assert_true(ra.nnz > 0);
+        assert_memory_equal(ra.idx, rb.idx, ra.nnz * sizeof *ra.idx);
+        assert_memory_equal(ra.val, rb.val, ra.nnz * sizeof *ra.val);
+        assert_memory_equal(ra.src, rb.src, ra.nnz * sizeof *ra.src);
+    }
+    lift_row_release(&ra);
+    lift_row_release(&rb);
+}
+
+static void save_load_round_trip_identical_rows(void **st)
+{
+    (void)st;
+    static const char *const miss[] = {"n=999", "c=unknown"};
+    struct lift_table *t = table_with(rich_csv, miss, 2);
+    for (int mode = 0; mode < 2; mode++) {
+        struct lift_pipeline *p = fit_rich(t, (enum lift_index_mode)mode);
+        size_t len;
+        void *data = save_bytes(p, &len);
+        struct lift_reader r;
+        lift_reader_init(&r, data, len);
+        struct lift_pipeline *q = NULL;
+        struct lift_error err;
+        memset(&err, 0, sizeof err);
+        enum lift_code rc = lift_pipeline_load(&r, &q, &err);
+        if (rc)
+            fail_msg("load failed (%s): %s", lift_code_name(rc), err.msg);
+        assert_int_equal(lift_reader_left(&r), 0);
+        assert_int_equal(lift_pipeline_n_features(q),
+                         lift_pipeline_n_features(p));
+        assert_int_equal(lift_pipeline_n_groups(q), 5);
+        assert_string_equal(lift_pipeline_group_name(q, 4), "c&d");
+        char b1[128], b2[128];
+        for (uint32_t f = 0; mode == 0 && f < lift_pipeline_n_features(p); f++)
+            assert_string_equal(
+                lift_pipeline_feature_name(p, f, b1, sizeof b1),
+                lift_pipeline_feature_name(q, f, b2, sizeof b2));
+        assert_same_rows(p, q, t);
+        /* the sentinels travel with the pipeline */
+        struct lift_row row;
+        assert_int_equal(lift_row_init(&row, q, NULL), LIFT_OK);
+        struct lift_field fl[2] = {num_field("n", 999),
+                                   str_field("c", "unknown")};
+        map_fields(q, fl, 2, &row, NULL);
+        if (mode == 0) {
+            /* d is absent from the record: missing as well */
+            assert_int_equal(row.nnz, 3);
+            assert_int_equal(row.idx[0], feature(q, "n:missing"));
+            assert_int_equal(row.idx[1], feature(q, "c:missing"));
+            assert_int_equal(row.idx[2], feature(q, "d:missing"));
+        }
+        /* saving the loaded pipeline gives the same bytes */
+        size_t len2;
+        void *data2 = save_bytes(q, &len2);
+        assert_int_equal(len2, len);
+        assert_memory_equal(data2, data, len);
+        free(data2);
+        lift_row_release(&row);
+        lift_pipeline_free(q);
+        lift_pipeline_free(p);
+        free(data);
+    }
+    lift_table_free(t);
+}
+
+static void load_every_truncation_corrupt(void **st)
+{
+    (void)st;
+    struct lift_table *t = table_with(rich_csv, NULL, 0);
+    for (int mode = 0; mode < 2; mode++) {
+        struct lift_pipeline *p = fit_rich(t, (enum lift_index_mode)mode);
+        size_t len;
+        unsigned char *data = save_bytes(p, &len);
+        for (size_t n = 0; n < len; n++) {
+            /* a copy of exactly n bytes, so ASan sees any overread */
+            unsigned char *cut = malloc(n ? n : 1);
+            assert_non_null(cut);
+            memcpy(cut, data, n);
+            struct lift_reader r;
+            lift_reader_init(&r, cut, n);
+            struct lift_pipeline *q = (struct lift_pipeline *)1;
+            struct lift_error err;
+            enum lift_code rc = lift_pipeline_load(&r, &q, &err);
+            if (rc != LIFT_ERR_CORRUPT)
+                fail_msg("%zu of %zu bytes: %s", n, len, lift_code_name(rc));
+            assert_null(q);
+            assert_true(err.msg[0] != '\0');
+            free(cut);
+        }
+        free(data);
+        lift_pipeline_free(p);
+    }
+    lift_table_free(t);
+}
+
+static void load_flipped_bytes_never_crash(void **st)
+{
+    (void)st;
+    struct lift_table *t = table_with(rich_csv, NULL, 0);
+    for (int mode = 0; mode < 2; mode++) {
+        struct lift_pipeline *p = fit_rich(t, (enum lift_index_mode)mode);
+        size_t len;
+        unsigned char *data = save_bytes(p, &len);
+        size_t n_failed = 0;
+        for (size_t i = 0; i < len; i++) {
+            for (int bit = 0; bit < 8; bit += 7) {
+                unsigned char *copy = malloc(len);
+                assert_non_null(copy);
+                memcpy(copy, data, len);
+                copy[i] ^= (unsigned char)(1u << bit);
+                struct lift_reader r;
+                lift_reader_init(&r, copy, len);
+                struct lift_pipeline *q = NULL;
+                struct lift_error err;
+                enum lift_code rc = lift_pipeline_load(&r, &q, &err);
+                if (rc) {
+                    assert_null(q);
+                    n_failed++;
+                } else {
+                    /* a pipeline that loads must map any row safely */
+                    struct lift_row row;
+                    assert_int_equal(lift_row_init(&row, q, NULL), LIFT_OK);
+                    struct lift_field fl[4] = {
+                        num_field("n", 2), str_field("c", "a"),
+                        str_field("d", "u"), str_field("t", "red fox")};
+                    (void)lift_pipeline_map_record(q, fl, 4, false, &row, NULL,
+                                                   NULL);
+                    for (size_t j = 0; j < row.nnz; j++)
+                        assert_true(row.idx[j] < lift_pipeline_n_features(q));
+                    lift_row_release(&row);
+                    lift_pipeline_free(q);
+                }
+                free(copy);
+            }
+        }
+        /* the header bytes at least are checked */
+        assert_true(n_failed > 0);
+        free(data);
+        lift_pipeline_free(p);
+    }
+    lift_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fit_numeric_complete_standardises_with_population_std),
+        cmocka_unit_test(fit_numeric_with_missing_adds_flag_after_value),
+        cmocka_unit_test(fit_numeric_constant_keeps_scale_one),
+        cmocka_unit_test(
+            fit_categorical_levels_indexed_in_first_appearance_order),
+        cmocka_unit_test(fit_categorical_min_count_sends_cut_levels_to_rare),
+        cmocka_unit_test(fit_categorical_max_features_keeps_most_frequent),
+        cmocka_unit_test(map_record_sentinel_spellings_read_as_missing),
+        cmocka_unit_test(map_text_weights_tfidf_with_unit_norm),
+        cmocka_unit_test(map_cross_one_hot_of_level_pairs),
+        cmocka_unit_test(feature_name_cross_joins_levels_with_ampersand),
+        cmocka_unit_test(map_hash_mode_indices_below_bits_and_stable),
+        cmocka_unit_test(fit_bins_edges_at_quantiles),
+        cmocka_unit_test(fit_bins_few_distinct_values_one_bin_each),
+        cmocka_unit_test(fit_bad_bins_or_bits_invalid),
+        cmocka_unit_test(fit_rows_subset_uses_only_those_rows),
+        cmocka_unit_test(bind_reordered_table_missing_column_reads_missing),
+        cmocka_unit_test(map_table_row_text_in_numeric_column_unprocessable),
+        cmocka_unit_test(map_record_report_and_strict),
+        cmocka_unit_test(save_load_round_trip_identical_rows),
+        cmocka_unit_test(load_every_truncation_corrupt),
+        cmocka_unit_test(load_flipped_bytes_never_crash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
