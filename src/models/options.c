@@ -203,8 +203,13 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
         return list_add_all(&o->drop, key, value, err);
     if (IS("text"))
         return list_add_all(&o->text, key, value, err);
-    if (IS("cross"))
+    if (IS("cross")) {
+        /* checked in full when training; an empty one is never valid (and
+         * the CLI probes keys with an empty value) */
+        if (!*value)
+            return bad(err, key, value, "two columns as a,b");
         return list_add(&o->cross, value, strlen(value), err);
+    }
     if (IS("index")) {
         if (strcmp(value, "dict") == 0)
             o->spec.index = LIFT_INDEX_DICT;

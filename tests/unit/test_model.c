@@ -813,7 +813,7 @@ static void opts_set_bad_value_invalid_naming_key(void **state)
         {"model", "forest"},    {"task", "ranking"},  {"index", "trie"},
         {"bits", "8"},          {"calibration", "x"}, {"valid", "1.5"},
         {"class-weight", "up"}, {"strict", "yes"},    {"optimizer", "nadam"},
-        {"min-count", "0"},
+        {"min-count", "0"},     {"cross", ""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct lift_error err;
