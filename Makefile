@@ -1,7 +1,7 @@
 # lift - thin entry points; the logic lives in scripts/ and meson.build.
 #
 #   make / make build   configure build/ once, then ninja (-> build/lift)
-#   make demo           inspect the bundled bank marketing file
+#   make demo           inspect the bundled bank file, train and explain a model
 #   make check          the whole suite (scripts/check.sh), as CI runs it
 #   make bench          every bench/<name>/run.sh
 #   make format         clang-format -i every *.c and *.h
@@ -29,6 +29,18 @@ demo:
 	scripts/build.sh plain
 	$(MAKE) --no-print-directory $(DEMO_CSV)
 	build/lift inspect $(DEMO_CSV) --sep ';' --missing unknown
+	@echo
+	@echo '== train a response model (duration dropped: it leaks the outcome)'
+	build/lift train $(DEMO_CSV) --target y --positive yes --drop duration \
+		--valid 0.2 -o build/demo/bank.lift
+	@echo
+	@echo '== what drives the score, over all customers'
+	build/lift explain build/demo/bank.lift
+	@echo
+	@echo '== why one customer got their score'
+	build/lift explain build/demo/bank.lift --record \
+		'{"age":41,"job":"admin.","marital":"married","contact":"cellular","month":"may","poutcome":"success","euribor3m":1.3,"nr.employed":5099}' \
+		2>/dev/null
 
 # The reader takes plain files: unpack the bundled copy once.
 $(DEMO_CSV): data/bank-additional-full.csv.gz
