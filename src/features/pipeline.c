@@ -1962,8 +1962,26 @@ enum lift_code lift_pipeline_load(struct lift_reader *r,
         if (!load_vocab(r, &x->vocab, false, p->n_features, err))
             goto done;
     }
-    if (p->mode == LIFT_INDEX_DICT && !check_dict(p, r, err))
-        goto done;
+    if (p->mode == LIFT_INDEX_DICT) {
+        /* every feature must be claimed (check_dict), so a count beyond
+         * what the inputs and crosses can claim is corrupt: checked before
+         * it sizes check_dict's tables, so a small file cannot make the
+         * loader allocate and fill gigabytes */
+        uint64_t claimable = 0;
+        for (size_t i = 0; i < ni; i++)
+            claimable += 4 + (uint64_t)p->in[i].n_edges + p->in[i].vocab.n;
+        for (size_t i = 0; i < nx; i++)
+            claimable += 1 + (uint64_t)p->cross[i].vocab.n;
+        if (p->n_features > claimable) {
+            lift_reader_fail(r,
+                             "feature count %zu is more than the inputs "
+                             "define in the model file",
+                             p->n_features);
+            goto done;
+        }
+        if (!check_dict(p, r, err))
+            goto done;
+    }
     if (p->mode == LIFT_INDEX_HASH)
         for (size_t i = 0; i < ni; i++) {
             const struct pl_input *in = &p->in[i];

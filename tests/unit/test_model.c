@@ -498,6 +498,33 @@ static void from_bytes_newer_version_unsupported(void **state)
     free(data);
 }
 
+/* A dict-mode pipeline claiming far more features than its inputs define
+ * is refused before the count sizes any table (found by fuzz_model: a
+ * 1.6 kB file made the loader allocate and fill 8 GB). */
+static void from_bytes_feature_count_beyond_inputs_corrupt(void **state)
+{
+    struct fixture *f = *state;
+    size_t len;
+    unsigned char *data = model_bytes(f->m, &len);
+    /* magic 8, version 4, flags 4, task 1, "logistic" 4+8, "y" 4+1,
+     * classes 8 + "yes" 4+3, then the pipeline: mode, bits, bins,
+     * max_tokens (u32 each) and the feature count (u64) */
+    size_t at = 8 + 4 + 4 + 1 + 12 + 5 + 8 + 7 + 16;
+    uint64_t nf = 0;
+    for (int i = 7; i >= 0; i--)
+        nf = nf << 8 | data[at + (size_t)i];
+    assert_int_equal(nf, lift_model_n_features(f->m));
+    put_le64(data + at, ((uint64_t)1 << 24) + 5);
+    reseal(data, len);
+    struct lift_model *m = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_model_from_bytes(data, len, &m, &err),
+                     LIFT_ERR_CORRUPT);
+    assert_null(m);
+    assert_non_null(strstr(err.msg, "feature count"));
+    free(data);
+}
+
 /* ---- scoring and explaining --------------------------------------------- */
 
 static void explain_record_base_plus_contributions_equals_raw(void **state)
@@ -950,6 +977,7 @@ int main(void)
         cmocka_unit_test(from_bytes_every_truncation_corrupt),
         cmocka_unit_test(from_bytes_flipped_byte_checksum_error),
         cmocka_unit_test(from_bytes_newer_version_unsupported),
+        cmocka_unit_test(from_bytes_feature_count_beyond_inputs_corrupt),
         cmocka_unit_test(explain_record_base_plus_contributions_equals_raw),
         cmocka_unit_test(predict_record_unknown_and_absent_fields_fill_report),
         cmocka_unit_test(predict_record_strict_unknown_or_absent_unprocessable),
