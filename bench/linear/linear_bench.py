@@ -19,6 +19,10 @@ One run, standard library only:
      to each peer, and write every run as a JSON line to OUT/runs.jsonl
      and the summary to OUT/summary.json.
 
+The machine may be shared: before each run the driver waits (at most
+--quiet-max s) until the whole machine is under --quiet-pct % busy, as the
+peers' run_all.sh does, and records the busy share it saw.
+
 Whole-process wall is measured here around the /usr/bin/time child
 (time.perf_counter), so it includes interpreter start-up and imports for
 the Python peers, and reading, the pipeline, the fit and writing the
@@ -81,6 +85,35 @@ def last_json_line(text):
     raise ValueError("no JSON line in: " + text[-500:])
 
 
+def busy_pct(interval=1.0):
+    """Share of the machine's CPU time spent busy over `interval` s."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return sum(v), v[3] + v[4]
+    try:
+        t0, i0 = sample()
+        time.sleep(interval)
+        t1, i1 = sample()
+    except OSError:
+        return 0.0
+    return 100.0 * (1.0 - (i1 - i0) / max(t1 - t0, 1))
+
+
+def wait_quiet(limit_pct, max_wait):
+    """Waits (at most max_wait s) until the machine is under limit_pct %
+    busy, as the peers' run_all.sh does; returns the last busy %."""
+    waited = 0.0
+    while True:
+        b = busy_pct()
+        if b < limit_pct or waited >= max_wait:
+            return b
+        if waited == 0:
+            log("  machine %.0f%% busy, waiting for quiet..." % b)
+        time.sleep(2.0)
+        waited += 3.0
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:
@@ -140,6 +173,11 @@ def main():
     p.add_argument("--peers", required=True, help="folder of the peer scripts")
     p.add_argument("--out", required=True, help="scratch and result folder")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--quiet-pct", type=float, default=25.0,
+                   help="before each run, wait until the machine is under "
+                        "this %% busy")
+    p.add_argument("--quiet-max", type=float, default=120.0,
+                   help="... but at most this many seconds")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     train = os.path.join(a.out, "bank.train.csv")
@@ -159,18 +197,21 @@ def main():
         for rep in range(a.repeat):
             order = tools[rep % len(tools):] + tools[:rep % len(tools)]
             for tool in order:
+                busy = wait_quiet(a.quiet_pct, a.quiet_max)
                 load = loadavg()
                 if tool == "lift":
                     row = run_lift(a, train, test, a.out)
                 else:
                     row = run_peer(a, tool, train, test, a.out)
-                row.update(repeat=rep + 1, loadavg_1m=load)
+                row.update(repeat=rep + 1, loadavg_1m=load,
+                           busy_pct_before=round(busy, 1))
                 runs[tool].append(row)
                 jl.write(json.dumps(row) + "\n")
                 jl.flush()
-                log("  run %d/%d %-10s auc %.4f fit %.3f s wall %.3f s"
+                log("  run %d/%d %-10s auc %.4f fit %.3f s wall %.3f s "
+                    "(machine %.0f%% busy before)"
                     % (rep + 1, a.repeat, tool, row["auc"], row["fit_s"],
-                       row["wall_s"]))
+                       row["wall_s"], busy))
 
     summary = {}
     for tool in tools:

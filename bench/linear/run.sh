@@ -11,7 +11,9 @@
 #
 # Environment (bench/run.sh sets the first three): LIFT (the binary),
 # DATA (the shared data folder), LIFT_ROOT, LIFT_PEERS (the peer scripts;
-# default DATA/../peers), REPEAT.
+# default DATA/../peers), REPEAT, QUIET_PCT and QUIET_MAX (before each run,
+# wait at most QUIET_MAX s, default 120, for the machine to be under
+# QUIET_PCT % busy, default 25).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -55,4 +57,5 @@ if ! peers_ready; then
 fi
 
 exec /usr/bin/python3 "$HERE/linear_bench.py" --lift "$LIFT" --data "$CSV" \
-    --peers "$PEERS" --out "$OUT" --repeat "$REPEAT"
+    --peers "$PEERS" --out "$OUT" --repeat "$REPEAT" \
+    --quiet-pct "${QUIET_PCT:-25}" --quiet-max "${QUIET_MAX:-120}"
