@@ -17,9 +17,10 @@
  * counts the bytes), and the caps on record bytes, field bytes and fields
  * per record.
  *
- * Cost: one table lookup per byte in unquoted text, one in quoted text;
- * UTF-8 validation only on bytes >= 0x80. Not thread-safe; the buffer must
- * outlive the scanner.
+ * Cost: sixteen bytes per step with SSE2 (a table lookup per byte
+ * elsewhere and in the last bytes of the buffer) until a byte that ends
+ * the run; UTF-8 validation only on bytes >= 0x80. Not thread-safe; the
+ * buffer must outlive the scanner.
  */
 #ifndef LIFT_DATA_CSV_H
 #define LIFT_DATA_CSV_H
@@ -61,7 +62,8 @@ struct lift_csv {
 
     struct lift_csv_field *fields;
     size_t n_fields, cap_fields;
-    unsigned char special[256]; /* bytes that stop the unquoted scan */
+    unsigned char special[256];  /* bytes that stop the unquoted scan */
+    unsigned char qspecial[256]; /* bytes that stop the quoted scan */
 };
 
 /* opts supplies sep (must not be 0 here), no_quote, utf8 and the caps. */

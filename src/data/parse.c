@@ -230,19 +230,3 @@ bool lift_parse_date(const char *s, size_t len, double *out)
     *out = (double)secs + frac;
     return true;
 }
-
-bool lift_is_default_missing(const char *s, size_t len)
-{
-    switch (len) {
-    case 0:
-        return true;
-    case 2:
-        return s[0] == 'N' && s[1] == 'A';
-    case 3:
-        return memcmp(s, "NaN", 3) == 0;
-    case 4:
-        return memcmp(s, "null", 4) == 0;
-    default:
-        return false;
-    }
-}

@@ -30,7 +30,22 @@ bool lift_parse_bool(const char *s, size_t len, double *out);
  */
 bool lift_parse_date(const char *s, size_t len, double *out);
 
-/* The default missing spellings: "", "NA", "NaN", "null". */
-bool lift_is_default_missing(const char *s, size_t len);
+/* The default missing spellings: "", "NA", "NaN", "null". Inline: the
+ * reader asks it of every cell. */
+static inline bool lift_is_default_missing(const char *s, size_t len)
+{
+    switch (len) {
+    case 0:
+        return true;
+    case 2:
+        return s[0] == 'N' && s[1] == 'A';
+    case 3:
+        return s[0] == 'N' && s[1] == 'a' && s[2] == 'N';
+    case 4:
+        return s[0] == 'n' && s[1] == 'u' && s[2] == 'l' && s[3] == 'l';
+    default:
+        return false;
+    }
+}
 
 #endif

@@ -1,18 +1,25 @@
 /*
  * data/table.c - the typed columnar table and the CSV-to-table reader.
  *
- * Reading makes two passes over the input held in memory, so that no
- * per-cell intermediate is ever stored (peak memory is the input plus the
- * final columns):
- *   pass 1  scans every record, checks field counts and caps, and for each
- *           column keeps whether every non-missing cell could be a number,
- *           a boolean or a date; the column types follow.
- *   pass 2  scans again and stores each cell in its typed column: doubles
- *           for numeric/boolean/date, level codes for categorical/text
- *           (each distinct string interned once in an open-addressing
- *           table keyed by xxh3). Categorical and text differ only in the
- *           tag, decided after pass 2 from lengths, spaces and distinctness.
- * Scanning is linear in the input; interning is expected O(1) per cell.
+ * Reading scans the input (held in memory) once and stores each cell in
+ * its final typed column as it goes, so that no per-cell intermediate is
+ * kept (peak memory is the input plus the final columns):
+ *   - a column's type is open until its first present (non-missing) cell;
+ *     that cell's type (number, boolean, date, else string) decides it,
+ *     as the four are mutually exclusive, and the column's array is then
+ *     allocated for an upper bound of the rows (line ends + 1; the pages
+ *     past the real row count are never touched, and the arrays are
+ *     shrunk at the end), earlier rows filled as missing;
+ *   - numeric, boolean and date cells are parsed into doubles; string
+ *     cells get level codes (each distinct string interned once in an
+ *     open-addressing table keyed by xxh3);
+ *   - a typed column that meets a cell of another type can only be
+ *     categorical: its values are dropped and it is marked for a second
+ *     scan, which interns just those columns (a forced type makes such a
+ *     cell an error instead). Files with clean types never scan twice.
+ * Categorical and text differ only in the tag, decided at the end from
+ * lengths, spaces and distinctness. Scanning is linear in the input;
+ * interning is expected O(1) per cell.
  */
 #include <lift/table.h>
 
@@ -55,16 +62,22 @@ struct column {
     size_t n_levels, cap_levels;
     uint32_t *slots; /* level index + 1; 0 = empty */
     size_t slot_mask;
-    size_t n_missing;
     /* while reading */
     struct span *sentinels;
     size_t n_sentinels;
-    bool may_num, may_bool, may_date;
-    size_t n_present, n_space, total_len;
+    enum { KIND_OPEN, KIND_VALUES, KIND_CODES, KIND_REDO } kind;
+    /* the previous present cell: runs of one value are common (files
+     * sorted by date or segment), so it is tried before parsing or
+     * hashing; last_s points into the input (never into scratch) */
+    const char *last_s;
+    size_t last_len;
+    double last_v;
+    uint32_t last_code;
 };
 
 struct lift_table {
     size_t n_rows, n_cols;
+    size_t cap_rows, n_redo; /* while reading */
     struct column *cols;
     uint32_t *row_line;
     char sep;
@@ -164,6 +177,48 @@ static enum lift_code grow_slots(struct column *c, struct lift_error *err)
     return LIFT_OK;
 }
 
+static inline uint64_t load64(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint16_t load16(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* memcmp(a, b, len) == 0, inlined: cells are short, and a library call or
+ * a byte loop per cell costs more than the comparison itself. Two
+ * overlapping loads cover a length between one word and two, so no load
+ * reaches past either string. */
+static inline bool same_text(const char *a, const char *b, size_t len)
+{
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            if (load64(a + i) != load64(b + i))
+                return false;
+        return load64(a + len - 8) == load64(b + len - 8);
+    }
+    if (len >= 4)
+        return load32(a) == load32(b) &&
+               load32(a + len - 4) == load32(b + len - 4);
+    if (len >= 2)
+        return load16(a) == load16(b) &&
+               load16(a + len - 2) == load16(b + len - 2);
+    return len == 0 || *a == *b;
+}
+
 static uint32_t lookup(const struct column *c, const char *s, size_t len,
                        uint64_t h, size_t *slot)
 {
@@ -173,7 +228,7 @@ static uint32_t lookup(const struct column *c, const char *s, size_t len,
         if (!v)
             break;
         const struct level *l = &c->levels[v - 1];
-        if (l->hash == h && l->len == len && memcmp(l->s, s, len) == 0)
+        if (l->hash == h && l->len == len && same_text(l->s, s, len))
             return v - 1;
         i = (i + 1) & c->slot_mask;
     }
@@ -381,59 +436,6 @@ static bool is_missing(const struct column *c, const char *s, size_t len)
     return false;
 }
 
-static enum lift_code ragged(const struct lift_csv *csv, size_t want,
-                             const char *name, struct lift_error *err)
-{
-    return lift_error_set(err, LIFT_ERR_PARSE,
-                          "line %zu: expected %zu fields, found %zu in '%s'",
-                          csv->rec_line, want, csv->n_fields, name);
-}
-
-static enum lift_code pass1(struct lift_table *t, struct lift_csv *csv,
-                            bool skip_first, size_t max_rows, const char *name,
-                            struct lift_buf *scratch, struct lift_error *err)
-{
-    bool have;
-    enum lift_code rc;
-    size_t rows = 0;
-    for (bool first = true;; first = false) {
-        if ((rc = lift_csv_next(csv, &have, err)))
-            return rc;
-        if (!have)
-            break;
-        if (first && skip_first)
-            continue;
-        if (csv->n_fields != t->n_cols)
-            return ragged(csv, t->n_cols, name, err);
-        if (rows == max_rows)
-            return lift_error_set(err, LIFT_ERR_LIMIT,
-                                  "more data records than the limit of %zu "
-                                  "in '%s'",
-                                  max_rows, name);
-        rows++;
-        for (size_t i = 0; i < t->n_cols; i++) {
-            struct column *c = &t->cols[i];
-            size_t len;
-            const char *s =
-                lift_csv_field_text(&csv->fields[i], scratch, &len, err);
-            if (!s)
-                return err ? err->code : LIFT_ERR_NOMEM;
-            if (is_missing(c, s, len))
-                continue;
-            c->n_present++;
-            double v;
-            if (c->may_num && !lift_parse_number(s, len, &v))
-                c->may_num = false;
-            if (c->may_bool && !lift_parse_bool(s, len, &v))
-                c->may_bool = false;
-            if (c->may_date && !lift_parse_date(s, len, &v))
-                c->may_date = false;
-        }
-    }
-    t->n_rows = rows;
-    return LIFT_OK;
-}
-
 static enum lift_code bad_value(const struct lift_csv_field *f,
                                 const struct column *c, const char *s,
                                 size_t len, const char *name,
@@ -447,9 +449,219 @@ static enum lift_code bad_value(const struct lift_csv_field *f,
                           lift_col_type_name(c->type), name);
 }
 
-static enum lift_code pass2(struct lift_table *t, struct lift_csv *csv,
-                            bool skip_first, const char *name,
-                            struct lift_buf *scratch, struct lift_error *err)
+/* The field's text: its own span when clean (the common case, inline). */
+static const char *field_text(const struct lift_csv_field *f,
+                              struct lift_buf *scratch, size_t *len,
+                              struct lift_error *err)
+{
+    if (LIFT_LIKELY(!(f->flags & (LIFT_CSV_ESCAPED | LIFT_CSV_BADUTF8)))) {
+        *len = f->len;
+        return f->p;
+    }
+    return lift_csv_field_text(f, scratch, len, err);
+}
+
+/* Upper bound of the records in data: line ends (LF, CRLF, lone CR) + 1. */
+static size_t count_records(const char *data, size_t len)
+{
+    size_t n = 1;
+    const char *end = data + len;
+    for (const char *p = data; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        n++;
+    for (const char *p = data; (p = memchr(p, '\r', (size_t)(end - p))); p++)
+        n += p + 1 == end || p[1] != '\n';
+    return n;
+}
+
+/* Fixes the column's type and allocates its array for t->cap_rows rows,
+ * the first `row` of them missing. */
+static enum lift_code open_column(struct lift_table *t, struct column *c,
+                                  enum lift_col_type type, size_t row,
+                                  struct lift_error *err)
+{
+    c->type = type;
+    if (type == LIFT_COL_CATEGORICAL || type == LIFT_COL_TEXT) {
+        c->codes = lift_malloc_array(t->cap_rows, sizeof *c->codes);
+        if (!c->codes)
+            return lift_error_nomem(err, "column values");
+        for (size_t r = 0; r < row; r++)
+            c->codes[r] = LIFT_MISSING_CODE;
+        c->kind = KIND_CODES;
+    } else {
+        c->values = lift_malloc_array(t->cap_rows, sizeof *c->values);
+        if (!c->values)
+            return lift_error_nomem(err, "column values");
+        for (size_t r = 0; r < row; r++)
+            c->values[r] = NAN;
+        c->kind = KIND_VALUES;
+    }
+    return LIFT_OK;
+}
+
+static bool parse_as(enum lift_col_type type, const char *s, size_t len,
+                     double *v)
+{
+    switch (type) {
+    case LIFT_COL_NUMERIC:
+        return lift_parse_number(s, len, v);
+    case LIFT_COL_BOOLEAN:
+        return lift_parse_bool(s, len, v);
+    case LIFT_COL_DATE:
+        return lift_parse_date(s, len, v);
+    default:
+        return false;
+    }
+}
+
+/* The type a present cell has; *v its value unless a string. */
+static enum lift_col_type sniff(const char *s, size_t len, double *v)
+{
+    if (lift_parse_number(s, len, v))
+        return LIFT_COL_NUMERIC;
+    if (lift_parse_bool(s, len, v))
+        return LIFT_COL_BOOLEAN;
+    if (lift_parse_date(s, len, v))
+        return LIFT_COL_DATE;
+    return LIFT_COL_CATEGORICAL;
+}
+
+static enum lift_code intern_cell(struct lift_table *t, struct column *c,
+                                  const char *s, size_t len, size_t row,
+                                  struct lift_error *err)
+{
+    if (c->n_levels) {
+        struct level *l = &c->levels[c->last_code];
+        if (l->len == len && same_text(l->s, s, len)) {
+            l->count++;
+            c->codes[row] = c->last_code;
+            return LIFT_OK;
+        }
+    }
+    enum lift_code rc = intern(t, c, s, len, &c->codes[row], err);
+    if (rc == LIFT_OK)
+        c->last_code = c->codes[row];
+    return rc;
+}
+
+/* Parses a cell of a typed column, reusing the previous cell's value
+ * when the text is the same. */
+static bool parse_cell(struct column *c, const struct lift_csv_field *f,
+                       const char *s, size_t len, double *v)
+{
+    if (c->last_s && len == c->last_len && same_text(s, c->last_s, len)) {
+        *v = c->last_v;
+        return true;
+    }
+    if (!parse_as(c->type, s, len, v))
+        return false;
+    if (s == f->p) {
+        c->last_s = s;
+        c->last_len = len;
+        c->last_v = *v;
+    }
+    return true;
+}
+
+/* Stores one cell of the first scan. */
+static enum lift_code store_cell(struct lift_table *t, struct column *c,
+                                 const struct lift_csv_field *f, size_t row,
+                                 const char *name, struct lift_buf *scratch,
+                                 struct lift_error *err)
+{
+    if (c->kind == KIND_REDO)
+        return LIFT_OK;
+    size_t len;
+    const char *s = field_text(f, scratch, &len, err);
+    if (!s)
+        return err ? err->code : LIFT_ERR_NOMEM;
+    bool miss = is_missing(c, s, len);
+    double v;
+    enum lift_code rc;
+    switch (c->kind) {
+    case KIND_OPEN: {
+        if (miss)
+            return LIFT_OK;
+        enum lift_col_type type = sniff(s, len, &v);
+        if ((rc = open_column(t, c, type, row, err)))
+            return rc;
+        if (c->kind == KIND_CODES)
+            return intern_cell(t, c, s, len, row, err);
+        c->values[row] = v;
+        return LIFT_OK;
+    }
+    case KIND_VALUES:
+        if (miss) {
+            c->values[row] = NAN;
+            return LIFT_OK;
+        }
+        if (parse_cell(c, f, s, len, &c->values[row]))
+            return LIFT_OK;
+        if (c->forced)
+            return bad_value(f, c, s, len, name, err);
+        /* numbers (or booleans, or dates) and something else: strings */
+        lift_free(c->values);
+        c->values = NULL;
+        c->kind = KIND_REDO;
+        t->n_redo++;
+        return LIFT_OK;
+    case KIND_CODES:
+        if (miss) {
+            c->codes[row] = LIFT_MISSING_CODE;
+            return LIFT_OK;
+        }
+        return intern_cell(t, c, s, len, row, err);
+    case KIND_REDO:
+        break;
+    }
+    return LIFT_OK;
+}
+
+static enum lift_code ragged(const struct lift_csv *csv, size_t want,
+                             const char *name, struct lift_error *err)
+{
+    return lift_error_set(err, LIFT_ERR_PARSE,
+                          "line %zu: expected %zu fields, found %zu in '%s'",
+                          csv->rec_line, want, csv->n_fields, name);
+}
+
+/* The one full scan: checks every record and stores every cell. */
+static enum lift_code scan_all(struct lift_table *t, struct lift_csv *csv,
+                               size_t max_rows, const char *name,
+                               struct lift_buf *scratch, struct lift_error *err)
+{
+    bool have;
+    enum lift_code rc;
+    size_t row = 0;
+    for (;;) {
+        if ((rc = lift_csv_next(csv, &have, err)))
+            return rc;
+        if (!have)
+            break;
+        if (csv->n_fields != t->n_cols)
+            return ragged(csv, t->n_cols, name, err);
+        if (row == max_rows)
+            return lift_error_set(err, LIFT_ERR_LIMIT,
+                                  "more data records than the limit of %zu "
+                                  "in '%s'",
+                                  max_rows, name);
+        LIFT_ASSERT(row < t->cap_rows);
+        t->row_line[row] =
+            csv->rec_line > UINT32_MAX ? UINT32_MAX : (uint32_t)csv->rec_line;
+        for (size_t i = 0; i < t->n_cols; i++)
+            if ((rc = store_cell(t, &t->cols[i], &csv->fields[i], row, name,
+                                 scratch, err)))
+                return rc;
+        row++;
+    }
+    t->n_rows = row;
+    return LIFT_OK;
+}
+
+/* The second scan, for the columns that turned out to hold strings after
+ * typed cells: interns all their cells. */
+static enum lift_code rescan_strings(struct lift_table *t, struct lift_csv *csv,
+                                     bool skip_first, struct lift_buf *scratch,
+                                     struct lift_error *err)
 {
     bool have;
     enum lift_code rc;
@@ -462,47 +674,18 @@ static enum lift_code pass2(struct lift_table *t, struct lift_csv *csv,
         if (first && skip_first)
             continue;
         LIFT_ASSERT(row < t->n_rows && csv->n_fields == t->n_cols);
-        t->row_line[row] =
-            csv->rec_line > UINT32_MAX ? UINT32_MAX : (uint32_t)csv->rec_line;
         for (size_t i = 0; i < t->n_cols; i++) {
             struct column *c = &t->cols[i];
-            const struct lift_csv_field *f = &csv->fields[i];
+            if (c->kind != KIND_REDO)
+                continue;
             size_t len;
-            const char *s = lift_csv_field_text(f, scratch, &len, err);
+            const char *s = field_text(&csv->fields[i], scratch, &len, err);
             if (!s)
                 return err ? err->code : LIFT_ERR_NOMEM;
-            bool miss = is_missing(c, s, len);
-            bool ok = true;
-            switch (c->type) {
-            case LIFT_COL_NUMERIC:
-                c->values[row] = NAN;
-                if (!miss)
-                    ok = lift_parse_number(s, len, &c->values[row]);
-                break;
-            case LIFT_COL_BOOLEAN:
-                c->values[row] = NAN;
-                if (!miss)
-                    ok = lift_parse_bool(s, len, &c->values[row]);
-                break;
-            case LIFT_COL_DATE:
-                c->values[row] = NAN;
-                if (!miss)
-                    ok = lift_parse_date(s, len, &c->values[row]);
-                break;
-            case LIFT_COL_CATEGORICAL:
-            case LIFT_COL_TEXT:
+            if (is_missing(c, s, len))
                 c->codes[row] = LIFT_MISSING_CODE;
-                if (!miss) {
-                    if ((rc = intern(t, c, s, len, &c->codes[row], err)))
-                        return rc;
-                    c->total_len += len;
-                    c->n_space += memchr(s, ' ', len) != NULL;
-                }
-                break;
-            }
-            if (!ok)
-                return bad_value(f, c, s, len, name, err);
-            c->n_missing += miss;
+            else if ((rc = intern_cell(t, c, s, len, row, err)))
+                return rc;
         }
         row++;
     }
@@ -513,45 +696,30 @@ static enum lift_code pass2(struct lift_table *t, struct lift_csv *csv,
 /* Text: mostly multi-word values that are long or mostly distinct. */
 static enum lift_col_type string_type(const struct column *c)
 {
-    size_t n = c->n_present;
+    size_t n = 0, n_space = 0, total_len = 0;
+    for (size_t k = 0; k < c->n_levels; k++) {
+        const struct level *l = &c->levels[k];
+        n += l->count;
+        total_len += (size_t)l->count * l->len;
+        if (memchr(l->s, ' ', l->len))
+            n_space += l->count;
+    }
     if (n == 0)
         return LIFT_COL_CATEGORICAL;
-    double mean_len = (double)c->total_len / (double)n;
-    bool wordy = c->n_space * 2 >= n;
+    double mean_len = (double)total_len / (double)n;
+    bool wordy = n_space * 2 >= n;
     bool distinct = c->n_levels * 10 >= n * 3;
     if (wordy && (distinct || mean_len >= 30.0) && c->n_levels > 1)
         return LIFT_COL_TEXT;
     return LIFT_COL_CATEGORICAL;
 }
 
-static enum lift_code allocate_columns(struct lift_table *t,
-                                       struct lift_error *err)
+/* Gives the arrays back the pages past the last row (kept when the
+ * smaller block cannot be had: the larger one is as good). */
+static void *shrink(void *p, size_t n, size_t size)
 {
-    t->row_line = lift_malloc_array(t->n_rows, sizeof *t->row_line);
-    if (!t->row_line)
-        return lift_error_nomem(err, "row lines");
-    for (size_t i = 0; i < t->n_cols; i++) {
-        struct column *c = &t->cols[i];
-        if (!c->forced) {
-            if (c->n_present == 0)
-                c->type = LIFT_COL_CATEGORICAL;
-            else if (c->may_bool)
-                c->type = LIFT_COL_BOOLEAN;
-            else if (c->may_num)
-                c->type = LIFT_COL_NUMERIC;
-            else if (c->may_date)
-                c->type = LIFT_COL_DATE;
-            else
-                c->type = LIFT_COL_CATEGORICAL; /* or text, after pass 2 */
-        }
-        if (c->type == LIFT_COL_CATEGORICAL || c->type == LIFT_COL_TEXT)
-            c->codes = lift_malloc_array(t->n_rows, sizeof *c->codes);
-        else
-            c->values = lift_malloc_array(t->n_rows, sizeof *c->values);
-        if (!c->codes && !c->values)
-            return lift_error_nomem(err, "column values");
-    }
-    return LIFT_OK;
+    void *q = p ? lift_realloc_array(p, n, size) : NULL;
+    return q ? q : p;
 }
 
 static enum lift_code build(const char *data, size_t len,
@@ -590,10 +758,6 @@ static enum lift_code build(const char *data, size_t len,
     }
     if ((rc = set_names(t, &csv, o, name, &scratch, err)))
         goto done;
-    for (size_t i = 0; i < t->n_cols; i++) {
-        t->cols[i].may_num = t->cols[i].may_bool = t->cols[i].may_date = true;
-        t->cols[i].type = LIFT_COL_CATEGORICAL;
-    }
     for (size_t i = 0; i < o->n_missing; i++)
         if ((rc = apply_missing(t, o->missing[i], err)))
             goto done;
@@ -601,25 +765,58 @@ static enum lift_code build(const char *data, size_t len,
         if ((rc = apply_type(t, o->types[i], err)))
             goto done;
 
-    /* each pass restarts the scanner; init forgets the field array */
-    lift_csv_release(&csv);
-    lift_csv_init(&csv, data, len, o, sep, name);
-    if ((rc = pass1(t, &csv, !o->no_header, max_rows, name, &scratch, err)))
+    t->cap_rows = count_records(data, len);
+    if (t->cap_rows > max_rows)
+        t->cap_rows = max_rows;
+    t->row_line = lift_malloc_array(t->cap_rows, sizeof *t->row_line);
+    if (!t->row_line) {
+        rc = lift_error_nomem(err, "row lines");
+        goto done;
+    }
+    for (size_t i = 0; i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        if (c->forced && (rc = open_column(t, c, c->type, 0, err)))
+            goto done;
+    }
+    /* the scan goes on after the header; without one, from the start */
+    if (o->no_header) {
+        lift_csv_release(&csv);
+        lift_csv_init(&csv, data, len, o, sep, name);
+    }
+    if ((rc = scan_all(t, &csv, max_rows, name, &scratch, err)))
         goto done;
     if (t->n_rows == 0) {
         rc = lift_error_set(err, LIFT_ERR_PARSE,
                             "no data records after the header in '%s'", name);
         goto done;
     }
-    if ((rc = allocate_columns(t, err)))
-        goto done;
     t->n_replaced = csv.n_replaced;
-    lift_csv_release(&csv);
-    lift_csv_init(&csv, data, len, o, sep, name);
-    if ((rc = pass2(t, &csv, !o->no_header, name, &scratch, err)))
-        goto done;
     for (size_t i = 0; i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
+        if (c->kind == KIND_OPEN &&
+            (rc = open_column(t, c, LIFT_COL_CATEGORICAL, t->n_rows, err)))
+            goto done;
+        if (c->kind == KIND_REDO) {
+            c->type = LIFT_COL_CATEGORICAL;
+            c->codes = lift_malloc_array(t->n_rows, sizeof *c->codes);
+            if (!c->codes) {
+                rc = lift_error_nomem(err, "column values");
+                goto done;
+            }
+        }
+    }
+    if (t->n_redo) {
+        lift_csv_release(&csv);
+        lift_csv_init(&csv, data, len, o, sep, name);
+        if ((rc = rescan_strings(t, &csv, !o->no_header, &scratch, err)))
+            goto done;
+    }
+    t->row_line = shrink(t->row_line, t->n_rows, sizeof *t->row_line);
+    for (size_t i = 0; i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        c->kind = c->codes ? KIND_CODES : KIND_VALUES;
+        c->values = shrink(c->values, t->n_rows, sizeof *c->values);
+        c->codes = shrink(c->codes, t->n_rows, sizeof *c->codes);
         if (!c->forced && c->type == LIFT_COL_CATEGORICAL)
             c->type = string_type(c);
     }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/rng.h"
 #include "data/csv.h"
 
 /* One scan over a NUL-terminated input with the given options. */
@@ -376,6 +377,35 @@ static void csv_next_invalid_utf8_strict_names_char_column(void **state)
                       "line 1, column 3: invalid UTF-8 byte 0xed in 't.csv'");
 }
 
+static void csv_next_invalid_utf8_in_long_fields_found(void **state)
+{
+    (void)state;
+    /* the bad byte sits past the first 16 bytes of long fields, quoted
+     * and not, so that the vector scan has to find it */
+    static const char unq[] = "id,text\n1,abcdefghijklmnopqrst\xFFuvwxyz "
+                              "and more text after it\n";
+    expect_scan_error(unq, strlen(unq), ',', NULL, LIFT_ERR_PARSE,
+                      "line 2, column 23: invalid UTF-8 byte 0xff in "
+                      "'t.csv'");
+    static const char quo[] = "id,text\n1,\"abcdefghijklmnopqrst\xC3(uvwxyz "
+                              "and more, text after it\"\n";
+    expect_scan_error(quo, strlen(quo), ',', NULL, LIFT_ERR_PARSE,
+                      "line 2, column 24: invalid UTF-8 byte 0xc3 in "
+                      "'t.csv'");
+    struct scan s;
+    lift_read_opts_init(&s.opts);
+    s.opts.utf8 = LIFT_UTF8_REPLACE;
+    scan_open(&s, quo, strlen(quo), ',');
+    next_record(&s);
+    next_record(&s);
+    assert_int_equal(s.csv.n_replaced, 1);
+    assert_int_equal(s.csv.fields[1].flags, LIFT_CSV_QUOTED | LIFT_CSV_BADUTF8);
+    assert_field(&s, 1,
+                 "abcdefghijklmnopqrst\xEF\xBF\xBD(uvwxyz and more, "
+                 "text after it");
+    scan_close(&s);
+}
+
 static void csv_next_invalid_utf8_replace_counted_and_replaced(void **state)
 {
     (void)state;
@@ -458,6 +488,125 @@ static void csv_next_many_fields_grow_past_first_capacity(void **state)
     assert_field(&s, 99, "9");
     assert_int_equal(s.csv.fields[99].column, 199);
     scan_close(&s);
+}
+
+/* Random fields over an alphabet rich in bytes the scanner stops at. */
+static size_t random_field(struct lift_rng *r, char *out, bool *needs_quote)
+{
+    static const char *const atoms[] = {"a",
+                                        "b",
+                                        "z",
+                                        "0",
+                                        "9",
+                                        " ",
+                                        ".",
+                                        "-",
+                                        ",",
+                                        ";",
+                                        "\"",
+                                        "\n",
+                                        "\r",
+                                        "\t",
+                                        "\xC3\xA9",
+                                        "\xE2\x82\xAC",
+                                        "\xF0\x9F\x98\x80",
+                                        "xyzw",
+                                        "0123456789abcdef"};
+    size_t n_atoms = sizeof atoms / sizeof atoms[0];
+    /* lengths around the 16-byte vector width and past it */
+    size_t want = (size_t)lift_rng_below(r, 48), n = 0;
+    *needs_quote = false;
+    while (n < want) {
+        const char *a = atoms[lift_rng_below(r, n_atoms)];
+        size_t k = strlen(a);
+        memcpy(out + n, a, k);
+        n += k;
+        *needs_quote |= strpbrk(a, ",\"\n\r") != NULL;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Writes `rows` random records of COLS fields (quoted when they must be,
+ * and at random), scans them from a buffer of exactly their size and
+ * checks every field and record line. */
+static void round_trip(uint64_t seed, size_t rows)
+{
+    struct lift_rng r;
+    lift_rng_seed(&r, seed);
+    enum { COLS = 5 };
+    size_t cap = rows * COLS * 256;
+    char *in = malloc(cap);
+    char(*want)[128] = malloc(sizeof *want * rows * COLS);
+    size_t *line_of = malloc(sizeof *line_of * rows);
+    assert_non_null(in);
+    assert_non_null(want);
+    assert_non_null(line_of);
+    size_t n = 0, line = 1;
+    for (size_t row = 0; row < rows; row++) {
+        line_of[row] = line;
+        for (size_t col = 0; col < COLS; col++) {
+            bool quote = false;
+            char *f = want[row * COLS + col];
+            size_t len = random_field(&r, f, &quote);
+            quote |= lift_rng_below(&r, 4) == 0;
+            if (col)
+                in[n++] = ',';
+            if (quote)
+                in[n++] = '"';
+            for (size_t i = 0; i < len; i++) {
+                if (f[i] == '"')
+                    in[n++] = '"';
+                in[n++] = f[i];
+                line += f[i] == '\n';
+            }
+            if (quote)
+                in[n++] = '"';
+        }
+        /* LF, CRLF or a lone CR */
+        switch (lift_rng_below(&r, 3)) {
+        case 0:
+            in[n++] = '\n';
+            break;
+        case 1:
+            in[n++] = '\r';
+            in[n++] = '\n';
+            break;
+        default:
+            in[n++] = '\r';
+        }
+        line++;
+    }
+    assert_true(n < cap);
+    /* exactly n bytes, so that a read past the end shows under ASan */
+    char *exact = malloc(n);
+    assert_non_null(exact);
+    memcpy(exact, in, n);
+    struct scan s;
+    lift_read_opts_init(&s.opts);
+    scan_open(&s, exact, n, ',');
+    for (size_t row = 0; row < rows; row++) {
+        next_record(&s);
+        assert_int_equal(s.csv.n_fields, COLS);
+        assert_int_equal(s.csv.rec_line, line_of[row]);
+        for (size_t col = 0; col < COLS; col++)
+            assert_field(&s, col, want[row * COLS + col]);
+    }
+    next_end(&s);
+    scan_close(&s);
+    free(exact);
+    free(in);
+    free(want);
+    free(line_of);
+}
+
+static void csv_next_random_round_trip_fields_equal(void **state)
+{
+    (void)state;
+    round_trip(42, 400);
+    /* many short inputs: every way for a field to meet the buffer's end */
+    for (uint64_t seed = 1; seed <= 400; seed++)
+        round_trip(seed, 1 + seed % 3);
 }
 
 /* ---- UTF-8 -------------------------------------------------------------- */
@@ -598,11 +747,13 @@ int main(void)
         cmocka_unit_test(csv_next_bare_quote_unquoted_parse_error),
         cmocka_unit_test(csv_next_nul_byte_parse_error),
         cmocka_unit_test(csv_next_invalid_utf8_strict_names_char_column),
+        cmocka_unit_test(csv_next_invalid_utf8_in_long_fields_found),
         cmocka_unit_test(csv_next_invalid_utf8_replace_counted_and_replaced),
         cmocka_unit_test(csv_next_field_over_cap_limit_error),
         cmocka_unit_test(csv_next_record_over_cap_limit_error),
         cmocka_unit_test(csv_next_too_many_fields_limit_error),
         cmocka_unit_test(csv_next_many_fields_grow_past_first_capacity),
+        cmocka_unit_test(csv_next_random_round_trip_fields_equal),
         cmocka_unit_test(utf8_seq_len_valid_forms_lengths),
         cmocka_unit_test(utf8_seq_len_invalid_forms_zero),
         cmocka_unit_test(csv_detect_sep_each_candidate_found),

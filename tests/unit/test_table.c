@@ -742,6 +742,55 @@ static void read_mem_types_inferred(void **state)
     lift_table_free(t);
 }
 
+static void read_mem_type_change_midway_rescanned(void **state)
+{
+    (void)state;
+    static const char csv[] = "n,b,d,late,clean,gone\n"
+                              "1,true,2020-01-01,NA,7,\n"
+                              "2,false,NA,,8,NA\n"
+                              "x,maybe,\"la,ter\",5,9,\n"
+                              "3,TRUE,2020-01-02,\"6\",10,null\n";
+    struct lift_table *t = load(csv);
+    assert_int_equal(lift_table_n_rows(t), 4);
+    /* numbers, then a string: every cell interned, in order */
+    assert_int_equal(lift_table_col_type(t, 0), LIFT_COL_CATEGORICAL);
+    assert_int_equal(lift_table_n_levels(t, 0), 4);
+    static const char *const n_want[] = {"1", "2", "x", "3"};
+    for (size_t r = 0; r < 4; r++) {
+        assert_string_equal(cell(t, "n", r), n_want[r]);
+        assert_int_equal(lift_table_codes(t, 0)[r], r);
+    }
+    assert_null(lift_table_values(t, 0));
+    /* booleans, then a word */
+    assert_int_equal(lift_table_col_type(t, 1), LIFT_COL_CATEGORICAL);
+    assert_string_equal(cell(t, "b", 3), "TRUE");
+    assert_int_equal(lift_table_n_levels(t, 1), 4);
+    /* dates and a missing one, then a quoted string */
+    assert_int_equal(lift_table_col_type(t, 2), LIFT_COL_CATEGORICAL);
+    assert_true(lift_table_is_missing(t, 2, 1));
+    assert_string_equal(cell(t, "d", 2), "la,ter");
+    assert_int_equal(lift_table_n_levels(t, 2), 3);
+    /* missing first, numbers after */
+    assert_int_equal(lift_table_col_type(t, 3), LIFT_COL_NUMERIC);
+    assert_true(isnan(value(t, "late", 0)) && isnan(value(t, "late", 1)));
+    assert_true(value(t, "late", 2) == 5.0 && value(t, "late", 3) == 6.0);
+    assert_int_equal(lift_table_col_type(t, 4), LIFT_COL_NUMERIC);
+    assert_true(value(t, "clean", 3) == 10.0);
+    /* never present */
+    assert_int_equal(lift_table_col_type(t, 5), LIFT_COL_CATEGORICAL);
+    assert_int_equal(n_missing(t, 5), 4);
+    lift_table_free(t);
+    /* a forced type makes the late string an error, at its own line */
+    struct lift_read_opts o;
+    lift_read_opts_init(&o);
+    const char *types[] = {"n=numeric"};
+    o.types = types;
+    o.n_types = 1;
+    expect_fail_opts(csv, strlen(csv), &o, LIFT_ERR_PARSE,
+                     "line 4, column 1: 'x' is not a numeric value (column "
+                     "'n' is numeric) in 'x.csv'");
+}
+
 static void read_mem_text_needs_words_and_variety(void **state)
 {
     (void)state;
@@ -1178,8 +1227,9 @@ static void real_hillstrom_shape_visit_zip(void **state)
 
 /* A small file that touches every allocation site: BOM, quoted names,
  * escapes, embedded newlines, all five types, sentinels, a forced type,
- * replaced UTF-8, 40 fields per record (past the first field array) and
- * 150 distinct levels (the level index grows). */
+ * replaced UTF-8, 40 fields per record (past the first field array),
+ * 150 distinct levels (the level index grows) and a column of numbers
+ * that turns to strings (the second scan). */
 static size_t rich_csv(char *buf, size_t cap)
 {
     size_t n = (size_t)snprintf(buf, cap,
@@ -1199,7 +1249,9 @@ static size_t rich_csv(char *buf, size_t cap)
                          : "3.5");
         for (int i = 0; i < 34; i++)
             n += (size_t)snprintf(buf + n, cap - n, ",%s%d",
-                                  i == 0 && r % 9 == 0 ? "\xFF" : "v",
+                                  i == 0 && r % 9 == 0 ? "\xFF"
+                                  : i == 33            ? (r < 100 ? "" : "s")
+                                                       : "v",
                                   (r + i) % 4);
         n += (size_t)snprintf(buf + n, cap - n, "%s", r % 2 ? "\n" : "\r\n");
     }
@@ -1248,6 +1300,9 @@ static void read_mem_every_alloc_failure_nomem_no_table(void **state)
             assert_int_equal(lift_table_col_type(t, 5), LIFT_COL_NUMERIC);
             assert_int_equal(n_missing(t, 5), 60);
             assert_int_equal(lift_table_row_line(t, 149), 300);
+            /* numbers, then strings: rescanned as categorical */
+            assert_int_equal(lift_table_col_type(t, 39), LIFT_COL_CATEGORICAL);
+            assert_int_equal(lift_table_n_levels(t, 39), 8);
             /* col_stats' one allocation fails cleanly too */
             struct lift_col_stats st;
             lift_alloc_fail_at(1);
@@ -1342,6 +1397,7 @@ int main(void)
         cmocka_unit_test(read_mem_type_override_bad_value_parse_error),
         cmocka_unit_test(read_mem_type_spec_malformed_invalid),
         cmocka_unit_test(read_mem_types_inferred),
+        cmocka_unit_test(read_mem_type_change_midway_rescanned),
         cmocka_unit_test(read_mem_text_needs_words_and_variety),
         cmocka_unit_test(col_stats_numeric_values),
         cmocka_unit_test(col_stats_all_missing_nan),
