@@ -53,7 +53,9 @@ enum lift_utf8_policy {
 #define LIFT_DEFAULT_MAX_BYTES ((size_t)16 << 30) /* whole input */
 
 struct lift_read_opts {
-    /* Separator: 0 = detect from the first line among ',', ';', TAB, '|'. */
+    /* Separator: 0 = detect among ',', ';', TAB, '|' from the first
+     * (non-blank) lines: the one found equally often outside quotes on
+     * each, else the most frequent on the first. */
     char sep;
     /* The first line is data; names come from `columns` or are c1..cN. */
     bool no_header;
@@ -92,11 +94,15 @@ struct lift_table;
  * lines are skipped. Errors name file, line and column:
  *   LIFT_ERR_IO        the file cannot be opened or read
  *   LIFT_ERR_PARSE     unterminated quote, bad quoting, ragged row, NUL
- *                      byte, invalid UTF-8 (strict), empty file, duplicate
- *                      or empty column name, a value not of an overridden type
+ *                      byte, invalid UTF-8 (strict), empty file, no data
+ *                      record, duplicate column name (an empty header
+ *                      name becomes c<i>), a value not of a forced type
  *   LIFT_ERR_LIMIT     a line, field, column count, row count or input
  *                      size past its cap (the message names the cap)
- *   LIFT_ERR_INVALID   bad options (unknown column in missing/types, ...)
+ *   LIFT_ERR_INVALID   bad options (a line end, a non-ASCII byte or, with
+ *                      quoting on, '"' as separator; --columns with the
+ *                      wrong count or an empty name; an unknown column or
+ *                      a bad type in missing/types)
  *   LIFT_ERR_NOMEM
  * On success *out owns the table (free with lift_table_free); on failure
  * *out is NULL.
