@@ -28,7 +28,7 @@
 
 enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
 
-#define MAX_EDGES 255
+#define MAX_EDGES 254 /* bins 0..254; code 255 is missing for trees */
 #define DEFAULT_MAX_TOKENS 4096
 #define CROSS_PART_MAX 500
 #define MISSING_SALT 0x6d697373696e6721ull
@@ -274,6 +274,10 @@ const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
         snprintf(buf, cap, "%s:%s", gname, v->s[part]);
     else
         snprintf(buf, cap, "%s=%s", gname, v->s[part]);
+    if (g >= p->n_inputs) /* a cross: "a&b=x&y", not the internal key */
+        for (char *q = buf; *q; q++)
+            if (*q == '\x1f')
+                *q = '&';
     return buf;
 }
 
@@ -642,29 +646,20 @@ static void note(const char **list, size_t *n, const char *name)
     (*n)++;
 }
 
-enum lift_code lift_pipeline_map_record(const struct lift_pipeline *p,
-                                        const struct lift_field *fields,
-                                        size_t n_fields, bool strict,
-                                        struct lift_row *out,
-                                        struct lift_record_report *report,
-                                        struct lift_error *err)
+/* Matches a record's fields to the inputs: cells[i] is input i's value
+ * (missing when absent); unknown and absent names go to the report, or
+ * are errors in strict mode. */
+static enum lift_code
+record_cells(const struct lift_pipeline *p, const struct lift_field *fields,
+             size_t n_fields, bool strict, struct cell *cells,
+             struct lift_record_report *report, struct lift_error *err)
 {
-    struct lift_record_report local;
-    if (!report)
-        report = &local;
     memset(report, 0, sizeof *report);
-    out->nnz = 0;
-    /* which field feeds each input; unknown fields are reported */
-    enum { MAX_STACK = 256 };
-    long stack_pos[MAX_STACK];
-    long *pos = stack_pos;
-    if (p->n_inputs > MAX_STACK) {
-        pos = lift_malloc_array(p->n_inputs, sizeof *pos);
-        if (!pos)
-            return lift_error_nomem(err, "record mapping");
-    }
     for (size_t i = 0; i < p->n_inputs; i++)
-        pos[i] = -1;
+        cells[i] = (struct cell){CELL_MISSING, 0, NULL, 0};
+    bool *seen = lift_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *seen);
+    if (!seen)
+        return lift_error_nomem(err, "record mapping");
     enum lift_code rc = LIFT_OK;
     for (size_t f = 0; f < n_fields; f++) {
         const char *name = fields[f].name;
@@ -682,92 +677,110 @@ enum lift_code lift_pipeline_map_record(const struct lift_pipeline *p,
             note(report->unknown, &report->n_unknown, name);
             continue;
         }
-        if (pos[i] >= 0) {
+        if (seen[i]) {
             rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
                                 "field '%s' appears twice", name);
             goto done;
         }
-        pos[i] = (long)f;
+        seen[i] = true;
+        const struct lift_field *fl = &fields[f];
+        struct cell *c = &cells[i];
+        switch (fl->kind) {
+        case LIFT_VALUE_NULL:
+            break;
+        case LIFT_VALUE_NUMBER:
+            c->kind = CELL_NUM;
+            c->num = fl->num;
+            break;
+        case LIFT_VALUE_BOOL:
+            if (p->in[i].kind == PL_NUMERIC) {
+                c->kind = CELL_NUM;
+                c->num = fl->num;
+            } else {
+                c->kind = CELL_STR;
+                c->s = fl->num != 0 ? "true" : "false";
+                c->len = strlen(c->s);
+            }
+            break;
+        case LIFT_VALUE_STRING:
+            c->kind = CELL_STR;
+            c->s = fl->str;
+            c->len = fl->len;
+            break;
+        }
     }
-    const char *keys_stack[MAX_STACK];
-    size_t lens_stack[MAX_STACK];
-    const char **keys = keys_stack;
-    size_t *lens = lens_stack;
-    if (p->n_inputs > MAX_STACK) {
-        keys = lift_malloc_array(p->n_inputs, sizeof *keys);
-        lens = lift_malloc_array(p->n_inputs, sizeof *lens);
-        if (!keys || !lens) {
-            rc = lift_error_nomem(err, "record mapping");
-            if (keys != keys_stack)
-                lift_free(keys);
-            if (lens != lens_stack)
-                lift_free(lens);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        if (seen[i])
+            continue;
+        if (strict) {
+            rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                "field '%s' is missing from the record",
+                                p->in[i].name);
             goto done;
         }
+        note(report->absent, &report->n_absent, p->in[i].name);
     }
-    /* numbers formatted for categorical inputs live in one buffer per
-     * input that is crossed; 32 bytes each hold any %.15g */
-    char(*numbuf)[32] = NULL;
-    if (p->n_cross) {
-        numbuf = lift_malloc_array(p->n_inputs, sizeof *numbuf);
-        if (!numbuf) {
-            rc = lift_error_nomem(err, "record mapping");
-            goto free_keys;
-        }
-    }
-    char one[32];
-    for (size_t i = 0; i < p->n_inputs; i++) {
-        struct cell c = {CELL_MISSING, 0, NULL, 0};
-        if (pos[i] < 0) {
-            if (strict) {
-                rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
-                                    "field '%s' is missing from the record",
-                                    p->in[i].name);
-                goto free_keys;
-            }
-            note(report->absent, &report->n_absent, p->in[i].name);
-        } else {
-            const struct lift_field *fl = &fields[pos[i]];
-            switch (fl->kind) {
-            case LIFT_VALUE_NULL:
-                break;
-            case LIFT_VALUE_NUMBER:
-                c.kind = CELL_NUM;
-                c.num = fl->num;
-                break;
-            case LIFT_VALUE_BOOL:
-                if (p->in[i].kind == PL_NUMERIC) {
-                    c.kind = CELL_NUM;
-                    c.num = fl->num;
-                } else {
-                    c.kind = CELL_STR;
-                    c.s = fl->num != 0 ? "true" : "false";
-                    c.len = strlen(c.s);
-                }
-                break;
-            case LIFT_VALUE_STRING:
-                c.kind = CELL_STR;
-                c.s = fl->str;
-                c.len = fl->len;
-                break;
-            }
-        }
-        char *buf = numbuf ? numbuf[i] : one;
-        struct origin o = {0};
-        if ((rc = map_cell(p, (uint32_t)i, &c, o, out, buf, 32, &keys[i],
-                           &lens[i], err)))
-            goto free_keys;
-    }
-    map_crosses(p, keys, lens, out);
-free_keys:
-    lift_free(numbuf);
-    if (keys != keys_stack)
-        lift_free(keys);
-    if (lens != lens_stack)
-        lift_free(lens);
 done:
-    if (pos != stack_pos)
-        lift_free(pos);
+    lift_free(seen);
+    return rc;
+}
+
+/* Per-input scratch of a record: cells, cross keys and number texts. */
+struct record_scratch {
+    struct cell *cells;
+    const char **keys;
+    size_t *lens;
+    char (*num)[32];
+};
+
+static void record_scratch_release(struct record_scratch *s)
+{
+    lift_free(s->cells);
+    lift_free(s->keys);
+    lift_free(s->lens);
+    lift_free(s->num);
+}
+
+static enum lift_code record_scratch_init(struct record_scratch *s, size_t n,
+                                          struct lift_error *err)
+{
+    n = n ? n : 1;
+    s->cells = lift_malloc_array(n, sizeof *s->cells);
+    s->keys = lift_malloc_array(n, sizeof *s->keys);
+    s->lens = lift_malloc_array(n, sizeof *s->lens);
+    s->num = lift_malloc_array(n, sizeof *s->num);
+    if (!s->cells || !s->keys || !s->lens || !s->num) {
+        record_scratch_release(s);
+        return lift_error_nomem(err, "record mapping");
+    }
+    return LIFT_OK;
+}
+
+enum lift_code lift_pipeline_map_record(const struct lift_pipeline *p,
+                                        const struct lift_field *fields,
+                                        size_t n_fields, bool strict,
+                                        struct lift_row *out,
+                                        struct lift_record_report *report,
+                                        struct lift_error *err)
+{
+    struct lift_record_report local;
+    if (!report)
+        report = &local;
+    out->nnz = 0;
+    struct record_scratch s;
+    enum lift_code rc = record_scratch_init(&s, p->n_inputs, err);
+    if (rc)
+        return rc;
+    if ((rc = record_cells(p, fields, n_fields, strict, s.cells, report, err)))
+        goto done;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if ((rc = map_cell(p, (uint32_t)i, &s.cells[i], (struct origin){0}, out,
+                           s.num[i], sizeof s.num[i], &s.keys[i], &s.lens[i],
+                           err)))
+            goto done;
+    map_crosses(p, s.keys, s.lens, out);
+done:
+    record_scratch_release(&s);
     return rc;
 }
 
@@ -2008,4 +2021,167 @@ done:
     }
     *out = p;
     return rc;
+}
+
+/* ---- binned view (trees) ------------------------------------------------ */
+
+size_t lift_pipeline_n_bin_cols(const struct lift_pipeline *p)
+{
+    return p->n_inputs;
+}
+
+void lift_pipeline_bin_col(const struct lift_pipeline *p, size_t col,
+                           unsigned *n_bins, bool *categorical)
+{
+    LIFT_ASSERT(col < p->n_inputs);
+    const struct pl_input *in = &p->in[col];
+    *categorical = in->kind != PL_NUMERIC;
+    if (in->kind == PL_NUMERIC)
+        *n_bins = in->n_edges + 1;
+    else if (in->kind == PL_CATEGORICAL && p->mode == LIFT_INDEX_DICT)
+        *n_bins =
+            in->vocab.n < LIFT_BIN_RARE ? (unsigned)in->vocab.n : LIFT_BIN_RARE;
+    else
+        *n_bins = 0;
+}
+
+double lift_pipeline_bin_upper(const struct lift_pipeline *p, size_t col,
+                               unsigned bin)
+{
+    LIFT_ASSERT(col < p->n_inputs);
+    const struct pl_input *in = &p->in[col];
+    return bin < in->n_edges ? in->edges[bin] : (double)INFINITY;
+}
+
+const char *lift_pipeline_bin_level(const struct lift_pipeline *p, size_t col,
+                                    unsigned bin)
+{
+    LIFT_ASSERT(col < p->n_inputs);
+    const struct pl_input *in = &p->in[col];
+    if (in->kind != PL_CATEGORICAL || bin >= in->vocab.n ||
+        bin >= LIFT_BIN_RARE)
+        return NULL;
+    return in->vocab.s[bin];
+}
+
+static uint8_t bin_entry(long e)
+{
+    return e < 0 || e >= LIFT_BIN_RARE ? LIFT_BIN_RARE : (uint8_t)e;
+}
+
+static enum lift_code bin_cell(const struct lift_pipeline *p, size_t i,
+                               const struct cell *c, struct origin o,
+                               uint8_t *code, struct lift_error *err)
+{
+    const struct pl_input *in = &p->in[i];
+    *code = LIFT_BIN_MISSING;
+    if (in->kind == PL_NUMERIC) {
+        double v = 0;
+        bool missing;
+        enum lift_code rc = numeric_of(in, c, o, &v, &missing, err);
+        if (rc)
+            return rc;
+        if (!missing)
+            *code = (uint8_t)bin_of(in, v);
+        return LIFT_OK;
+    }
+    if (in->kind != PL_CATEGORICAL || p->mode != LIFT_INDEX_DICT)
+        return LIFT_OK;
+    char buf[32];
+    const char *s;
+    size_t len;
+    text_of(in, c, buf, sizeof buf, &s, &len);
+    if (s)
+        *code = bin_entry(vocab_find(&in->vocab, s, len));
+    return LIFT_OK;
+}
+
+enum lift_code lift_pipeline_bin_record(const struct lift_pipeline *p,
+                                        const struct lift_field *fields,
+                                        size_t n_fields, bool strict,
+                                        uint8_t *codes,
+                                        struct lift_record_report *report,
+                                        struct lift_error *err)
+{
+    struct lift_record_report local;
+    if (!report)
+        report = &local;
+    struct cell *cells =
+        lift_malloc_array(p->n_inputs ? p->n_inputs : 1, sizeof *cells);
+    if (!cells)
+        return lift_error_nomem(err, "record mapping");
+    enum lift_code rc =
+        record_cells(p, fields, n_fields, strict, cells, report, err);
+    for (size_t i = 0; !rc && i < p->n_inputs; i++)
+        rc = bin_cell(p, i, &cells[i], (struct origin){0}, &codes[i], err);
+    lift_free(cells);
+    return rc;
+}
+
+/* The bin of a table cell through the binding's fast paths. */
+static enum lift_code bin_table_cell(const struct lift_binding *b, size_t i,
+                                     size_t row, uint8_t *code,
+                                     struct lift_error *err)
+{
+    const struct lift_pipeline *p = b->p;
+    const struct pl_input *in = &p->in[i];
+    const struct bind_input *bi = &b->in[i];
+    switch (bi->how) {
+    case BIND_ABSENT:
+        *code = LIFT_BIN_MISSING;
+        return LIFT_OK;
+    case BIND_VALUES: {
+        double v = lift_table_values(b->t, bi->col)[row];
+        bool missing = isnan(v);
+        for (size_t k = 0; !missing && k < in->n_sentinels; k++)
+            missing = in->sentinel_num[k] == v;
+        *code = missing ? LIFT_BIN_MISSING : (uint8_t)bin_of(in, v);
+        return LIFT_OK;
+    }
+    case BIND_CODES: {
+        uint32_t c = lift_table_codes(b->t, bi->col)[row];
+        uint32_t f = c == LIFT_MISSING_CODE ? MAP_MISSING : bi->code_map[c];
+        if (f == MAP_MISSING || (f != LIFT_FEATURE_NONE && f == in->f_missing))
+            *code = LIFT_BIN_MISSING;
+        else if (f == LIFT_FEATURE_NONE || f == in->f_rare ||
+                 p->mode != LIFT_INDEX_DICT)
+            *code = LIFT_BIN_RARE;
+        else
+            *code = bin_entry((long)p->feat_part[f]);
+        return LIFT_OK;
+    }
+    case BIND_CELLS:
+        break;
+    }
+    struct cell c;
+    table_cell(b->t, bi->col, row, &c);
+    return bin_cell(p, i, &c, (struct origin){lift_table_row_line(b->t, row)},
+                    code, err);
+}
+
+enum lift_code lift_pipeline_bin_table_row(const struct lift_binding *b,
+                                           size_t row, uint8_t *codes,
+                                           struct lift_error *err)
+{
+    for (size_t i = 0; i < b->p->n_inputs; i++) {
+        enum lift_code rc = bin_table_cell(b, i, row, &codes[i], err);
+        if (rc)
+            return rc;
+    }
+    return LIFT_OK;
+}
+
+enum lift_code lift_pipeline_bin_transform(const struct lift_binding *b,
+                                           const uint32_t *rows, size_t n,
+                                           uint8_t *codes,
+                                           struct lift_error *err)
+{
+    for (size_t i = 0; i < b->p->n_inputs; i++)
+        for (size_t r = 0; r < n; r++) {
+            enum lift_code rc = bin_table_cell(b, i, rows ? rows[r] : r,
+                                               &codes[i * n + r], err);
+            if (rc)
+                return rc;
+        }
+    return LIFT_OK;
 }

@@ -7,8 +7,8 @@
  *       (x - mean) / std in one feature, plus a missing flag when the
  *       training rows had missing values (missing then reads as the mean);
  *       or, with bins > 0, a one-hot of its quantile bin. Quantile edges
- *       (up to 255) are fitted either way: they are the binned view that
- *       trees use.
+ *       (up to 254, so 255 bins) are fitted either way: they are the
+ *       binned view that trees use.
  *   categorical
  *       one-hot over the levels seen at least min_count times; levels cut
  *       by min_count or the max_features cap share a per-column rare
@@ -133,6 +133,44 @@ enum lift_code lift_pipeline_transform(const struct lift_binding *b,
                                        const uint32_t *rows, size_t n,
                                        struct lift_csr *out,
                                        struct lift_error *err);
+
+/*
+ * The binned view for trees: one uint8 code per input column (crosses
+ * are not binned). Numeric inputs: the quantile bin 0..n_bins-1 (bin b
+ * holds values <= lift_pipeline_bin_upper(b)); categorical inputs (dict
+ * mode): the vocabulary entry 0..n_bins-1, LIFT_BIN_RARE for levels cut
+ * from or unseen in the vocabulary; LIFT_BIN_MISSING for missing values.
+ * Text inputs and hash-mode categorical inputs have n_bins 0 (always
+ * missing): trees need the dict index.
+ */
+#define LIFT_BIN_RARE 254u
+#define LIFT_BIN_MISSING 255u
+
+size_t lift_pipeline_n_bin_cols(const struct lift_pipeline *p);
+void lift_pipeline_bin_col(const struct lift_pipeline *p, size_t col,
+                           unsigned *n_bins, bool *categorical);
+/* Upper edge of numeric bin `bin` (INFINITY for the last). */
+double lift_pipeline_bin_upper(const struct lift_pipeline *p, size_t col,
+                               unsigned bin);
+/* Level text of categorical bin `bin`, or NULL. */
+const char *lift_pipeline_bin_level(const struct lift_pipeline *p, size_t col,
+                                    unsigned bin);
+/* Codes of one table row into codes[n_bin_cols]. */
+enum lift_code lift_pipeline_bin_table_row(const struct lift_binding *b,
+                                           size_t row, uint8_t *codes,
+                                           struct lift_error *err);
+/* Codes of rows[0..n) column-major: codes[c * n + r]. */
+enum lift_code lift_pipeline_bin_transform(const struct lift_binding *b,
+                                           const uint32_t *rows, size_t n,
+                                           uint8_t *codes,
+                                           struct lift_error *err);
+/* Codes of one record into codes[n_bin_cols]. */
+enum lift_code lift_pipeline_bin_record(const struct lift_pipeline *p,
+                                        const struct lift_field *fields,
+                                        size_t n_fields, bool strict,
+                                        uint8_t *codes,
+                                        struct lift_record_report *report,
+                                        struct lift_error *err);
 
 enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
                                   struct lift_writer *w,

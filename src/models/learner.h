@@ -7,6 +7,9 @@
  * one logit (binary), one value (regression) or K logits (multiclass);
  * the model applies the link (sigmoid, softmax) and calibration.
  *
+ * Binned learners (trees) read instead one uint8 code per input column
+ * (struct lift_binned) and predict/explain from such a row.
+ *
  * Contracts of the ops:
  *   fit      trains from d with p; reports progress through p->progress
  *            (returning non-zero there cancels: LIFT_ERR_CANCELLED) and
@@ -89,7 +92,20 @@ struct lift_train_params {
     const struct lift_reducer *reducer;
 };
 
+/* The binned view for trees (features/pipeline.h): one uint8 code per
+ * input column, column-major. Numeric columns use codes 0..n_bins-1
+ * (n_bins <= 255); categorical ones 0..n_bins-1 and LIFT_BIN_RARE (254);
+ * every column may hold LIFT_BIN_MISSING (255). */
+struct lift_binned {
+    size_t n_rows, n_cols;
+    const uint8_t *codes;       /* codes[c * n_rows + r] */
+    const uint16_t *n_bins;     /* per column */
+    const uint8_t *categorical; /* per column: 1 categorical, 0 numeric */
+};
+
 struct lift_train_data {
+    /* binned learners (ops->binned) get xb/vxb, the others x/vx */
+    const struct lift_binned *xb, *vxb;
     const struct lift_csr *x;  /* training rows */
     const double *y;           /* 0/1, value, or class id */
     const double *w;           /* row weights, NULL for all 1 */
@@ -102,6 +118,15 @@ struct lift_learner;
 
 struct lift_learner_ops {
     const char *name; /* "logistic", "linear", "softmax", "mlp", "gbdt" */
+    /* true: fits on the binned view and predicts with predict_binned /
+     * explain_binned (one code per input column, n_inputs = columns);
+     * predict and explain are then NULL. */
+    bool binned;
+    void (*predict_binned)(const struct lift_learner *l, const uint8_t *codes,
+                           double *out);
+    /* contrib[c] per input column; returns the base value */
+    double (*explain_binned)(const struct lift_learner *l, const uint8_t *codes,
+                             size_t k, double *contrib);
     enum lift_code (*fit)(struct lift_learner *l,
                           const struct lift_train_data *d,
                           const struct lift_train_params *p,

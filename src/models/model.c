@@ -173,6 +173,111 @@ static void finish_scores(const struct lift_model *m, double *s)
     finish_scores_with(m, &m->cal, s);
 }
 
+/*
+ * A record mapped for the learner: sparse entries (linear, MLP) or one
+ * bin code per input column (trees). The helpers below hide which, so
+ * scoring and explaining read the same for every kind.
+ */
+struct mapped {
+    struct lift_row row;
+    uint8_t *codes;
+    double *entry; /* explain scratch: per entry, or per column */
+};
+
+static bool is_binned(const struct lift_model *m)
+{
+    return m->learner.ops->binned;
+}
+
+static enum lift_code mapped_init(struct mapped *x, const struct lift_model *m,
+                                  bool explain, struct lift_error *err)
+{
+    memset(x, 0, sizeof *x);
+    size_t ncols = lift_pipeline_n_bin_cols(m->pipe), cap;
+    if (is_binned(m)) {
+        x->codes = lift_malloc(ncols ? ncols : 1);
+        cap = ncols;
+    } else {
+        enum lift_code rc = lift_row_init(&x->row, m->pipe, err);
+        if (rc)
+            return rc;
+        cap = x->row.cap;
+    }
+    if (explain)
+        x->entry = lift_malloc_array(cap ? cap : 1, sizeof *x->entry);
+    if ((is_binned(m) && !x->codes) || (explain && !x->entry)) {
+        lift_row_release(&x->row);
+        lift_free(x->codes);
+        lift_free(x->entry);
+        return lift_error_nomem(err, "feature row");
+    }
+    return LIFT_OK;
+}
+
+static void mapped_release(struct mapped *x)
+{
+    lift_row_release(&x->row);
+    lift_free(x->codes);
+    lift_free(x->entry);
+}
+
+static enum lift_code mapped_table_row(const struct lift_model *m,
+                                       const struct lift_binding *b, size_t row,
+                                       struct mapped *x, struct lift_error *err)
+{
+    return is_binned(m) ? lift_pipeline_bin_table_row(b, row, x->codes, err)
+                        : lift_pipeline_map_table_row(b, row, &x->row, err);
+}
+
+static enum lift_code
+mapped_record(const struct lift_model *m, const struct lift_field *fields,
+              size_t n_fields, bool strict, struct mapped *x,
+              struct lift_record_report *report, struct lift_error *err)
+{
+    if (is_binned(m))
+        return lift_pipeline_bin_record(m->pipe, fields, n_fields, strict,
+                                        x->codes, report, err);
+    return lift_pipeline_map_record(m->pipe, fields, n_fields, strict, &x->row,
+                                    report, err);
+}
+
+static void mapped_predict(const struct lift_model *m, const struct mapped *x,
+                           double *out)
+{
+    if (is_binned(m))
+        m->learner.ops->predict_binned(&m->learner, x->codes, out);
+    else
+        m->learner.ops->predict(&m->learner, x->row.idx, x->row.val, x->row.nnz,
+                                out);
+}
+
+/* Contributions of output k per group (input columns, then crosses) into
+ * group[n_groups]; returns the base value. */
+static double mapped_explain(const struct lift_model *m, struct mapped *x,
+                             size_t k, double *group)
+{
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    memset(group, 0, ng * sizeof *group);
+    if (is_binned(m)) {
+        double base =
+            m->learner.ops->explain_binned(&m->learner, x->codes, k, x->entry);
+        for (size_t c = 0; c < lift_pipeline_n_bin_cols(m->pipe); c++)
+            group[c] = x->entry[c];
+        return base;
+    }
+    double base = m->learner.ops->explain(&m->learner, x->row.idx, x->row.val,
+                                          x->row.nnz, k, x->entry);
+    for (size_t j = 0; j < x->row.nnz; j++)
+        group[x->row.src[j]] += x->entry[j];
+    return base;
+}
+
+static bool can_explain(const struct lift_model *m)
+{
+    return is_binned(m) ? m->learner.ops->explain_binned != NULL
+                        : m->learner.ops->explain != NULL;
+}
+
 static enum lift_code predict_table(const struct lift_model *m,
                                     const struct lift_calibrator *cal,
                                     const struct lift_table *t,
@@ -185,19 +290,19 @@ static enum lift_code predict_table(const struct lift_model *m,
     enum lift_code rc = lift_pipeline_bind(m->pipe, t, false, &b, NULL, err);
     if (rc)
         return rc;
-    struct lift_row r;
-    if ((rc = lift_row_init(&r, m->pipe, err))) {
+    struct mapped x;
+    if ((rc = mapped_init(&x, m, false, err))) {
         lift_binding_free(b);
         return rc;
     }
     size_t k = lift_model_n_outputs(m);
     for (size_t i = 0; i < n; i++) {
-        if ((rc = lift_pipeline_map_table_row(b, rows ? rows[i] : i, &r, err)))
+        if ((rc = mapped_table_row(m, b, rows ? rows[i] : i, &x, err)))
             break;
-        m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, out + i * k);
+        mapped_predict(m, &x, out + i * k);
         finish_scores_with(m, cal, out + i * k);
     }
-    lift_row_release(&r);
+    mapped_release(&x);
     lift_binding_free(b);
     return rc;
 }
@@ -226,17 +331,16 @@ enum lift_code lift_model_predict_record(const struct lift_model *m,
                                          struct lift_record_report *report,
                                          struct lift_error *err)
 {
-    struct lift_row r;
-    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    struct mapped x;
+    enum lift_code rc = mapped_init(&x, m, false, err);
     if (rc)
         return rc;
-    rc = lift_pipeline_map_record(m->pipe, fields, n_fields, strict, &r, report,
-                                  err);
+    rc = mapped_record(m, fields, n_fields, strict, &x, report, err);
     if (!rc) {
-        m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, out);
+        mapped_predict(m, &x, out);
         finish_scores(m, out);
     }
-    lift_row_release(&r);
+    mapped_release(&x);
     return rc;
 }
 
@@ -245,22 +349,6 @@ static int cmp_contrib(const void *a, const void *b)
     double x = fabs(((const struct lift_contribution *)a)->value);
     double y = fabs(((const struct lift_contribution *)b)->value);
     return (x < y) - (x > y);
-}
-
-/* Groups per-entry contributions by source into contrib, sorted. */
-static size_t group_contribs(const struct lift_model *m,
-                             const struct lift_row *r, const double *entry,
-                             struct lift_contribution *contrib)
-{
-    size_t ng = lift_pipeline_n_groups(m->pipe);
-    for (size_t g = 0; g < ng; g++) {
-        contrib[g].column = lift_pipeline_group_name(m->pipe, g);
-        contrib[g].value = 0;
-    }
-    for (size_t j = 0; j < r->nnz; j++)
-        contrib[r->src[j]].value += entry[j];
-    qsort(contrib, ng, sizeof *contrib, cmp_contrib);
-    return ng;
 }
 
 enum lift_code lift_model_explain_record(
@@ -274,32 +362,37 @@ enum lift_code lift_model_explain_record(
         return lift_error_set(err, LIFT_ERR_INVALID,
                               "output %zu out of range (the model has %zu)", k,
                               no);
-    if (!m->learner.ops->explain)
+    if (!can_explain(m))
         return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
                               "%s models cannot explain yet", m->kind);
-    struct lift_row r;
-    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    struct mapped x;
+    enum lift_code rc = mapped_init(&x, m, true, err);
     if (rc)
         return rc;
-    double *entry = lift_malloc_array(r.cap, sizeof *entry);
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    double *group = lift_malloc_array(ng, sizeof *group);
     double *scores = lift_malloc_array(no, sizeof *scores);
-    if (!entry || !scores) {
+    if (!group || !scores) {
         rc = lift_error_nomem(err, "explanation");
         goto done;
     }
-    if ((rc = lift_pipeline_map_record(m->pipe, fields, n_fields, false, &r,
-                                       report, err)))
+    if ((rc = mapped_record(m, fields, n_fields, false, &x, report, err)))
         goto done;
-    *base = m->learner.ops->explain(&m->learner, r.idx, r.val, r.nnz, k, entry);
-    m->learner.ops->predict(&m->learner, r.idx, r.val, r.nnz, scores);
+    *base = mapped_explain(m, &x, k, group);
+    mapped_predict(m, &x, scores);
     *raw = scores[k];
     finish_scores(m, scores);
     *score = scores[k];
-    *n = group_contribs(m, &r, entry, contrib);
+    for (size_t g = 0; g < ng; g++) {
+        contrib[g].column = lift_pipeline_group_name(m->pipe, g);
+        contrib[g].value = group[g];
+    }
+    qsort(contrib, ng, sizeof *contrib, cmp_contrib);
+    *n = ng;
 done:
-    lift_free(entry);
+    lift_free(group);
     lift_free(scores);
-    lift_row_release(&r);
+    mapped_release(&x);
     return rc;
 }
 
@@ -702,19 +795,75 @@ make_info(struct lift_model *m, const struct lift_train_opts *o,
     return LIFT_OK;
 }
 
-/* Raw scores of the CSR rows for output 0..K-1 into out (n * K). */
-static void raw_scores(const struct lift_learner *l, const struct lift_csr *x,
-                       double *out)
+/* The learner's input for a set of rows: sparse (x) or binned (xb). */
+struct design {
+    struct lift_csr x;
+    struct lift_binned xb;
+    uint8_t *codes; /* owned storage of xb */
+    size_t n_rows;
+};
+
+static void design_release(struct design *d)
 {
-    for (size_t i = 0; i < x->n_rows; i++) {
-        uint64_t a = x->indptr[i], b = x->indptr[i + 1];
-        l->ops->predict(l, x->idx + a, x->val + a, (size_t)(b - a),
-                        out + i * l->n_outputs);
-    }
+    lift_csr_release(&d->x);
+    lift_free(d->codes);
+    memset(d, 0, sizeof *d);
 }
 
-static json_t *validation_metrics(struct lift_model *m,
-                                  const struct lift_csr *vx, const double *vy)
+/* Per-column bin counts and kinds, shared by every design of a fit. */
+struct bin_info {
+    uint16_t *n_bins;
+    uint8_t *categorical;
+};
+
+static enum lift_code design_build(const struct lift_model *m,
+                                   const struct lift_binding *b,
+                                   const struct bin_info *bi,
+                                   const uint32_t *rows, size_t n,
+                                   struct design *d, struct lift_error *err)
+{
+    memset(d, 0, sizeof *d);
+    d->n_rows = n;
+    if (!is_binned(m))
+        return lift_pipeline_transform(b, rows, n, &d->x, err);
+    size_t nc = lift_pipeline_n_bin_cols(m->pipe), total;
+    if (lift_mul_overflow(nc, n, &total) ||
+        !(d->codes = lift_malloc(total ? total : 1)))
+        return lift_error_nomem(err, "binned rows");
+    d->xb = (struct lift_binned){n, nc, d->codes, bi->n_bins, bi->categorical};
+    return lift_pipeline_bin_transform(b, rows, n, d->codes, err);
+}
+
+/* Raw scores of a design's rows (n * K into out). */
+static enum lift_code raw_scores(const struct lift_model *m,
+                                 const struct design *d, double *out,
+                                 struct lift_error *err)
+{
+    const struct lift_learner *l = &m->learner;
+    if (!is_binned(m)) {
+        const struct lift_csr *x = &d->x;
+        for (size_t i = 0; i < x->n_rows; i++) {
+            uint64_t a = x->indptr[i], b = x->indptr[i + 1];
+            l->ops->predict(l, x->idx + a, x->val + a, (size_t)(b - a),
+                            out + i * l->n_outputs);
+        }
+        return LIFT_OK;
+    }
+    size_t nc = d->xb.n_cols, n = d->n_rows;
+    uint8_t *row = lift_malloc(nc ? nc : 1);
+    if (!row)
+        return lift_error_nomem(err, "scores");
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < nc; c++)
+            row[c] = d->codes[c * n + i];
+        l->ops->predict_binned(l, row, out + i * l->n_outputs);
+    }
+    lift_free(row);
+    return LIFT_OK;
+}
+
+static json_t *validation_metrics(struct lift_model *m, const struct design *vx,
+                                  const double *vy)
 {
     size_t n = vx->n_rows, k = lift_model_n_outputs(m);
     double *s = lift_malloc_array(n * k, sizeof *s);
@@ -724,7 +873,8 @@ static json_t *validation_metrics(struct lift_model *m,
     json_t *out = NULL;
     if (!s || !yb || !yc || !pc)
         goto done;
-    raw_scores(&m->learner, vx, s);
+    if (raw_scores(m, vx, s, NULL))
+        goto done;
     for (size_t i = 0; i < n; i++)
         finish_scores(m, s + i * k);
     out = json_object();
@@ -773,28 +923,24 @@ static enum lift_code fit_importance(struct lift_model *m,
     m->importance = lift_calloc(ng, sizeof *m->importance);
     if (!m->importance)
         return lift_error_nomem(err, "importance");
-    if (!m->learner.ops->explain)
+    if (!can_explain(m))
         return LIFT_OK;
-    struct lift_row r;
-    enum lift_code rc = lift_row_init(&r, m->pipe, err);
+    struct mapped x;
+    enum lift_code rc = mapped_init(&x, m, true, err);
     if (rc)
         return rc;
-    double *entry = lift_malloc_array(r.cap, sizeof *entry);
     double *group = lift_malloc_array(ng, sizeof *group);
-    if (!entry || !group) {
+    if (!group) {
         rc = lift_error_nomem(err, "importance");
         goto done;
     }
     size_t step = n > IMPORTANCE_SAMPLE ? n / IMPORTANCE_SAMPLE : 1, used = 0;
     size_t no = lift_model_n_outputs(m);
     for (size_t i = 0; i < n; i += step, used++) {
-        if ((rc = lift_pipeline_map_table_row(b, rows[i], &r, err)))
+        if ((rc = mapped_table_row(m, b, rows[i], &x, err)))
             goto done;
         for (size_t k = 0; k < no; k++) {
-            memset(group, 0, ng * sizeof *group);
-            m->learner.ops->explain(&m->learner, r.idx, r.val, r.nnz, k, entry);
-            for (size_t j = 0; j < r.nnz; j++)
-                group[r.src[j]] += entry[j];
+            mapped_explain(m, &x, k, group);
             for (size_t g = 0; g < ng; g++)
                 m->importance[g] += fabs(group[g]) / (double)no;
         }
@@ -802,9 +948,8 @@ static enum lift_code fit_importance(struct lift_model *m,
     for (size_t g = 0; g < ng && used; g++)
         m->importance[g] /= (double)used;
 done:
-    lift_free(entry);
     lift_free(group);
-    lift_row_release(&r);
+    mapped_release(&x);
     return rc;
 }
 
@@ -826,15 +971,20 @@ static void apply_defaults(const char *kind, struct lift_train_params *p)
         p->tol = 1e-4;
 }
 
-static uint64_t hash_data(const struct lift_csr *x, const double *y)
+static uint64_t hash_data(const struct design *d, const double *y)
 {
     struct lift_xxh64 h;
     lift_xxh64_init(&h, 0);
-    uint64_t nnz = x->indptr[x->n_rows];
-    lift_xxh64_update(&h, x->indptr, (x->n_rows + 1) * sizeof *x->indptr);
-    lift_xxh64_update(&h, x->idx, nnz * sizeof *x->idx);
-    lift_xxh64_update(&h, x->val, nnz * sizeof *x->val);
-    lift_xxh64_update(&h, y, x->n_rows * sizeof *y);
+    if (d->codes) {
+        lift_xxh64_update(&h, d->codes, d->xb.n_cols * d->n_rows);
+    } else {
+        const struct lift_csr *x = &d->x;
+        uint64_t nnz = x->indptr[x->n_rows];
+        lift_xxh64_update(&h, x->indptr, (x->n_rows + 1) * sizeof *x->indptr);
+        lift_xxh64_update(&h, x->idx, nnz * sizeof *x->idx);
+        lift_xxh64_update(&h, x->val, nnz * sizeof *x->val);
+    }
+    lift_xxh64_update(&h, y, d->n_rows * sizeof *y);
     return lift_xxh64_digest(&h);
 }
 
@@ -859,7 +1009,8 @@ enum lift_code lift_model_train(const struct lift_table *t,
     struct train_state s = {0};
     struct lift_split calib = {0}, valid = {0};
     struct lift_binding *bind = NULL;
-    struct lift_csr x = {0}, vx = {0}, cx = {0};
+    struct design x = {0}, vx = {0}, cx = {0};
+    struct bin_info bi = {NULL, NULL};
     uint32_t *fit_rows = NULL, *valid_rows = NULL, *cal_rows = NULL;
     double *fit_y = NULL, *valid_y = NULL, *cal_y = NULL, *w = NULL;
     double *z = NULL;
@@ -956,14 +1107,43 @@ enum lift_code lift_model_train(const struct lift_table *t,
     spec.n_cross = o->cross.n;
     if ((rc = lift_pipeline_fit(t, fit_rows, n_fit, &spec, &m->pipe, err)))
         goto done;
+    const struct lift_learner_ops *ops = lift_learner_find(m->kind);
+    if (!ops) {
+        rc = lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                            "model kind '%s' is not available in this build",
+                            m->kind);
+        goto done;
+    }
+    m->learner.ops = ops;
+    if (ops->binned) {
+        if (lift_pipeline_mode(m->pipe) != LIFT_INDEX_DICT) {
+            rc = lift_error_set(err, LIFT_ERR_INVALID,
+                                "%s models need the dict index, not hash",
+                                m->kind);
+            goto done;
+        }
+        size_t nc = lift_pipeline_n_bin_cols(m->pipe);
+        bi.n_bins = lift_malloc_array(nc ? nc : 1, sizeof *bi.n_bins);
+        bi.categorical = lift_malloc(nc ? nc : 1);
+        if (!bi.n_bins || !bi.categorical) {
+            rc = lift_error_nomem(err, "binned rows");
+            goto done;
+        }
+        for (size_t c = 0; c < nc; c++) {
+            unsigned nb;
+            bool cat;
+            lift_pipeline_bin_col(m->pipe, c, &nb, &cat);
+            bi.n_bins[c] = (uint16_t)nb;
+            bi.categorical[c] = cat;
+        }
+    }
     if ((rc = lift_pipeline_bind(m->pipe, t, false, &bind, NULL, err)) ||
-        (rc = lift_pipeline_transform(bind, fit_rows, n_fit, &x, err)))
+        (rc = design_build(m, bind, &bi, fit_rows, n_fit, &x, err)))
         goto done;
     if (n_valid &&
-        (rc = lift_pipeline_transform(bind, valid_rows, n_valid, &vx, err)))
+        (rc = design_build(m, bind, &bi, valid_rows, n_valid, &vx, err)))
         goto done;
-    if (n_cal &&
-        (rc = lift_pipeline_transform(bind, cal_rows, n_cal, &cx, err)))
+    if (n_cal && (rc = design_build(m, bind, &bi, cal_rows, n_cal, &cx, err)))
         goto done;
     if (o->balanced && m->task != LIFT_TASK_REGRESSION) {
         size_t k = m->task == LIFT_TASK_BINARY ? 2 : m->n_classes;
@@ -983,16 +1163,9 @@ enum lift_code lift_model_train(const struct lift_table *t,
     }
 
     /* the learner */
-    const struct lift_learner_ops *ops = lift_learner_find(m->kind);
-    if (!ops) {
-        rc = lift_error_set(err, LIFT_ERR_UNSUPPORTED,
-                            "model kind '%s' is not available in this build",
-                            m->kind);
-        goto done;
-    }
-    m->learner.ops = ops;
     m->learner.task = m->task;
-    m->learner.n_inputs = lift_pipeline_n_features(m->pipe);
+    m->learner.n_inputs = ops->binned ? lift_pipeline_n_bin_cols(m->pipe)
+                                      : lift_pipeline_n_features(m->pipe);
     m->learner.n_outputs = lift_model_n_outputs(m);
     struct lift_train_params p = o->params;
     apply_defaults(m->kind, &p);
@@ -1002,8 +1175,16 @@ enum lift_code lift_model_train(const struct lift_table *t,
                                                   : m->n_classes;
     if (!p.reducer)
         p.reducer = &lift_reducer_local;
-    struct lift_train_data d = {&x,      fit_y, w, n_valid ? &vx : NULL,
-                                valid_y, NULL};
+    struct lift_train_data d = {
+        .xb = ops->binned ? &x.xb : NULL,
+        .vxb = ops->binned && n_valid ? &vx.xb : NULL,
+        .x = ops->binned ? NULL : &x.x,
+        .y = fit_y,
+        .w = w,
+        .vx = !ops->binned && n_valid ? &vx.x : NULL,
+        .vy = valid_y,
+        .vw = NULL,
+    };
     lift_log(&o->log, LIFT_LOG_INFO,
              "training %s on %zu rows x %zu features (%zu validation, %zu "
              "calibration)",
@@ -1023,7 +1204,8 @@ enum lift_code lift_model_train(const struct lift_table *t,
             rc = lift_error_nomem(err, "calibration");
             goto done;
         }
-        raw_scores(&m->learner, &cx, z);
+        if ((rc = raw_scores(m, &cx, z, err)))
+            goto done;
         if ((rc = lift_calibrator_fit(&m->cal, o->calibration, z, cal_y, n_cal,
                                       err)))
             goto done;
@@ -1043,9 +1225,11 @@ done:
     lift_split_release(&calib);
     lift_split_release(&valid);
     lift_binding_free(bind);
-    lift_csr_release(&x);
-    lift_csr_release(&vx);
-    lift_csr_release(&cx);
+    design_release(&x);
+    design_release(&vx);
+    design_release(&cx);
+    lift_free(bi.n_bins);
+    lift_free(bi.categorical);
     lift_free(fit_rows);
     lift_free(valid_rows);
     lift_free(cal_rows);
@@ -1173,8 +1357,9 @@ enum lift_code lift_model_from_bytes(const void *data, size_t len,
     uint64_t no = lift_reader_u64(&r, "learner outputs");
     if (!lift_reader_ok(&r))
         goto fail;
-    if (ni != lift_pipeline_n_features(m->pipe) ||
-        no != lift_model_n_outputs(m)) {
+    size_t want_in = ops->binned ? lift_pipeline_n_bin_cols(m->pipe)
+                                 : lift_pipeline_n_features(m->pipe);
+    if (ni != want_in || no != lift_model_n_outputs(m)) {
         lift_reader_fail(&r, "learner size does not match the pipeline in "
                              "the model file");
         goto fail;

@@ -234,7 +234,7 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
         return LIFT_OK;
     }
     if (IS("bins")) {
-        if ((rc = get_uint(key, value, 2, 256, &u, err)))
+        if ((rc = get_uint(key, value, 2, 255, &u, err)))
             return rc;
         o->spec.bins = (unsigned)u;
         return LIFT_OK;
