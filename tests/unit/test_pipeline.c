@@ -5,9 +5,10 @@
  * had missing values), one-hot indices in first-appearance order, the
  * rare slot of min-count and the max-features cap, unseen levels,
  * missing-value sentinels read again from records, text tf-idf weights
- * and their L2 norm, crosses, hash mode, quantile bins; binding a table
- * whose columns differ from training; wrong-type values; and the saved
- * pipeline (round trip, every truncation, every flipped byte).
+ * and their L2 norm, crosses, hash mode, quantile bins and edges, the
+ * binned view for trees (table, record and batch paths agree); binding a
+ * table whose columns differ from training; wrong-type values; and the
+ * saved pipeline (round trip, every truncation, every flipped byte).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -656,6 +657,105 @@ static void fit_rows_subset_uses_only_those_rows(void **st)
     lift_table_free(t);
 }
 
+/* ---- the binned view (trees) ------------------------------------------- */
+
+static void bin_upper_default_edges_at_quantile_ranks(void **st)
+{
+    (void)st;
+    /* 1..1000 with the default 255 bins: edges v[q * n / 255], q = 1..254 */
+    char *csv = malloc(8 * 1000 + 8);
+    assert_non_null(csv);
+    size_t len = (size_t)sprintf(csv, "x\n");
+    for (int i = 1; i <= 1000; i++)
+        len += (size_t)sprintf(csv + len, "%d\n", i);
+    struct lift_table *t = table(csv);
+    free(csv);
+    struct lift_pipeline_spec s = spec_default();
+    struct lift_pipeline *p = fit(t, &s);
+    assert_int_equal(lift_pipeline_n_bin_cols(p), 1);
+    unsigned n_bins = 0;
+    bool categorical = true;
+    lift_pipeline_bin_col(p, 0, &n_bins, &categorical);
+    assert_false(categorical);
+    assert_int_equal(n_bins, 255);
+    for (unsigned k = 0; k < 254; k++)
+        assert_near(lift_pipeline_bin_upper(p, 0, k),
+                    (double)((k + 1) * 1000 / 255 + 1), 0);
+    assert_true(isinf(lift_pipeline_bin_upper(p, 0, 254)));
+    /* the standardised feature is unaffected by the edges */
+    static const char *const names[] = {"x"};
+    expect_names(p, names, 1);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+
+    /* few distinct values: every one but the largest is an edge */
+    t = table("x\n1\n1\n2\n5\n");
+    p = fit(t, &s);
+    lift_pipeline_bin_col(p, 0, &n_bins, &categorical);
+    assert_int_equal(n_bins, 3);
+    assert_near(lift_pipeline_bin_upper(p, 0, 0), 1.0, 0);
+    assert_near(lift_pipeline_bin_upper(p, 0, 1), 2.0, 0);
+    assert_true(isinf(lift_pipeline_bin_upper(p, 0, 2)));
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void bin_table_row_matches_record_and_transform(void **st)
+{
+    (void)st;
+    /* x: edges 1, 2, 2.5, 3; c: a kept (3 rows), b and c cut by min-count 2 */
+    static const char csv[] = "x,c\n1,a\n2,b\n3,a\nNA,c\n4,a\n2.5,NA\n";
+    struct lift_table *t = table(csv);
+    struct lift_pipeline_spec s = spec_default();
+    s.min_count = 2;
+    struct lift_pipeline *p = fit(t, &s);
+    unsigned n_bins;
+    bool categorical;
+    lift_pipeline_bin_col(p, 1, &n_bins, &categorical);
+    assert_true(categorical);
+    assert_int_equal(n_bins, 1);
+    assert_string_equal(lift_pipeline_bin_level(p, 1, 0), "a");
+    assert_null(lift_pipeline_bin_level(p, 1, 1));
+    assert_null(lift_pipeline_bin_level(p, 0, 0));
+    static const uint8_t want[6][2] = {
+        {0, 0}, {1, LIFT_BIN_RARE},
+        {3, 0}, {LIFT_BIN_MISSING, LIFT_BIN_RARE},
+        {4, 0}, {2, LIFT_BIN_MISSING},
+    };
+    static const char *const xs[] = {"1", "2", "3", "NA", "4", "2.5"};
+    static const char *const cs[] = {"a", "b", "a", "c", "a", "NA"};
+    struct lift_binding *b = NULL;
+    assert_int_equal(lift_pipeline_bind(p, t, true, &b, NULL, NULL), LIFT_OK);
+    uint8_t all[2 * 6];
+    assert_int_equal(lift_pipeline_bin_transform(b, NULL, 6, all, NULL),
+                     LIFT_OK);
+    for (size_t r = 0; r < 6; r++) {
+        uint8_t codes[2], rec[2];
+        assert_int_equal(lift_pipeline_bin_table_row(b, r, codes, NULL),
+                         LIFT_OK);
+        struct lift_field f[2] = {str_field("x", xs[r]), str_field("c", cs[r])};
+        assert_int_equal(
+            lift_pipeline_bin_record(p, f, 2, true, rec, NULL, NULL), LIFT_OK);
+        for (size_t c = 0; c < 2; c++) {
+            if (codes[c] != want[r][c] || rec[c] != want[r][c] ||
+                all[c * 6 + r] != want[r][c])
+                fail_msg("row %zu col %zu: table %u, record %u, transform "
+                         "%u, want %u",
+                         r, c, codes[c], rec[c], all[c * 6 + r], want[r][c]);
+        }
+    }
+    /* an unseen level is rare; an absent field is missing */
+    struct lift_field f = str_field("c", "zzz");
+    uint8_t rec[2];
+    assert_int_equal(lift_pipeline_bin_record(p, &f, 1, false, rec, NULL, NULL),
+                     LIFT_OK);
+    assert_int_equal(rec[0], LIFT_BIN_MISSING);
+    assert_int_equal(rec[1], LIFT_BIN_RARE);
+    lift_binding_free(b);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
 /* ---- binding ------------------------------------------------------------ */
 
 static void bind_reordered_table_missing_column_reads_missing(void **st)
@@ -989,6 +1089,8 @@ int main(void)
         cmocka_unit_test(fit_bins_edges_at_quantiles),
         cmocka_unit_test(fit_bins_few_distinct_values_one_bin_each),
         cmocka_unit_test(fit_bad_bins_or_bits_invalid),
+        cmocka_unit_test(bin_upper_default_edges_at_quantile_ranks),
+        cmocka_unit_test(bin_table_row_matches_record_and_transform),
         cmocka_unit_test(fit_rows_subset_uses_only_those_rows),
         cmocka_unit_test(bind_reordered_table_missing_column_reads_missing),
         cmocka_unit_test(map_table_row_text_in_numeric_column_unprocessable),
