@@ -10,6 +10,7 @@
 #define LIFT_LIFT_H
 
 #include <lift/error.h>
+#include <lift/evaluate.h>
 #include <lift/log.h>
 #include <lift/model.h>
 #include <lift/metrics.h>

@@ -269,168 +269,22 @@ done:
 
 /* ---- metrics ------------------------------------------------------------ */
 
-/* Adds the metrics of scores p (n x n_outputs) against labels y to doc;
- * rows with a missing label are left out. unc: uncalibrated binary
- * scores (for the calibration error before), may equal p. */
-static int add_metrics(json_t *doc, const struct lift_model *m, const double *p,
-                       const double *unc, const double *y, size_t n)
+/* The library's evaluation document, parsed for printing. */
+static json_t *evaluate(const struct lift_model *m, const struct lift_table *t)
 {
     struct lift_error err;
-    size_t k = lift_model_n_outputs(m), used = 0;
-    double *pp = malloc((n ? n : 1) * sizeof *pp);
-    double *pu = malloc((n ? n : 1) * sizeof *pu);
-    double *yy = malloc((n ? n : 1) * sizeof *yy);
-    uint8_t *yb = malloc(n ? n : 1);
-    uint32_t *yc = malloc((n ? n : 1) * sizeof *yc);
-    uint32_t *pc = malloc((n ? n : 1) * sizeof *pc);
-    int rc = CLI_OK;
-    if (!pp || !pu || !yy || !yb || !yc || !pc) {
-        fprintf(stderr, "lift: error: out of memory (metrics)\n");
-        rc = CLI_FAIL;
-        goto done;
+    char *text;
+    if (lift_evaluate_json(m, t, NULL, 0, &text, &err)) {
+        cli_fail(&err);
+        return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(y[i]))
-            continue;
-        yy[used] = y[i];
-        if (lift_model_task(m) == LIFT_TASK_MULTICLASS) {
-            size_t best = 0;
-            for (size_t c = 1; c < k; c++)
-                if (p[i * k + c] > p[i * k + best])
-                    best = c;
-            pc[used] = (uint32_t)best;
-            yc[used] = (uint32_t)y[i];
-        } else {
-            pp[used] = p[i];
-            pu[used] = unc[i];
-            yb[used] = y[i] > 0.5;
-        }
-        used++;
-    }
-    json_object_set_new(doc, "rows", json_integer((json_int_t)used));
-    json_object_set_new(doc, "rows_missing_target",
-                        json_integer((json_int_t)(n - used)));
-    if (lift_model_task(m) == LIFT_TASK_BINARY) {
-        struct lift_binary_metrics b;
-        if (lift_metrics_binary(yb, pp, NULL, used, &b, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        json_object_set_new(doc, "auc", cli_json_real(b.auc));
-        json_object_set_new(doc, "pr_auc", cli_json_real(b.pr_auc));
-        json_object_set_new(doc, "logloss", cli_json_real(b.logloss));
-        json_object_set_new(doc, "brier", cli_json_real(b.brier));
-        json_object_set_new(doc, "accuracy", cli_json_real(b.accuracy));
-        json_object_set_new(doc, "precision", cli_json_real(b.precision));
-        json_object_set_new(doc, "recall", cli_json_real(b.recall));
-        json_object_set_new(doc, "f1", cli_json_real(b.f1));
-        json_object_set_new(doc, "f1_best", cli_json_real(b.f1_best));
-        json_object_set_new(doc, "f1_threshold", cli_json_real(b.f1_threshold));
-        json_object_set_new(doc, "positives",
-                            json_integer((json_int_t)b.positives));
-        struct lift_gains_row g[LIFT_DECILES];
-        if (lift_metrics_gains(yb, pp, used, LIFT_DECILES, g, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        json_t *lt = json_array();
-        for (size_t d = 0; d < LIFT_DECILES; d++) {
-            json_t *r = json_object();
-            json_object_set_new(r, "decile", json_integer((json_int_t)d + 1));
-            json_object_set_new(r, "rows", json_integer((json_int_t)g[d].rows));
-            json_object_set_new(r, "positives",
-                                json_integer((json_int_t)g[d].positives));
-            json_object_set_new(r, "rate", cli_json_real(g[d].rate));
-            json_object_set_new(r, "lift", cli_json_real(g[d].lift));
-            json_object_set_new(r, "cum_gain", cli_json_real(g[d].cum_gain));
-            json_object_set_new(r, "cum_lift", cli_json_real(g[d].cum_lift));
-            json_array_append_new(lt, r);
-        }
-        json_object_set_new(doc, "lift_table", lt);
-        struct lift_calibration_bin bins[10];
-        double ece_after, ece_before;
-        struct lift_calibration_bin before[10];
-        if (lift_metrics_calibration(yb, pp, used, 10, bins, &ece_after,
-                                     &err) ||
-            lift_metrics_calibration(yb, pu, used, 10, before, &ece_before,
-                                     &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        json_t *cal = json_object(), *cb = json_array();
-        json_object_set_new(cal, "ece_before", cli_json_real(ece_before));
-        json_object_set_new(cal, "ece_after", cli_json_real(ece_after));
-        for (size_t i = 0; i < 10; i++) {
-            json_t *r = json_object();
-            json_object_set_new(r, "lo", cli_json_real(bins[i].lo));
-            json_object_set_new(r, "hi", cli_json_real(bins[i].hi));
-            json_object_set_new(r, "count",
-                                json_integer((json_int_t)bins[i].count));
-            json_object_set_new(r, "mean_pred",
-                                cli_json_real(bins[i].mean_pred));
-            json_object_set_new(r, "rate", cli_json_real(bins[i].rate));
-            json_array_append_new(cb, r);
-        }
-        json_object_set_new(cal, "bins", cb);
-        json_object_set_new(doc, "calibration", cal);
-    } else if (lift_model_task(m) == LIFT_TASK_REGRESSION) {
-        struct lift_regression_metrics r;
-        if (lift_metrics_regression(yy, pp, NULL, used, &r, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        json_object_set_new(doc, "rmse", cli_json_real(r.rmse));
-        json_object_set_new(doc, "mae", cli_json_real(r.mae));
-        json_object_set_new(doc, "r2", cli_json_real(r.r2));
-    } else {
-        struct lift_multiclass_metrics mc;
-        if (lift_metrics_multiclass(yc, pc, NULL, used, k, &mc, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        json_object_set_new(doc, "accuracy", cli_json_real(mc.accuracy));
-        json_object_set_new(doc, "macro_f1", cli_json_real(mc.macro_f1));
-        json_object_set_new(doc, "macro_precision",
-                            cli_json_real(mc.macro_precision));
-        json_object_set_new(doc, "macro_recall",
-                            cli_json_real(mc.macro_recall));
-    }
-done:
-    free(pp);
-    free(pu);
-    free(yy);
-    free(yb);
-    free(yc);
-    free(pc);
-    return rc;
-}
-
-/* Scores rows of t with m and fills doc with metrics. */
-static int evaluate(const struct lift_model *m, const struct lift_table *t,
-                    const uint32_t *rows, size_t n, json_t *doc)
-{
-    struct lift_error err;
-    size_t k = lift_model_n_outputs(m);
-    if (!rows)
-        n = lift_table_n_rows(t);
-    double *p = malloc((n ? n : 1) * k * sizeof *p);
-    double *u = malloc((n ? n : 1) * k * sizeof *u);
-    double *y = malloc((n ? n : 1) * sizeof *y);
-    int rc = CLI_OK;
-    if (!p || !u || !y) {
-        fprintf(stderr, "lift: error: out of memory (scores)\n");
-        rc = CLI_FAIL;
-    } else if (lift_model_predict_table(m, t, rows, n, p, &err) ||
-               lift_model_predict_table_uncalibrated(m, t, rows, n, u, &err) ||
-               lift_model_labels(m, t, rows, n, y, &err)) {
-        rc = cli_fail(&err);
-    } else {
-        rc = add_metrics(doc, m, p, u, y, n);
-    }
-    free(p);
-    free(u);
-    free(y);
-    return rc;
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    free(text);
+    if (!doc)
+        fprintf(stderr, "lift: error: bad evaluation document: %s\n",
+                jerr.text);
+    return doc;
 }
 
 static void print_metrics(json_t *doc)
@@ -540,15 +394,13 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    json_t *doc = json_object();
-    json_object_set_new(doc, "model", json_string(la.model_path));
-    json_object_set_new(doc, "file", json_string(la.file));
-    json_object_set_new(doc, "task",
-                        json_string(lift_task_name(lift_model_task(m))));
-    if ((rc = evaluate(m, t, NULL, 0, doc))) {
-        json_decref(doc);
+    json_t *doc = evaluate(m, t);
+    if (!doc) {
+        rc = CLI_FAIL;
         goto done;
     }
+    json_object_set_new(doc, "model", json_string(la.model_path));
+    json_object_set_new(doc, "file", json_string(la.file));
     if (la.json) {
         rc = cli_json_print(doc);
     } else {
@@ -675,79 +527,6 @@ static const char cv_usage[] =
     "fraction (ordered by --time-col, or by file order). Takes every option\n"
     "of 'lift train'.\n";
 
-/* Class ids of the target for stratification (NULL for regression). */
-static uint32_t *strata_of(const struct lift_table *t, size_t col,
-                           const char *positive, size_t *n_strata)
-{
-    size_t n = lift_table_n_rows(t);
-    const uint32_t *codes = lift_table_codes(t, col);
-    const double *vals = lift_table_values(t, col);
-    uint32_t *s = malloc((n ? n : 1) * sizeof *s);
-    if (!s)
-        return NULL;
-    if (codes) {
-        uint32_t pos =
-            positive ? lift_table_find_level(t, col, positive, strlen(positive))
-                     : LIFT_MISSING_CODE;
-        for (size_t i = 0; i < n; i++)
-            s[i] = positive ? (codes[i] == pos) : codes[i];
-        *n_strata = positive ? 2 : lift_table_n_levels(t, col);
-        return s;
-    }
-    double pv = positive ? strtod(positive, NULL) : NAN;
-    size_t distinct = 0;
-    double seen[2] = {NAN, NAN};
-    for (size_t i = 0; i < n; i++) {
-        double v = vals[i];
-        if (isnan(v)) {
-            s[i] = LIFT_MISSING_CODE;
-            continue;
-        }
-        if (positive) {
-            s[i] = v == pv;
-            continue;
-        }
-        size_t k = 0;
-        while (k < distinct && seen[k] != v)
-            k++;
-        if (k == distinct) {
-            if (distinct == 2) { /* a numeric target: regression */
-                free(s);
-                *n_strata = 0;
-                return NULL;
-            }
-            seen[distinct++] = v;
-        }
-        s[i] = (uint32_t)k;
-    }
-    *n_strata = 2;
-    return s;
-}
-
-static void add_summary(json_t *doc, const char *key, const double *v, size_t n)
-{
-    double mean = 0, m2 = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(v[i]))
-            continue;
-        k++;
-        double d = v[i] - mean;
-        mean += d / (double)k;
-        m2 += d * (v[i] - mean);
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "mean", cli_json_real(k ? mean : NAN));
-    json_object_set_new(
-        o, "std",
-        cli_json_real(k > 1 ? sqrt(m2 / (double)(k - 1)) : (k ? 0.0 : NAN)));
-    json_t *vals = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(vals, cli_json_real(v[i]));
-    json_object_set_new(o, "folds", vals);
-    json_object_set_new(doc, key, o);
-}
-
 int cmd_cv(int argc, char **argv)
 {
     double t0 = now();
@@ -759,95 +538,35 @@ int cmd_cv(int argc, char **argv)
     }
     struct lift_error err;
     struct lift_table *t = NULL;
-    uint32_t *fold = NULL, *strata = NULL;
-    json_t *doc = json_object(), **per = NULL;
-    size_t target_col, n_strata = 0, nf = la.folds;
+    char *text = NULL;
+    json_t *doc = NULL;
     bool by_time = la.split && strcmp(la.split, "time") == 0;
     if (la.split && !by_time) {
         cli_usage_error(&la.a, "--split takes 'time', not '%s'", la.split);
         rc = CLI_USAGE;
         goto done;
     }
-    const char *target = NULL, *positive = NULL;
-    /* the target and positive label as the options hold them */
-    for (int i = 2; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--target") == 0)
-            target = argv[i + 1];
-        if (strcmp(argv[i], "--positive") == 0)
-            positive = argv[i + 1];
-    }
-    if (!target) {
-        cli_usage_error(&la.a, "no --target");
-        rc = CLI_USAGE;
-        goto done;
-    }
+    struct lift_cv_opts cv = {(unsigned)la.folds, by_time, la.time_col,
+                              la.test_fraction, 42};
     if (lift_table_read_csv(la.file, &la.rd.opts, &t, &err) ||
-        lift_table_col_index(t, target, &target_col, &err)) {
+        lift_cv_json(t, la.o, &cv, &text, &err)) {
         rc = cli_fail(&err);
         goto done;
     }
-    size_t n = lift_table_n_rows(t);
-    struct lift_split sp = {0};
-    if (by_time) {
-        size_t tc = (size_t)-1;
-        if (la.time_col && lift_table_col_index(t, la.time_col, &tc, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        nf = 1;
-        if (lift_split_time(t, tc, la.test_fraction, &sp, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-    } else {
-        strata = strata_of(t, target_col, positive, &n_strata);
-        if (lift_split_kfold(n, strata, n_strata, (unsigned)nf, 42, &fold,
-                             &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-    }
-    per = calloc(nf, sizeof *per);
-    for (size_t f = 0; f < nf && per; f++) {
-        if (!by_time && lift_split_fold(fold, n, (unsigned)f, &sp, &err)) {
-            rc = cli_fail(&err);
-            goto done;
-        }
-        struct lift_model *m = NULL;
-        if (lift_model_train(t, sp.train, sp.n_train, la.o, &m, &err)) {
-            lift_split_release(&sp);
-            rc = cli_fail(&err);
-            goto done;
-        }
-        per[f] = json_object();
-        rc = evaluate(m, t, sp.test, sp.n_test, per[f]);
-        lift_model_free(m);
-        lift_split_release(&sp);
-        if (rc)
-            goto done;
-        if (!la.json && isatty(2))
-            fprintf(stderr, "fold %zu/%zu done\n", f + 1, nf);
-    }
-    static const char *const keys[] = {
-        "auc", "pr_auc", "logloss", "brier", "accuracy",
-        "f1",  "rmse",   "mae",     "r2",    "macro_f1"};
-    json_object_set_new(doc, "folds", json_integer((json_int_t)nf));
-    json_object_set_new(doc, "split", json_string(by_time ? "time" : "kfold"));
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (!json_object_get(per[0], keys[i]))
-            continue;
-        double v[100];
-        for (size_t f = 0; f < nf; f++)
-            v[f] = json_number_value(json_object_get(per[f], keys[i]));
-        add_summary(doc, keys[i], v, nf);
+    json_error_t jerr;
+    if (!(doc = json_loads(text, 0, &jerr))) {
+        fprintf(stderr, "lift: error: bad cv document: %s\n", jerr.text);
+        rc = CLI_FAIL;
+        goto done;
     }
     json_object_set_new(doc, "total_s", json_real(now() - t0));
     if (la.json) {
         rc = cli_json_print(doc);
         doc = NULL;
     } else {
-        printf("%s, %zu fold%s:\n", by_time ? "out-of-time" : "k-fold", nf,
-               nf > 1 ? "s" : "");
+        printf("%s, %zu fold%s:\n", by_time ? "out-of-time" : "k-fold",
+               by_time ? (size_t)1 : la.folds,
+               by_time || la.folds == 1 ? "" : "s");
         const char *k;
         json_t *v;
         json_object_foreach(doc, k, v) if (json_is_object(v))
@@ -856,12 +575,8 @@ int cmd_cv(int argc, char **argv)
                    json_number_value(json_object_get(v, "std")));
     }
 done:
-    for (size_t f = 0; per && f < nf; f++)
-        json_decref(per[f]);
-    free(per);
     json_decref(doc);
-    free(fold);
-    free(strata);
+    free(text);
     lift_table_free(t);
     lift_train_opts_free(la.o);
     return rc;
