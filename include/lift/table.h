@@ -193,6 +193,21 @@ enum lift_code lift_table_col_stats(const struct lift_table *t, size_t col,
                                     struct lift_col_stats *out,
                                     struct lift_error *err);
 
+/*
+ * The table's schema and statistics as a JSON object text (free()):
+ * {"rows","cols","sep","replaced_bytes","columns":[{"name","type","count",
+ * "missing","distinct", numeric: "min","max","mean","std"; categorical
+ * and text: "top":[{"value","count"}],"mean_length"}], and with a target
+ * "target":{"column","levels":{value:count},"rates":{value:share},
+ * "missing", with a positive label "positive","positive_rate"}}.
+ * LIFT_ERR_NOT_FOUND for an unknown target or a positive label it does
+ * not hold.
+ */
+enum lift_code lift_table_describe_json(const struct lift_table *t,
+                                        const char *target,
+                                        const char *positive, char **json,
+                                        struct lift_error *err);
+
 #ifdef __cplusplus
 }
 #endif
