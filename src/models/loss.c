@@ -21,6 +21,8 @@
 
 #include <math.h>
 
+#include "core/error.h"
+
 double lift_sigmoid(double z)
 {
     double e = exp(-fabs(z));
@@ -85,4 +87,33 @@ double lift_loss_softmax(const double *z, size_t k, size_t c, double w,
             grad[i] = w * (exp(z[i] - m) / s - (i == c ? 1.0 : 0.0));
     }
     return w * ((m - z[c]) + log(s));
+}
+
+enum lift_code lift_loss_check_rows(enum lift_task task, size_t n_classes,
+                                    const double *y, const double *w, size_t n,
+                                    const char *what, struct lift_error *err)
+{
+    for (size_t r = 0; r < n; r++) {
+        double v = y[r];
+        if (task == LIFT_TASK_BINARY && v != 0.0 && v != 1.0)
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "%s label %g of row %zu is not 0 or 1", what,
+                                  v, r);
+        if (task == LIFT_TASK_REGRESSION && !isfinite(v))
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "%s target of row %zu is not finite", what,
+                                  r);
+        if (task == LIFT_TASK_MULTICLASS &&
+            !(v >= 0 && v < (double)n_classes && v == floor(v)))
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "%s label %g of row %zu is not a class id "
+                                  "below %zu",
+                                  what, v, r, n_classes);
+        if (w && !(isfinite(w[r]) && w[r] >= 0))
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "%s weight %g of row %zu is not a finite "
+                                  "number >= 0",
+                                  what, w[r], r);
+    }
+    return LIFT_OK;
 }

@@ -21,6 +21,9 @@
 
 #include <stddef.h>
 
+#include <lift/error.h>
+#include <lift/model.h>
+
 /* 1 / (1 + e^-z), computed from e^-|z| so neither side overflows. */
 double lift_sigmoid(double z);
 
@@ -47,5 +50,16 @@ double lift_loss_squared(double f, double y, double w, double *grad);
  * may not alias z). */
 double lift_loss_softmax(const double *z, size_t k, size_t c, double w,
                          double *grad);
+
+/*
+ * Checks rows' targets and weights before a fit: binary labels must be
+ * 0 or 1, regression targets finite, multiclass labels class ids (whole
+ * numbers below n_classes); weights (w may be NULL: all 1) finite and
+ * >= 0. LIFT_ERR_INVALID names the first bad row and `what` ("training",
+ * "validation"): "training label 2 of row 5 is not 0 or 1".
+ */
+enum lift_code lift_loss_check_rows(enum lift_task task, size_t n_classes,
+                                    const double *y, const double *w, size_t n,
+                                    const char *what, struct lift_error *err);
 
 #endif

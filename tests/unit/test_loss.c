@@ -191,6 +191,38 @@ static void softmax_gradient_matches_central_difference(void **state)
     }
 }
 
+static void loss_check_rows_first_bad_row_named(void **state)
+{
+    (void)state;
+    struct lift_error err;
+    const double bin[] = {0, 1, 1, 0.5}, reg[] = {1.5, -2, NAN};
+    const double cls[] = {0, 2, 1, 3}, w[] = {1, 0, -0.5};
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_BINARY, 2, bin, NULL, 3,
+                                          "training", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_BINARY, 2, bin, NULL, 4,
+                                          "training", &err),
+                     LIFT_ERR_INVALID);
+    assert_string_equal(err.msg, "training label 0.5 of row 3 is not 0 or 1");
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_REGRESSION, 1, reg, NULL, 3,
+                                          "validation", &err),
+                     LIFT_ERR_INVALID);
+    assert_string_equal(err.msg, "validation target of row 2 is not finite");
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_MULTICLASS, 3, cls, NULL, 4,
+                                          "training", &err),
+                     LIFT_ERR_INVALID);
+    assert_string_equal(err.msg,
+                        "training label 3 of row 3 is not a class id below 3");
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_REGRESSION, 1, reg, w, 2,
+                                          "training", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_loss_check_rows(LIFT_TASK_MULTICLASS, 3, cls, w, 3,
+                                          "training", &err),
+                     LIFT_ERR_INVALID);
+    assert_string_equal(err.msg, "training weight -0.5 of row 2 is not a "
+                                 "finite number >= 0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +239,7 @@ int main(void)
         cmocka_unit_test(softmax_in_place_large_logits_finite),
         cmocka_unit_test(softmax_loss_reference_values),
         cmocka_unit_test(softmax_gradient_matches_central_difference),
+        cmocka_unit_test(loss_check_rows_first_bad_row_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
