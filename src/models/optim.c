@@ -2,11 +2,11 @@
  * models/optim.c - SGD, AdaGrad and Adam steps with lazy sparse updates;
  * L-BFGS with a strong Wolfe line search. optim.h states the maths.
  *
- * Lazy bookkeeping: `step` counts the steps since the last sync and
- * last[i] the step at which coordinate i was last brought up to date, so
- * at step s a touched coordinate first catches up the s - 1 - last[i]
- * steps it skipped. The window is reset by every sync, so a u32 is
- * enough; lift_optim_next syncs by itself if a window ever fills.
+ * Lazy bookkeeping: `step` counts the steps since the last sync and a
+ * coordinate's "last" slot the step at which it was last brought up to
+ * date, so at step s a touched coordinate first catches up the
+ * s - 1 - last steps it skipped. Steps are kept as doubles (exact to
+ * 2^53) beside the coordinate's other state.
  *
  * L-BFGS keeps s and y in two m x n ring buffers (the newest pair at
  * `head - 1`); x, g are the accepted iterate, xt, gt the line search's
@@ -23,6 +23,12 @@
 
 /* ---- first-order steps -------------------------------------------------- */
 
+/* Slots of a coordinate's state: the accumulator (AdaGrad G, Adam v) and
+ * the first moment (Adam m) or gradient sum (dual s), then the dual
+ * anchor; a lazy mode keeps the last step in the slot after G (AdaGrad)
+ * or in slot 0 (SGD). */
+enum { SLOT_ACC = 0, SLOT_MOM = 1, SLOT_ANCHOR = 2 };
+
 static bool is_dual(const struct lift_optim_config *cfg)
 {
     return cfg->kind == LIFT_OPT_ADAGRAD && cfg->l1 > 0 && cfg->n_reg > 0;
@@ -34,19 +40,21 @@ static bool is_lazy(const struct lift_optim_config *cfg)
            (cfg->l1 > 0 || cfg->l2 > 0);
 }
 
+static size_t stride_of(const struct lift_optim_config *cfg)
+{
+    if (cfg->kind == LIFT_OPT_ADAM)
+        return 2;
+    if (is_dual(cfg))
+        return 3;
+    return (cfg->kind == LIFT_OPT_ADAGRAD ? 1u : 0u) + (is_lazy(cfg) ? 1u : 0u);
+}
+
 size_t lift_optim_state_bytes(const struct lift_optim_config *cfg, size_t n)
 {
-    size_t per = 0;
-    if (is_dual(cfg))
-        per += 3 * sizeof(double);
-    else if (cfg->kind == LIFT_OPT_ADAGRAD)
-        per += sizeof(double);
-    else if (cfg->kind == LIFT_OPT_ADAM)
-        per += 2 * sizeof(double);
-    if (is_lazy(cfg))
-        per += sizeof(uint32_t);
     size_t bytes;
-    return lift_mul_overflow(per, n, &bytes) ? SIZE_MAX : bytes;
+    if (lift_mul_overflow(stride_of(cfg) * sizeof(double), n, &bytes))
+        return SIZE_MAX;
+    return bytes;
 }
 
 static bool bad_number(double v)
@@ -75,6 +83,9 @@ enum lift_code lift_optim_init(struct lift_optim *o,
     o->l2 = cfg->l2;
     o->n = n;
     o->n_reg = cfg->n_reg;
+    o->dual = is_dual(cfg);
+    o->lazy = is_lazy(cfg);
+    o->stride = stride_of(cfg);
     switch (cfg->kind) {
     case LIFT_OPT_SGD:
         o->lr = cfg->lr > 0 ? cfg->lr : LIFT_SGD_LR;
@@ -88,59 +99,49 @@ enum lift_code lift_optim_init(struct lift_optim *o,
         break;
     }
     o->eta = o->lr;
-
-    enum lift_code rc = LIFT_OK;
-    size_t n_acc = cfg->kind == LIFT_OPT_SGD ? 0 : n;
-    o->dual = is_dual(cfg);
-    if ((n_acc && !(o->acc = lift_malloc_array(n_acc, sizeof *o->acc))) ||
-        ((cfg->kind == LIFT_OPT_ADAM || o->dual) &&
-         !(o->mom = lift_calloc(n, sizeof *o->mom))) ||
-        (o->dual && !(o->anchor = lift_malloc_array(n, sizeof *o->anchor))) ||
-        (is_lazy(cfg) &&
-         !(o->last = lift_calloc(cfg->n_reg, sizeof *o->last)))) {
-        rc = lift_error_nomem(err, "optimizer state");
-        goto done;
-    }
-    for (size_t i = 0; i < n_acc; i++)
-        o->acc[i] = cfg->kind == LIFT_OPT_ADAGRAD ? LIFT_ADAGRAD_INIT : 0.0;
-done:
-    if (rc)
-        lift_optim_release(o);
-    return rc;
+    if (!o->stride)
+        return LIFT_OK;
+    if (!(o->st = lift_calloc(n, o->stride * sizeof *o->st)))
+        return lift_error_nomem(err, "optimizer state");
+    if (cfg->kind == LIFT_OPT_ADAGRAD)
+        for (size_t i = 0; i < n; i++)
+            o->st[i * o->stride + SLOT_ACC] = LIFT_ADAGRAD_INIT;
+    return LIFT_OK;
 }
 
 void lift_optim_release(struct lift_optim *o)
 {
-    lift_free(o->acc);
-    lift_free(o->mom);
-    lift_free(o->anchor);
-    lift_free(o->last);
-    o->acc = o->mom = o->anchor = NULL;
-    o->last = NULL;
+    lift_free(o->st);
+    o->st = NULL;
 }
 
-/* The rate of coordinate i under SGD or AdaGrad. */
-static double rate_of(const struct lift_optim *o, size_t i)
+/* The rate of coordinate i (state si) under SGD or AdaGrad. */
+static double rate_of(const struct lift_optim *o, const double *si)
 {
     if (o->kind == LIFT_OPT_ADAGRAD)
-        return o->lr / (sqrt(o->acc[i]) + LIFT_OPTIM_EPS);
+        return o->lr / (sqrt(si[SLOT_ACC]) + LIFT_OPTIM_EPS);
     return o->eta;
 }
 
+/* The lazy modes' "last step" slot. */
+static double *last_of(const struct lift_optim *o, double *si)
+{
+    return si + o->stride - 1;
+}
+
 /* k regularisation-only steps of rate eta on x, in closed form. */
-static double shrink(const struct lift_optim *o, double x, double eta,
-                     uint32_t k)
+static double shrink(const struct lift_optim *o, double x, double eta, double k)
 {
     double c = eta * o->l2, b = eta * o->l1, ax = fabs(x), r;
     if (c >= 1.0)
         return 0.0;
     if (c == 0.0) {
-        r = ax - (double)k * b;
+        r = ax - k * b;
     } else if (k == 1) {
         r = ax * (1.0 - c) - b;
     } else {
-        double lg = (double)k * log1p(-c); /* log a^k */
-        r = ax * exp(lg) + b * expm1(lg) / c;
+        double e = expm1(k * log1p(-c)); /* a^k - 1 */
+        r = ax * (1.0 + e) + b * e / c;
     }
     return r > 0 ? copysign(r, x) : 0.0;
 }
@@ -148,11 +149,11 @@ static double shrink(const struct lift_optim *o, double x, double eta,
 /* Dual averaging: the minimiser over x of
  *     s x + t l1 |x| + t l2 x^2 / 2 + (H / 2 lr) (x - a)^2
  * (no l1, l2 terms for an unregularised coordinate). */
-static double dual_value(const struct lift_optim *o, size_t i)
+static double dual_value(const struct lift_optim *o, const double *si, bool reg)
 {
-    double h = (sqrt(o->acc[i]) + LIFT_OPTIM_EPS) / o->lr;
-    double u = h * o->anchor[i] - o->mom[i];
-    if (i >= o->n_reg)
+    double h = (sqrt(si[SLOT_ACC]) + LIFT_OPTIM_EPS) / o->lr;
+    double u = h * si[SLOT_ANCHOR] - si[SLOT_MOM];
+    if (!reg)
         return u / h;
     double t = (double)o->t, r = fabs(u) - t * o->l1;
     return r > 0 ? copysign(r, u) / (h + t * o->l2) : 0.0;
@@ -160,17 +161,17 @@ static double dual_value(const struct lift_optim *o, size_t i)
 
 void lift_optim_sync(struct lift_optim *o, double *x)
 {
-    if (o->dual && o->t) {
-        for (size_t i = 0; i < o->n_reg; i++)
-            x[i] = dual_value(o, i);
-    }
-    if (o->last) {
-        for (size_t i = 0; i < o->n_reg; i++) {
-            uint32_t k = o->step - o->last[i];
-            if (k)
-                x[i] = shrink(o, x[i], rate_of(o, i), k);
-            o->last[i] = 0;
+    for (size_t i = 0; i < o->n_reg && (o->lazy || o->dual); i++) {
+        double *si = o->st + i * o->stride;
+        if (o->dual) {
+            if (o->t)
+                x[i] = dual_value(o, si, true);
+            continue;
         }
+        double *last = last_of(o, si), k = (double)o->step - *last;
+        if (k > 0)
+            x[i] = shrink(o, x[i], rate_of(o, si), k);
+        *last = 0;
     }
     o->step = 0;
 }
@@ -184,10 +185,9 @@ void lift_optim_epoch(struct lift_optim *o, double *x, unsigned epoch)
 
 void lift_optim_next(struct lift_optim *o, double *x)
 {
-    if (o->step == UINT32_MAX)
-        lift_optim_sync(o, x);
     if (o->dual && o->t == 0)
-        memcpy(o->anchor, x, o->n * sizeof *x);
+        for (size_t i = 0; i < o->n; i++)
+            o->st[i * o->stride + SLOT_ANCHOR] = x[i];
     o->step++;
     o->t++;
     if (o->kind == LIFT_OPT_ADAM) {
@@ -209,38 +209,46 @@ static double reg_step(const struct lift_optim *o, double x, double eta,
     return r > 0 ? copysign(r, y) : 0.0;
 }
 
+static double adam_step(struct lift_optim *o, double *si, double x, double g,
+                        bool reg)
+{
+    double gg = reg ? g + o->l2 * x : g;
+    double m = LIFT_ADAM_BETA1 * si[SLOT_MOM] + (1.0 - LIFT_ADAM_BETA1) * gg;
+    double v =
+        LIFT_ADAM_BETA2 * si[SLOT_ACC] + (1.0 - LIFT_ADAM_BETA2) * gg * gg;
+    si[SLOT_MOM] = m;
+    si[SLOT_ACC] = v;
+    double eta = o->adam_a / (sqrt(v) + LIFT_OPTIM_EPS);
+    double y = x - eta * m;
+    if (!reg || o->l1 == 0.0)
+        return y;
+    double r = fabs(y) - eta * o->l1;
+    return r > 0 ? copysign(r, y) : 0.0;
+}
+
 void lift_optim_update(struct lift_optim *o, double *x, size_t i, double g)
 {
     bool reg = i < o->n_reg;
+    double *si = o->st ? o->st + i * o->stride : NULL;
     if (o->kind == LIFT_OPT_ADAM) {
-        double gg = reg ? g + o->l2 * x[i] : g;
-        o->mom[i] = LIFT_ADAM_BETA1 * o->mom[i] + (1.0 - LIFT_ADAM_BETA1) * gg;
-        o->acc[i] =
-            LIFT_ADAM_BETA2 * o->acc[i] + (1.0 - LIFT_ADAM_BETA2) * gg * gg;
-        double eta = o->adam_a / (sqrt(o->acc[i]) + LIFT_OPTIM_EPS);
-        double y = x[i] - eta * o->mom[i];
-        if (reg && o->l1 > 0) {
-            double r = fabs(y) - eta * o->l1;
-            y = r > 0 ? copysign(r, y) : 0.0;
-        }
-        x[i] = y;
+        x[i] = adam_step(o, si, x[i], g, reg);
         return;
     }
     if (o->dual) {
-        o->mom[i] += g;
-        o->acc[i] += g * g;
-        x[i] = dual_value(o, i);
+        si[SLOT_MOM] += g;
+        si[SLOT_ACC] += g * g;
+        x[i] = dual_value(o, si, reg);
         return;
     }
-    if (reg && o->last) {
-        uint32_t k = o->step - 1 - o->last[i];
-        if (k)
-            x[i] = shrink(o, x[i], rate_of(o, i), k);
-        o->last[i] = o->step;
+    if (reg && o->lazy) {
+        double *last = last_of(o, si), k = (double)o->step - 1.0 - *last;
+        if (k > 0)
+            x[i] = shrink(o, x[i], rate_of(o, si), k);
+        *last = (double)o->step;
     }
     if (o->kind == LIFT_OPT_ADAGRAD)
-        o->acc[i] += g * g;
-    double eta = rate_of(o, i);
+        si[SLOT_ACC] += g * g;
+    double eta = rate_of(o, si);
     x[i] = reg ? reg_step(o, x[i], eta, g) : x[i] - eta * g;
 }
 

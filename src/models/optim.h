@@ -43,16 +43,19 @@
  * lift_optim_sync): k steps of x <- S(x (1 - c), b) with c = eta l2,
  * b = eta l1 give, until |x| reaches 0 where it stays,
  *     |x_k| = a^k |x| - b (1 - a^k) / c,   a = 1 - c
- * (|x| - k b when c = 0), with a^k = exp(k log1p(-c)). So lazy updates
+ * (|x| - k b when c = 0), with a^k - 1 = expm1(k log1p(-c)). So lazy updates
  * equal the dense ones up to rounding: exact. eta l2 >= 1 is outside the
  * stable range; it sets the coordinate to 0 rather than let it oscillate.
  * Adam is lazy as TF's LazyAdam: an untouched coordinate keeps x, m and v
  * as they are (no moment decay, no regularisation) until it is touched;
  * with update_dense every step (the MLP's dense layers) it is exact Adam.
  *
- * The caller owns x; the optimizer keeps per-coordinate state (AdaGrad G
- * or Adam m and v: n doubles each; dual averaging G, s and a; SGD and
- * AdaGrad with a regulariser also a u32 "last step" per coordinate). A step
+ * The caller owns x; the optimizer keeps per-coordinate state, the
+ * values of one coordinate side by side so that an update touches one
+ * cache line (on 2^20-wide hashed rows the state does not fit in cache
+ * and separate arrays cost a miss each): AdaGrad G, Adam v and m, dual
+ * averaging G, s and a; SGD and AdaGrad with a regulariser also the step
+ * of the coordinate's last update. 0 to 3 doubles per coordinate. A step
  * costs O(touched coordinates). Not thread-safe; deterministic (no randomness,
  * fixed operation order).
  *
@@ -103,15 +106,14 @@ struct lift_optim {
     enum lift_optimizer kind;
     double lr, decay, l1, l2;
     size_t n, n_reg;
-    double eta;     /* SGD: the rate of the current epoch */
-    bool dual;      /* AdaGrad with l1: dual averaging */
-    double *acc;    /* AdaGrad G, Adam v; NULL for SGD */
-    double *mom;    /* Adam m; dual averaging: the gradient sums s */
-    double *anchor; /* dual averaging: x at the first step */
-    uint32_t *last; /* window step of the last update; NULL if not lazy */
-    uint32_t step;  /* steps since the last sync */
-    uint64_t t;     /* steps in all (Adam's bias correction) */
-    double adam_a;  /* Adam: a of the current step */
+    double eta;    /* SGD: the rate of the current epoch */
+    bool dual;     /* AdaGrad with l1: dual averaging */
+    bool lazy;     /* SGD / AdaGrad catching up skipped regularisation */
+    size_t stride; /* state doubles per coordinate, interleaved */
+    double *st;    /* n * stride; NULL when stride is 0 */
+    uint64_t step; /* steps since the last sync (lazy bookkeeping) */
+    uint64_t t;    /* steps in all */
+    double adam_a; /* Adam: a of the current step */
 };
 
 /* Bytes of state lift_optim_init will allocate for n coordinates. */

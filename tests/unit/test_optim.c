@@ -304,10 +304,10 @@ static void optim_state_bytes_per_kind(void **state)
     (void)state;
     struct lift_optim_config cfg = {.kind = LIFT_OPT_SGD, .n_reg = 10};
     assert_int_equal(lift_optim_state_bytes(&cfg, 10), 0);
-    cfg.l2 = 0.1;
-    assert_int_equal(lift_optim_state_bytes(&cfg, 10), 40);
-    cfg.kind = LIFT_OPT_ADAGRAD;
-    assert_int_equal(lift_optim_state_bytes(&cfg, 10), 120);
+    cfg.l2 = 0.1; /* lazy: the last step */
+    assert_int_equal(lift_optim_state_bytes(&cfg, 10), 80);
+    cfg.kind = LIFT_OPT_ADAGRAD; /* G and the last step */
+    assert_int_equal(lift_optim_state_bytes(&cfg, 10), 160);
     cfg.l1 = 0.1; /* dual averaging: G, s, anchor */
     assert_int_equal(lift_optim_state_bytes(&cfg, 10), 240);
     cfg.kind = LIFT_OPT_ADAM;
