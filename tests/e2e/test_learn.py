@@ -2,7 +2,7 @@
 """End-to-end test of `lift train`, `eval`, `cv`, `predict` and `explain`.
 
 Runs the binary named by $LIFT on the real files in $DATA, split at test
-time by the peers' own script (/work/shared/peers/split.py, or
+time by the peers' own script (the peers folder beside $DATA, or
 $LIFT_PEERS/split.py: stratified by the target, 20 % test, seed 42) into a
 temporary folder, and checks the numbers:
 
@@ -38,7 +38,9 @@ import tempfile
 
 LIFT = os.environ.get("LIFT", "build/lift")
 DATA = os.environ.get("DATA", "../shared/data")
-PEERS = os.environ.get("LIFT_PEERS", "/work/shared/peers")
+PEERS = os.environ.get(
+    "LIFT_PEERS",
+    os.path.join(os.path.dirname(os.path.abspath(DATA.rstrip("/"))), "peers"))
 PYTHON = "/usr/bin/python3"
 
 BANK = os.path.join(DATA, "bank-marketing", "bank-additional-full.csv")
