@@ -966,9 +966,19 @@ static void apply_defaults(const char *kind, struct lift_train_params *p)
     bool linear = strcmp(kind, "logistic") == 0 ||
                   strcmp(kind, "linear") == 0 || strcmp(kind, "softmax") == 0;
     if (p->l2 < 0)
-        p->l2 = linear ? 1e-4 : 0.0;
+        p->l2 = linear ? 1e-4 : strcmp(kind, "gbdt") == 0 ? 1.0 : 0.0;
     if (linear && p->tol <= 0)
         p->tol = 1e-4;
+    if (strcmp(kind, "gbdt") == 0) {
+        if (!p->trees)
+            p->trees = 200;
+        if (!p->depth && !p->leaves)
+            p->depth = 6;
+        if (p->lr <= 0)
+            p->lr = 0.1;
+        if (p->min_child_weight <= 0)
+            p->min_child_weight = 1.0;
+    }
 }
 
 static uint64_t hash_data(const struct design *d, const double *y)

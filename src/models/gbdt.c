@@ -1,0 +1,1622 @@
+/*
+ * models/gbdt.c - gradient-boosted decision trees on the pipeline's
+ * binned view: binary log loss, squared error and softmax (one tree per
+ * class and round).
+ *
+ * Boosting. Scores start at the link of the base rate (logit of the
+ * positive share, mean target, log class shares). Each round computes
+ * per row the gradient g and hessian h of the loss at the current score
+ * and grows one tree per output on them; a leaf holding rows with sums
+ * G, H gets the Newton step -lr G / (H + l2). A split of a node (G, H)
+ * into (G_L, H_L) and (G_R, H_R) reduces the second-order objective by
+ *     gain = 1/2 [G_L^2 / (H_L + l2) + G_R^2 / (H_R + l2) - G^2 / (H + l2)]
+ * and is taken when gain > 0 and each child has hessian >= min-child-
+ * weight and at least one row. Softmax uses h = K / (K - 1) p (1 - p),
+ * the diagonal of the softmax hessian scaled so that two classes give
+ * the binary model's steps.
+ *
+ * Histograms. A node's rows are a contiguous range of one index array,
+ * partitioned stably at each split, so rows stay in ascending order and
+ * the column reads of a histogram build walk memory forward. Each column
+ * has 256 slots (g, h, count), one per code. Only the smaller child of a
+ * split is built from its rows; the larger is the parent's histogram
+ * minus it, computed in place in the parent's buffer.
+ *
+ * Splits. Numeric columns: every threshold "code <= t", with the missing
+ * rows tried on both sides (the better one is the learned default
+ * direction; with no missing rows, missing goes to the larger child).
+ * Categorical columns: levels with at least min_cat_count rows in the
+ * node are sorted by g / (h + cat_smooth) and every prefix of that order
+ * from either end goes left; the other levels (rare, unseen, too small)
+ * go right, and missing rows try both sides as for numbers. For squared
+ * error with l2 = 0 and cat_smooth = 0 the best prefix is the best of all
+ * two-way partitions (Fisher, 1958); tests/unit/test_gbdt.c checks both
+ * kinds against an exhaustive search.
+ *
+ * Growth. Every node whose best split is known is a candidate. Without
+ * --leaves every candidate within --depth is split (depth-wise); with
+ * --leaves the candidate of largest gain is split first until the tree
+ * has that many leaves (leaf-wise, still capped by --depth when given).
+ *
+ * Threads. Histogram building (the hot loop) is shared over columns:
+ * worker t of T builds the active columns j with j % T == t. Each column's
+ * histogram is summed by one thread in row order, so the model does not
+ * depend on the thread count at all. Gradients and score updates are
+ * split into fixed row blocks. Workers are a persistent pool woken per
+ * job; nodes with few rows are built by the calling thread alone.
+ * Histograms and node totals go through the reducer, so a data-parallel
+ * backend sums them over workers.
+ *
+ * Early stopping: with validation rows, the validation loss is tracked
+ * per round, the fit stops after `patience` rounds without improvement
+ * and the trees past the best round are dropped.
+ *
+ * Storage: all trees' nodes in one array (struct lift_gbdt_node, 12
+ * bytes), leaf values and covers beside it, categorical sets as 32-byte
+ * bitmaps. The file stores per node its packed flags/column/threshold,
+ * then either the leaf value (f64) or the left child (u32), plus the
+ * cover (u32) and, for inner nodes, the gain (f32).
+ *
+ * Explanations: exact path-dependent TreeSHAP (Lundberg, Erion and Lee,
+ * 2018, algorithm 2): per tree O(L D^2) for L leaves and depth D.
+ */
+#include "models/gbdt.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lift/metrics.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "features/pipeline.h"
+
+#define DEFAULT_TREES 100
+#define DEFAULT_DEPTH 6
+#define DEFAULT_LR 0.1
+#define DEFAULT_PATIENCE 20
+#define MAX_DEPTH 64
+#define MAX_THREADS 64
+#define MIN_CAT_COUNT 10.0
+#define CAT_SMOOTH 10.0
+/* rows x columns below which one thread builds a histogram: waking the
+ * pool costs about what 20k slot updates do */
+#define PARALLEL_MIN_WORK 20000
+#define MAX_TREES ((uint64_t)1 << 24)
+#define MAX_NODES ((uint64_t)1 << 28)
+
+/* ---- histograms and splits ---------------------------------------------- */
+
+void lift_gbdt_hist_build(const struct lift_binned *x, size_t col,
+                          const uint32_t *rows, size_t n, const double *gh,
+                          struct lift_gbdt_bin *h)
+{
+    const uint8_t *c = x->codes + col * x->n_rows;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r = rows[i];
+        struct lift_gbdt_bin *b = h + c[r];
+        b->g += gh[2 * (size_t)r];
+        b->h += gh[2 * (size_t)r + 1];
+        b->n += 1.0;
+    }
+}
+
+static double leaf_score(double g, double h, double l2)
+{
+    return g * g / (h + l2);
+}
+
+static void bin_add(struct lift_gbdt_bin *a, const struct lift_gbdt_bin *b)
+{
+    a->g += b->g;
+    a->h += b->h;
+    a->n += b->n;
+}
+
+static struct lift_gbdt_bin bin_sub(const struct lift_gbdt_bin *a,
+                                    const struct lift_gbdt_bin *b)
+{
+    struct lift_gbdt_bin d = {a->g - b->g, a->h - b->h, a->n - b->n};
+    return d;
+}
+
+static bool child_ok(const struct lift_gbdt_bin *c,
+                     const struct lift_gbdt_split_params *sp)
+{
+    return c->n >= 1.0 && c->h >= sp->min_child_weight;
+}
+
+/* Considers left L (right = total - L); keeps it in *best when better. */
+static bool consider(const struct lift_gbdt_bin *L,
+                     const struct lift_gbdt_bin *total, double parent,
+                     const struct lift_gbdt_split_params *sp,
+                     struct lift_gbdt_split *best)
+{
+    struct lift_gbdt_bin R = bin_sub(total, L);
+    if (!child_ok(L, sp) || !child_ok(&R, sp))
+        return false;
+    double gain = 0.5 * (leaf_score(L->g, L->h, sp->l2) +
+                         leaf_score(R.g, R.h, sp->l2) - parent);
+    if (!(gain > best->gain))
+        return false;
+    best->gain = gain;
+    best->left = *L;
+    best->right = R;
+    return true;
+}
+
+static bool split_numeric(const struct lift_gbdt_bin *h, unsigned n_bins,
+                          const struct lift_gbdt_bin *total, double parent,
+                          const struct lift_gbdt_split_params *sp,
+                          struct lift_gbdt_split *best)
+{
+    const struct lift_gbdt_bin *miss = h + LIFT_BIN_MISSING;
+    bool has_missing = miss->n > 0, found = false;
+    struct lift_gbdt_bin L = {0, 0, 0};
+    for (unsigned t = 0; t + 1 < n_bins; t++) {
+        bin_add(&L, h + t);
+        if (consider(&L, total, parent, sp, best)) {
+            best->thr = (uint8_t)t;
+            best->default_left = !has_missing && L.n >= best->right.n;
+            found = true;
+        }
+        if (has_missing) {
+            struct lift_gbdt_bin LM = L;
+            bin_add(&LM, miss);
+            if (consider(&LM, total, parent, sp, best)) {
+                best->thr = (uint8_t)t;
+                best->default_left = true;
+                found = true;
+            }
+        }
+    }
+    return found;
+}
+
+struct level {
+    double key;
+    unsigned code;
+};
+
+static int cmp_level(const void *a, const void *b)
+{
+    const struct level *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->code > y->code) - (x->code < y->code);
+}
+
+static void set_bit(uint8_t *set, unsigned c)
+{
+    set[c >> 3] = (uint8_t)(set[c >> 3] | (1u << (c & 7)));
+}
+
+static bool split_categorical(const struct lift_gbdt_bin *h, unsigned n_bins,
+                              const struct lift_gbdt_bin *total, double parent,
+                              const struct lift_gbdt_split_params *sp,
+                              struct lift_gbdt_split *best)
+{
+    struct level lv[LIFT_GBDT_SLOTS];
+    size_t m = 0;
+    const struct lift_gbdt_bin *miss = h + LIFT_BIN_MISSING;
+    bool has_missing = miss->n > 0, found = false;
+    for (unsigned c = 0; c < LIFT_BIN_MISSING; c++) {
+        if (c >= n_bins && c != LIFT_BIN_RARE)
+            continue;
+        if (h[c].n > 0 && h[c].n >= sp->min_cat_count)
+            lv[m++] = (struct level){h[c].g / (h[c].h + sp->cat_smooth), c};
+    }
+    if (m == 0)
+        return false;
+    qsort(lv, m, sizeof *lv, cmp_level);
+    /* missing rows alone on the left */
+    if (has_missing && consider(miss, total, parent, sp, best)) {
+        found = true;
+        memset(best->left_set, 0, sizeof best->left_set);
+        set_bit(best->left_set, LIFT_BIN_MISSING);
+        best->default_left = true;
+    }
+    /* dir 0: prefixes of the ascending order; dir 1: of the descending */
+    for (int dir = 0; dir < 2; dir++) {
+        struct lift_gbdt_bin L = {0, 0, 0};
+        for (size_t i = 0; i < m; i++) {
+            size_t at = dir ? m - 1 - i : i;
+            bin_add(&L, h + lv[at].code);
+            for (int ml = 0; ml < 2; ml++) {
+                if (ml && !has_missing)
+                    break;
+                struct lift_gbdt_bin LM = L;
+                if (ml)
+                    bin_add(&LM, miss);
+                if (!consider(&LM, total, parent, sp, best))
+                    continue;
+                found = true;
+                memset(best->left_set, 0, sizeof best->left_set);
+                for (size_t j = 0; j <= i; j++)
+                    set_bit(best->left_set, lv[dir ? m - 1 - j : j].code);
+                best->default_left =
+                    ml || (!has_missing && best->left.n >= best->right.n);
+                if (best->default_left)
+                    set_bit(best->left_set, LIFT_BIN_MISSING);
+            }
+        }
+    }
+    return found;
+}
+
+bool lift_gbdt_best_split(const struct lift_gbdt_bin *h, size_t col,
+                          unsigned n_bins, bool categorical,
+                          const struct lift_gbdt_bin *total,
+                          const struct lift_gbdt_split_params *sp,
+                          struct lift_gbdt_split *best)
+{
+    memset(best, 0, sizeof *best);
+    best->col = (uint32_t)col;
+    best->categorical = categorical;
+    if (n_bins == 0 && !categorical)
+        return false;
+    double parent = leaf_score(total->g, total->h, sp->l2);
+    return categorical ? split_categorical(h, n_bins, total, parent, sp, best)
+                       : split_numeric(h, n_bins, total, parent, sp, best);
+}
+
+/* ---- trees: prediction and TreeSHAP ------------------------------------- */
+
+double lift_gbdt_tree_predict(const struct lift_gbdt_tree *t,
+                              const uint8_t *codes)
+{
+    const struct lift_gbdt_node *nd = t->node;
+    uint32_t i = 0;
+    while (!(nd[i].flags & LIFT_GBDT_LEAF))
+        i = nd[i].left +
+            !lift_gbdt_goes_left(nd + i, t->cats, codes[nd[i].col]);
+    return t->value[i];
+}
+
+/* One element of a TreeSHAP path: the column split on, the share of the
+ * cover that follows the path when the column is unknown (zero) and
+ * whether the row itself follows it (one), and the weight of the
+ * subsets of the path's length that this element stands for. */
+struct pelem {
+    double zero, one, w;
+    int64_t col;
+};
+
+size_t lift_gbdt_shap_scratch(unsigned depth)
+{
+    size_t d = (size_t)depth + 2;
+    return d * (d + 1) / 2 * (sizeof(struct pelem) / sizeof(double));
+}
+
+/* Adds an element to the path p[0..len) and updates the weights of the
+ * subsets: each old subset either excludes the new column (times zero,
+ * moving up one size) or includes it (times one). */
+static void path_extend(struct pelem *p, size_t len, double zero, double one,
+                        int64_t col)
+{
+    p[len] = (struct pelem){zero, one, len == 0 ? 1.0 : 0.0, col};
+    for (size_t k = len; k-- > 0;) {
+        p[k + 1].w += one * p[k].w * (double)(k + 1) / (double)(len + 1);
+        p[k].w = zero * p[k].w * (double)(len - k) / (double)(len + 1);
+    }
+}
+
+/* 1 / i for the path lengths of a tree of at most MAX_DEPTH levels: the
+ * unwinding loops below then multiply instead of divide, which is most
+ * of TreeSHAP's time. */
+static double recip(size_t i)
+{
+    static const double table[] = {
+        0,        1,        1.0 / 2,  1.0 / 3,  1.0 / 4,  1.0 / 5,
+        1.0 / 6,  1.0 / 7,  1.0 / 8,  1.0 / 9,  1.0 / 10, 1.0 / 11,
+        1.0 / 12, 1.0 / 13, 1.0 / 14, 1.0 / 15, 1.0 / 16, 1.0 / 17};
+    return i < sizeof table / sizeof table[0] ? table[i] : 1.0 / (double)i;
+}
+
+/* Undoes path_extend of element i of p[0..len] (len + 1 elements). The
+ * "one" fractions are 0 or 1 (a row either follows a split or not). */
+static void path_unwind(struct pelem *p, size_t len, size_t i)
+{
+    double one = p[i].one, zero = p[i].zero, carry = p[len].w;
+    double n1 = (double)(len + 1), r1 = recip(len + 1);
+    if (one != 0) {
+        double inv_one = 1.0 / one;
+        for (size_t k = len; k-- > 0;) {
+            double old = p[k].w;
+            p[k].w = carry * n1 * recip(k + 1) * inv_one;
+            carry = old - p[k].w * zero * (double)(len - k) * r1;
+        }
+    } else {
+        double inv_zero = 1.0 / zero;
+        for (size_t k = len; k-- > 0;)
+            p[k].w = p[k].w * n1 * inv_zero * recip(len - k);
+    }
+    for (size_t k = i; k < len; k++) {
+        p[k].col = p[k + 1].col;
+        p[k].zero = p[k + 1].zero;
+        p[k].one = p[k + 1].one;
+    }
+}
+
+/* Total weight of p[0..len] with element i unwound, without changing p. */
+static double path_unwound_sum(const struct pelem *p, size_t len, size_t i)
+{
+    double one = p[i].one, zero = p[i].zero, carry = p[len].w, total = 0;
+    double n1 = (double)(len + 1), r1 = recip(len + 1);
+    if (one != 0) {
+        double inv_one = 1.0 / one;
+        for (size_t k = len; k-- > 0;) {
+            double w = carry * n1 * recip(k + 1) * inv_one;
+            total += w;
+            carry = p[k].w - w * zero * (double)(len - k) * r1;
+        }
+    } else {
+        double inv_zero = 1.0 / zero;
+        for (size_t k = len; k-- > 0;)
+            total += p[k].w * recip(len - k);
+        total *= n1 * inv_zero;
+    }
+    return total;
+}
+
+struct shap_ctx {
+    const struct lift_gbdt_tree *t;
+    const uint8_t *codes;
+    double *contrib;
+};
+
+static void shap_recurse(const struct shap_ctx *s, uint32_t node,
+                         struct pelem *parent, size_t len, double zero,
+                         double one, int64_t col)
+{
+    /* this level's path follows the parent's in the scratch */
+    struct pelem *p = parent + len;
+    if (len)
+        memcpy(p, parent, len * sizeof *p);
+    path_extend(p, len, zero, one, col);
+    const struct lift_gbdt_node *nd = s->t->node + node;
+    if (nd->flags & LIFT_GBDT_LEAF) {
+        double v = s->t->value[node];
+        for (size_t i = 1; i <= len; i++) {
+            double w = path_unwound_sum(p, len, i);
+            s->contrib[p[i].col] += w * (p[i].one - p[i].zero) * v;
+        }
+        return;
+    }
+    uint32_t hot =
+        nd->left + !lift_gbdt_goes_left(nd, s->t->cats, s->codes[nd->col]);
+    uint32_t cold = hot == nd->left ? nd->left + 1 : nd->left;
+    double in_zero = 1, in_one = 1;
+    /* a column seen higher on the path: its earlier element folds in */
+    for (size_t i = 1; i <= len; i++)
+        if (p[i].col == (int64_t)nd->col) {
+            in_zero = p[i].zero;
+            in_one = p[i].one;
+            path_unwind(p, len, i);
+            len--;
+            break;
+        }
+    double c = s->t->cover[node];
+    shap_recurse(s, hot, p, len + 1, s->t->cover[hot] / c * in_zero, in_one,
+                 nd->col);
+    shap_recurse(s, cold, p, len + 1, s->t->cover[cold] / c * in_zero, 0,
+                 nd->col);
+}
+
+static double tree_expected(const struct lift_gbdt_tree *t)
+{
+    double sum = 0;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        if (t->node[i].flags & LIFT_GBDT_LEAF)
+            sum += t->value[i] * t->cover[i];
+    return t->cover[0] > 0 ? sum / t->cover[0] : 0.0;
+}
+
+static void shap_tree(const struct lift_gbdt_tree *t, const uint8_t *codes,
+                      double *contrib, double *scratch)
+{
+    struct shap_ctx s = {t, codes, contrib};
+    if (!(t->node[0].flags & LIFT_GBDT_LEAF))
+        shap_recurse(&s, 0, (struct pelem *)(void *)scratch, 0, 1, 1, -1);
+}
+
+double lift_gbdt_tree_shap(const struct lift_gbdt_tree *t, const uint8_t *codes,
+                           unsigned depth, double *contrib, double *scratch)
+{
+    (void)depth;
+    shap_tree(t, codes, contrib, scratch);
+    return tree_expected(t);
+}
+
+/* ---- the model ---------------------------------------------------------- */
+
+struct gbdt {
+    size_t k;        /* outputs */
+    size_t n_cols;   /* input columns */
+    double *base;    /* k */
+    size_t n_trees;  /* rounds * k; tree i adds to output i % k */
+    uint32_t *start; /* n_trees + 1 node offsets */
+    struct lift_gbdt_node *node;
+    double *value, *cover, *gain; /* per node */
+    size_t n_nodes, cap_nodes;
+    uint8_t *cats; /* n_cats * 32 */
+    size_t n_cats, cap_cats;
+    unsigned *depth;  /* per tree */
+    double *expected; /* per tree */
+    unsigned max_depth;
+};
+
+static void gbdt_free(struct gbdt *g)
+{
+    if (!g)
+        return;
+    lift_free(g->base);
+    lift_free(g->start);
+    lift_free(g->node);
+    lift_free(g->value);
+    lift_free(g->cover);
+    lift_free(g->gain);
+    lift_free(g->cats);
+    lift_free(g->depth);
+    lift_free(g->expected);
+    lift_free(g);
+}
+
+static void gbdt_destroy(struct lift_learner *l)
+{
+    gbdt_free(l->state);
+    l->state = NULL;
+}
+
+static struct lift_gbdt_tree tree_view(const struct gbdt *g, size_t i)
+{
+    uint32_t s = g->start[i];
+    struct lift_gbdt_tree t = {g->node + s, g->value + s, g->cover + s, g->cats,
+                               g->start[i + 1] - s};
+    return t;
+}
+
+static unsigned tree_depth(const struct lift_gbdt_tree *t, unsigned *scratch)
+{
+    /* parents come before their children, so one forward pass sees every
+     * path; a node with two parents (only in a hostile file) takes the
+     * deeper one, which keeps the TreeSHAP scratch large enough */
+    unsigned d = 0;
+    memset(scratch, 0, t->n_nodes * sizeof *scratch);
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (t->node[i].flags & LIFT_GBDT_LEAF) {
+            d = scratch[i] > d ? scratch[i] : d;
+            continue;
+        }
+        for (uint32_t c = t->node[i].left; c <= t->node[i].left + 1; c++)
+            if (scratch[c] < scratch[i] + 1)
+                scratch[c] = scratch[i] + 1;
+    }
+    return d;
+}
+
+/* Per-tree depth and expected value, after fit or load. */
+static enum lift_code finish_trees(struct gbdt *g, struct lift_error *err)
+{
+    lift_free(g->depth);
+    lift_free(g->expected);
+    g->depth = lift_malloc_array(g->n_trees ? g->n_trees : 1, sizeof *g->depth);
+    g->expected =
+        lift_malloc_array(g->n_trees ? g->n_trees : 1, sizeof *g->expected);
+    size_t widest = 1;
+    for (size_t i = 0; i < g->n_trees; i++)
+        if (g->start[i + 1] - g->start[i] > widest)
+            widest = g->start[i + 1] - g->start[i];
+    unsigned *scratch = lift_malloc_array(widest, sizeof *scratch);
+    if (!g->depth || !g->expected || !scratch) {
+        lift_free(scratch);
+        return lift_error_nomem(err, "trees");
+    }
+    g->max_depth = 0;
+    for (size_t i = 0; i < g->n_trees; i++) {
+        struct lift_gbdt_tree t = tree_view(g, i);
+        g->depth[i] = tree_depth(&t, scratch);
+        if (g->depth[i] > g->max_depth)
+            g->max_depth = g->depth[i];
+        g->expected[i] = tree_expected(&t);
+    }
+    lift_free(scratch);
+    return LIFT_OK;
+}
+
+static void gbdt_predict_binned(const struct lift_learner *l,
+                                const uint8_t *codes, double *out)
+{
+    const struct gbdt *g = l->state;
+    for (size_t k = 0; k < g->k; k++)
+        out[k] = g->base[k];
+    for (size_t i = 0; i < g->n_trees; i++) {
+        struct lift_gbdt_tree t = tree_view(g, i);
+        out[i % g->k] += lift_gbdt_tree_predict(&t, codes);
+    }
+}
+
+static double gbdt_explain_binned(const struct lift_learner *l,
+                                  const uint8_t *codes, size_t k,
+                                  double *contrib)
+{
+    const struct gbdt *g = l->state;
+    memset(contrib, 0, g->n_cols * sizeof *contrib);
+    double base = g->base[k];
+    size_t need = lift_gbdt_shap_scratch(g->max_depth);
+    double stack[4096];
+    double *scratch = need <= 4096 ? stack : lift_malloc_array(need, 8);
+    if (!scratch)
+        return NAN; /* the interface has no error channel */
+    for (size_t i = k; i < g->n_trees; i += g->k) {
+        struct lift_gbdt_tree t = tree_view(g, i);
+        shap_tree(&t, codes, contrib, scratch);
+        base += g->expected[i];
+    }
+    if (scratch != stack)
+        lift_free(scratch);
+    return base;
+}
+
+/* ---- the worker pool ---------------------------------------------------- */
+
+typedef void (*job_fn)(void *ctx, unsigned part, unsigned n_parts);
+
+struct pool {
+    unsigned n; /* parts, the caller included */
+    pthread_t tid[MAX_THREADS];
+    unsigned started;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned long gen;
+    unsigned pending;
+    bool quit;
+    job_fn fn;
+    void *ctx;
+};
+
+struct worker_arg {
+    struct pool *p;
+    unsigned part;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker_arg *a = arg;
+    struct pool *p = a->p;
+    unsigned part = a->part;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->gen == seen && !p->quit)
+            pthread_cond_wait(&p->go, &p->mu);
+        if (p->quit)
+            break;
+        seen = p->gen;
+        job_fn fn = p->fn;
+        void *ctx = p->ctx;
+        pthread_mutex_unlock(&p->mu);
+        fn(ctx, part, p->n);
+        pthread_mutex_lock(&p->mu);
+        if (--p->pending == 0)
+            pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts n - 1 workers; with fewer started the pool runs fewer parts,
+ * which changes no result (every job's output is independent of n). */
+static void pool_start(struct pool *p, unsigned n, struct worker_arg *args)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->go, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->n = 1;
+    for (unsigned t = 1; t < n && t < MAX_THREADS; t++) {
+        args[t - 1] = (struct worker_arg){p, t};
+        if (pthread_create(&p->tid[t - 1], NULL, worker_main, &args[t - 1]))
+            break;
+        p->started++;
+        p->n++;
+    }
+}
+
+static void pool_run(struct pool *p, job_fn fn, void *ctx, bool parallel)
+{
+    if (!parallel || p->n == 1) {
+        fn(ctx, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->pending = p->n - 1;
+    p->gen++;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    fn(ctx, 0, p->n);
+    pthread_mutex_lock(&p->mu);
+    while (p->pending)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_stop(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->go);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned t = 0; t < p->started; t++)
+        pthread_join(p->tid[t], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->go);
+    pthread_cond_destroy(&p->done);
+}
+
+/* ---- fitting ------------------------------------------------------------ */
+
+enum objective {
+    OBJ_LOGISTIC,
+    OBJ_SQUARED,
+    OBJ_SOFTMAX,
+};
+
+/* A leaf of the growing tree: rows idx[begin..end), its node, its best
+ * split (when one is known) and its histogram while it may still split. */
+struct cand {
+    size_t begin, end;
+    uint32_t node;
+    unsigned depth;
+    struct lift_gbdt_bin total;
+    struct lift_gbdt_split split;
+    bool splittable;
+    struct lift_gbdt_bin *hist;
+};
+
+struct fit {
+    const struct lift_train_data *d;
+    const struct lift_train_params *p;
+    const struct lift_binned *x;
+    enum objective obj;
+    size_t n, nc, k;
+    struct lift_gbdt_split_params sp;
+    unsigned depth, leaves, rounds;
+    double lr;
+    struct pool pool;
+    struct worker_arg args[MAX_THREADS];
+    struct lift_rng rng;
+    /* per round */
+    double *z;         /* n * k training scores */
+    double *gh;        /* k * 2n gradient pairs, class-major */
+    double *loss_part; /* per part */
+    uint32_t *idx;     /* rows: the sample first */
+    uint32_t *tmp;     /* partition scratch */
+    size_t n_sample;
+    uint32_t *cols; /* active columns of this tree */
+    size_t n_active;
+    /* per tree */
+    struct cand *cand;
+    size_t n_cand, cap_cand;
+    struct lift_gbdt_bin **free_hist;
+    size_t n_free;
+    struct lift_gbdt_bin **all_hist;
+    size_t n_all;
+    struct lift_gbdt_split *col_best; /* per active column, 2 children */
+    /* validation */
+    double *vz;
+    uint8_t *vlab;
+    uint8_t *vrow; /* one validation row's codes */
+};
+
+static struct lift_gbdt_bin *hist_get(struct fit *F)
+{
+    if (F->n_free)
+        return F->free_hist[--F->n_free];
+    size_t slots = F->nc * LIFT_GBDT_SLOTS;
+    struct lift_gbdt_bin *h = lift_malloc_array(slots ? slots : 1, sizeof *h);
+    if (!h)
+        return NULL;
+    struct lift_gbdt_bin **a =
+        lift_realloc_array(F->all_hist, F->n_all + 1, sizeof *a);
+    struct lift_gbdt_bin **f =
+        a ? lift_realloc_array(F->free_hist, F->n_all + 1, sizeof *f) : NULL;
+    if (a)
+        F->all_hist = a;
+    if (f)
+        F->free_hist = f;
+    if (!a || !f) {
+        lift_free(h);
+        return NULL;
+    }
+    F->all_hist[F->n_all++] = h;
+    return h;
+}
+
+static void hist_put(struct fit *F, struct lift_gbdt_bin *h)
+{
+    if (h)
+        F->free_hist[F->n_free++] = h;
+}
+
+/* Gradient pairs of every output and the loss, for rows in part. */
+static void grad_job(void *ctx, unsigned part, unsigned n_parts)
+{
+    struct fit *F = ctx;
+    size_t n = F->n, k = F->k;
+    size_t r0 = n * part / n_parts, r1 = n * (part + 1) / n_parts;
+    const double *y = F->d->y, *w = F->d->w;
+    double loss = 0;
+    for (size_t r = r0; r < r1; r++) {
+        double wt = w ? w[r] : 1.0;
+        const double *z = F->z + r * k;
+        if (F->obj == OBJ_LOGISTIC) {
+            double p = 1.0 / (1.0 + exp(-z[0]));
+            double h = p * (1.0 - p);
+            F->gh[2 * r] = wt * (p - y[r]);
+            F->gh[2 * r + 1] = wt * (h > 1e-16 ? h : 1e-16);
+            /* log(1 + e^z) - y z, stable on both sides */
+            loss +=
+                wt * ((z[0] > 0 ? z[0] + log1p(exp(-z[0])) : log1p(exp(z[0]))) -
+                      y[r] * z[0]);
+        } else if (F->obj == OBJ_SQUARED) {
+            double e = z[0] - y[r];
+            F->gh[2 * r] = wt * e;
+            F->gh[2 * r + 1] = wt;
+            loss += 0.5 * wt * e * e;
+        } else {
+            double mx = z[0], sum = 0;
+            for (size_t c = 1; c < k; c++)
+                mx = z[c] > mx ? z[c] : mx;
+            for (size_t c = 0; c < k; c++)
+                sum += exp(z[c] - mx);
+            size_t yc = (size_t)y[r];
+            double scale = (double)k / (double)(k - 1);
+            for (size_t c = 0; c < k; c++) {
+                double p = exp(z[c] - mx) / sum, h = scale * p * (1.0 - p);
+                double *gh = F->gh + c * 2 * n + 2 * r;
+                gh[0] = wt * (p - (c == yc ? 1.0 : 0.0));
+                gh[1] = wt * (h > 1e-16 ? h : 1e-16);
+            }
+            loss += wt * (log(sum) + mx - z[yc]);
+        }
+    }
+    F->loss_part[part] = loss;
+}
+
+/* A histogram job: build the active columns of rows[0..n) into h. */
+struct build_job {
+    struct fit *F;
+    const uint32_t *rows;
+    size_t n;
+    const double *gh;
+    struct lift_gbdt_bin *h;
+};
+
+static void build_job_run(void *ctx, unsigned part, unsigned n_parts)
+{
+    struct build_job *b = ctx;
+    struct fit *F = b->F;
+    for (size_t j = part; j < F->n_active; j += n_parts) {
+        size_t c = F->cols[j];
+        struct lift_gbdt_bin *h = b->h + c * LIFT_GBDT_SLOTS;
+        memset(h, 0, LIFT_GBDT_SLOTS * sizeof *h);
+        lift_gbdt_hist_build(F->x, c, b->rows, b->n, b->gh, h);
+    }
+}
+
+static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
+                                 const double *gh, struct lift_gbdt_bin *h,
+                                 struct lift_error *err)
+{
+    struct build_job b = {F, rows, n, gh, h};
+    pool_run(&F->pool, build_job_run, &b, n * F->n_active >= PARALLEL_MIN_WORK);
+    const struct lift_reducer *red = F->p->reducer;
+    if (red && red->size > 1)
+        for (size_t j = 0; j < F->n_active; j++) {
+            enum lift_code rc =
+                red->sum(red->ctx, &h[(size_t)F->cols[j] * LIFT_GBDT_SLOTS].g,
+                         LIFT_GBDT_SLOTS * 3, err);
+            if (rc)
+                return rc;
+        }
+    return LIFT_OK;
+}
+
+/* Best split of candidate c over the active columns. */
+static void find_split(struct fit *F, struct cand *c)
+{
+    c->splittable = false;
+    memset(&c->split, 0, sizeof c->split);
+    if (c->depth >= F->depth || c->total.n < 2 ||
+        c->total.h < 2 * F->sp.min_child_weight)
+        return;
+    for (size_t j = 0; j < F->n_active; j++) {
+        size_t col = F->cols[j];
+        struct lift_gbdt_split s;
+        if (lift_gbdt_best_split(c->hist + col * LIFT_GBDT_SLOTS, col,
+                                 F->x->n_bins[col], F->x->categorical[col] != 0,
+                                 &c->total, &F->sp, &s) &&
+            s.gain > c->split.gain) {
+            c->split = s;
+            c->splittable = true;
+        }
+    }
+}
+
+/* Node storage of the model being grown. */
+static enum lift_code add_nodes(struct gbdt *g, size_t n,
+                                struct lift_error *err)
+{
+    if (g->n_nodes + n <= g->cap_nodes)
+        return LIFT_OK;
+    size_t cap = g->cap_nodes ? g->cap_nodes * 2 : 1024;
+    while (cap < g->n_nodes + n)
+        cap *= 2;
+    if (cap > MAX_NODES)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "the trees have more than %llu nodes",
+                              (unsigned long long)MAX_NODES);
+    struct lift_gbdt_node *nd = lift_realloc_array(g->node, cap, sizeof *nd);
+    if (nd)
+        g->node = nd;
+    double *v = nd ? lift_realloc_array(g->value, cap, sizeof *v) : NULL;
+    if (v)
+        g->value = v;
+    double *c = v ? lift_realloc_array(g->cover, cap, sizeof *c) : NULL;
+    if (c)
+        g->cover = c;
+    double *gn = c ? lift_realloc_array(g->gain, cap, sizeof *gn) : NULL;
+    if (gn)
+        g->gain = gn;
+    if (!gn)
+        return lift_error_nomem(err, "trees");
+    g->cap_nodes = cap;
+    return LIFT_OK;
+}
+
+static enum lift_code add_cat_set(struct gbdt *g, const uint8_t *set,
+                                  uint32_t *index, struct lift_error *err)
+{
+    if (g->n_cats == g->cap_cats) {
+        size_t cap = g->cap_cats ? g->cap_cats * 2 : 64;
+        uint8_t *c = lift_realloc_array(g->cats, cap, 32);
+        if (!c)
+            return lift_error_nomem(err, "trees");
+        g->cats = c;
+        g->cap_cats = cap;
+    }
+    memcpy(g->cats + g->n_cats * 32, set, 32);
+    *index = (uint32_t)g->n_cats++;
+    return LIFT_OK;
+}
+
+static void make_leaf(struct fit *F, struct gbdt *g, uint32_t tree_start,
+                      const struct cand *c)
+{
+    uint32_t i = tree_start + c->node;
+    g->node[i] = (struct lift_gbdt_node){0, 0, 0, 0, LIFT_GBDT_LEAF};
+    g->value[i] = -F->lr * c->total.g / (c->total.h + F->sp.l2);
+    g->cover[i] = c->total.n;
+    g->gain[i] = 0;
+}
+
+static enum lift_code grow_cand(struct fit *F, struct cand **out,
+                                struct lift_error *err)
+{
+    if (F->n_cand == F->cap_cand) {
+        size_t cap = F->cap_cand ? F->cap_cand * 2 : 64;
+        struct cand *c = lift_realloc_array(F->cand, cap, sizeof *c);
+        if (!c)
+            return lift_error_nomem(err, "tree");
+        F->cand = c;
+        F->cap_cand = cap;
+    }
+    *out = &F->cand[F->n_cand++];
+    memset(*out, 0, sizeof **out);
+    return LIFT_OK;
+}
+
+/* Splits candidate ci: partitions its rows, builds the smaller child's
+ * histogram, derives the larger's, and finds both children's splits. */
+static enum lift_code split_cand(struct fit *F, struct gbdt *g,
+                                 uint32_t tree_start, size_t ci,
+                                 const double *gh, struct lift_error *err)
+{
+    struct cand c = F->cand[ci];
+    const struct lift_gbdt_split *s = &c.split;
+    enum lift_code rc = add_nodes(g, 2, err);
+    if (rc)
+        return rc;
+    uint32_t self = tree_start + c.node;
+    uint32_t left = (uint32_t)(g->n_nodes - tree_start);
+    g->n_nodes += 2;
+    struct lift_gbdt_node nd = {left, 0, (uint16_t)s->col, s->thr, 0};
+    if (s->default_left)
+        nd.flags |= LIFT_GBDT_DEFAULT_LEFT;
+    if (s->categorical) {
+        nd.flags |= LIFT_GBDT_CATEGORICAL;
+        if ((rc = add_cat_set(g, s->left_set, &nd.cat, err)))
+            return rc;
+    }
+    g->node[self] = nd;
+    g->value[self] = 0;
+    g->cover[self] = c.total.n;
+    g->gain[self] = s->gain;
+
+    /* stable partition: left rows stay in place, right ones via tmp */
+    const uint8_t *col = F->x->codes + (size_t)s->col * F->n;
+    const uint8_t *cats = g->cats;
+    size_t nl = 0, nr = 0;
+    for (size_t i = c.begin; i < c.end; i++) {
+        uint32_t r = F->idx[i];
+        if (lift_gbdt_goes_left(&nd, cats, col[r]))
+            F->idx[c.begin + nl++] = r;
+        else
+            F->tmp[nr++] = r;
+    }
+    memcpy(F->idx + c.begin + nl, F->tmp, nr * sizeof *F->tmp);
+
+    struct cand L, R;
+    memset(&L, 0, sizeof L);
+    memset(&R, 0, sizeof R);
+    L.begin = c.begin;
+    L.end = R.begin = c.begin + nl;
+    R.end = c.end;
+    L.node = left;
+    R.node = left + 1;
+    L.depth = R.depth = c.depth + 1;
+    L.total = s->left;
+    R.total = s->right;
+    bool can_split = c.depth + 1 < F->depth;
+    if (can_split) {
+        /* smaller by the (reduced) counts, so every worker agrees */
+        bool left_small = s->left.n <= s->right.n;
+        struct cand *small = left_small ? &L : &R;
+        struct cand *large = left_small ? &R : &L;
+        if (!(small->hist = hist_get(F)))
+            return lift_error_nomem(err, "histograms");
+        if ((rc = build_hist(F, F->idx + small->begin,
+                             small->end - small->begin, gh, small->hist, err)))
+            return rc;
+        large->hist = c.hist;
+        c.hist = NULL;
+        for (size_t j = 0; j < F->n_active; j++) {
+            size_t o = (size_t)F->cols[j] * LIFT_GBDT_SLOTS;
+            for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+                large->hist[o + b] =
+                    bin_sub(&large->hist[o + b], &small->hist[o + b]);
+        }
+        find_split(F, &L);
+        find_split(F, &R);
+        if (!L.splittable) {
+            hist_put(F, L.hist);
+            L.hist = NULL;
+        }
+        if (!R.splittable) {
+            hist_put(F, R.hist);
+            R.hist = NULL;
+        }
+    }
+    hist_put(F, c.hist);
+    F->cand[ci] = L;
+    struct cand *slot;
+    if ((rc = grow_cand(F, &slot, err)))
+        return rc;
+    *slot = R;
+    return LIFT_OK;
+}
+
+/* Grows one tree on gh for the sampled rows; appends it to g. */
+static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
+                                struct lift_error *err)
+{
+    uint32_t tree_start = (uint32_t)g->n_nodes;
+    enum lift_code rc = add_nodes(g, 1, err);
+    if (rc)
+        return rc;
+    g->n_nodes++;
+    F->n_cand = 0;
+    struct cand *root;
+    if ((rc = grow_cand(F, &root, err)))
+        return rc;
+    root->begin = 0;
+    root->end = F->n_sample;
+    root->node = 0;
+    if (!(root->hist = hist_get(F)))
+        return lift_error_nomem(err, "histograms");
+    if ((rc = build_hist(F, F->idx, F->n_sample, gh, root->hist, err)))
+        return rc;
+    /* the root's totals, summed over workers like the histograms */
+    double tot[3] = {0, 0, (double)F->n_sample};
+    for (size_t i = 0; i < F->n_sample; i++) {
+        tot[0] += gh[2 * (size_t)F->idx[i]];
+        tot[1] += gh[2 * (size_t)F->idx[i] + 1];
+    }
+    const struct lift_reducer *red = F->p->reducer;
+    if (red && red->size > 1 && (rc = red->sum(red->ctx, tot, 3, err)))
+        return rc;
+    root->total = (struct lift_gbdt_bin){tot[0], tot[1], tot[2]};
+    find_split(F, root);
+    if (!root->splittable) {
+        hist_put(F, root->hist);
+        root->hist = NULL;
+    }
+    size_t n_leaves = 1;
+    size_t max_leaves = F->leaves ? F->leaves : SIZE_MAX;
+    while (n_leaves < max_leaves) {
+        size_t pick = SIZE_MAX;
+        for (size_t i = 0; i < F->n_cand; i++) {
+            if (!F->cand[i].splittable)
+                continue;
+            if (pick == SIZE_MAX ||
+                (F->leaves && F->cand[i].split.gain > F->cand[pick].split.gain))
+                pick = i;
+            if (!F->leaves)
+                break;
+        }
+        if (pick == SIZE_MAX)
+            break;
+        if ((rc = split_cand(F, g, tree_start, pick, gh, err)))
+            return rc;
+        n_leaves++;
+    }
+    for (size_t i = 0; i < F->n_cand; i++) {
+        make_leaf(F, g, tree_start, &F->cand[i]);
+        hist_put(F, F->cand[i].hist);
+        F->cand[i].hist = NULL;
+    }
+    return LIFT_OK;
+}
+
+/* Adds the new tree's leaf values to the training scores: rows of the
+ * sample through the candidates' ranges, the others by traversal. */
+static void update_train(struct fit *F, const struct gbdt *g, size_t tree,
+                         size_t out)
+{
+    struct lift_gbdt_tree t = tree_view(g, tree);
+    size_t k = F->k;
+    for (size_t i = 0; i < F->n_cand; i++) {
+        double v = t.value[F->cand[i].node];
+        for (size_t j = F->cand[i].begin; j < F->cand[i].end; j++)
+            F->z[(size_t)F->idx[j] * k + out] += v;
+    }
+    if (F->n_sample == F->n)
+        return;
+    uint8_t *row = F->vrow;
+    for (size_t j = F->n_sample; j < F->n; j++) {
+        uint32_t r = F->idx[j];
+        for (size_t c = 0; c < F->nc; c++)
+            row[c] = F->x->codes[c * F->n + r];
+        F->z[(size_t)r * k + out] += lift_gbdt_tree_predict(&t, row);
+    }
+}
+
+/* Batch prediction of one tree over column-major rows: the tree is
+ * walked for a block of rows at a time, each level reading one column,
+ * so a tree's nodes stay in cache while the block streams through. */
+#define BLOCK 256
+static void tree_add_batch(const struct lift_gbdt_tree *t,
+                           const struct lift_binned *x, double *z, size_t k,
+                           size_t out)
+{
+    uint32_t at[BLOCK];
+    for (size_t r0 = 0; r0 < x->n_rows; r0 += BLOCK) {
+        size_t m = x->n_rows - r0 < BLOCK ? x->n_rows - r0 : BLOCK;
+        for (size_t i = 0; i < m; i++)
+            at[i] = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (size_t i = 0; i < m; i++) {
+                const struct lift_gbdt_node *nd = t->node + at[i];
+                if (nd->flags & LIFT_GBDT_LEAF)
+                    continue;
+                uint8_t code = x->codes[(size_t)nd->col * x->n_rows + r0 + i];
+                at[i] = nd->left + !lift_gbdt_goes_left(nd, t->cats, code);
+                moved = true;
+            }
+        }
+        for (size_t i = 0; i < m; i++)
+            z[(r0 + i) * k + out] += t->value[at[i]];
+    }
+}
+
+static double valid_loss(const struct fit *F)
+{
+    const struct lift_binned *vx = F->d->vxb;
+    const double *vy = F->d->vy, *vw = F->d->vw;
+    double loss = 0, wsum = 0;
+    for (size_t r = 0; r < vx->n_rows; r++) {
+        double wt = vw ? vw[r] : 1.0;
+        const double *z = F->vz + r * F->k;
+        wsum += wt;
+        if (F->obj == OBJ_LOGISTIC) {
+            loss +=
+                wt * ((z[0] > 0 ? z[0] + log1p(exp(-z[0])) : log1p(exp(z[0]))) -
+                      vy[r] * z[0]);
+        } else if (F->obj == OBJ_SQUARED) {
+            loss += 0.5 * wt * (z[0] - vy[r]) * (z[0] - vy[r]);
+        } else {
+            double mx = z[0], sum = 0;
+            for (size_t c = 1; c < F->k; c++)
+                mx = z[c] > mx ? z[c] : mx;
+            for (size_t c = 0; c < F->k; c++)
+                sum += exp(z[c] - mx);
+            loss += wt * (log(sum) + mx - z[(size_t)vy[r]]);
+        }
+    }
+    return wsum > 0 ? loss / wsum : NAN;
+}
+
+static double valid_metric(const struct fit *F, double vloss)
+{
+    const struct lift_binned *vx = F->d->vxb;
+    size_t n = vx->n_rows;
+    if (F->obj == OBJ_LOGISTIC) {
+        double auc = NAN;
+        if (lift_auc(F->vlab, F->vz, F->d->vw, n, &auc, NULL))
+            return NAN;
+        return auc;
+    }
+    if (F->obj == OBJ_SQUARED)
+        return sqrt(2.0 * vloss);
+    double right = 0, all = 0;
+    for (size_t r = 0; r < n; r++) {
+        const double *z = F->vz + r * F->k;
+        size_t top = 0;
+        for (size_t c = 1; c < F->k; c++)
+            if (z[c] > z[top])
+                top = c;
+        double wt = F->d->vw ? F->d->vw[r] : 1.0;
+        all += wt;
+        if ((double)top == F->d->vy[r])
+            right += wt;
+    }
+    return all > 0 ? right / all : NAN;
+}
+
+/* Row and column samples of one round. */
+static void sample_round(struct fit *F, const struct lift_train_params *p)
+{
+    size_t n = F->n;
+    if (p->subsample > 0 && p->subsample < 1) {
+        size_t m = 0, o = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (lift_rng_uniform(&F->rng) < p->subsample)
+                F->idx[m++] = (uint32_t)r;
+            else
+                F->tmp[o++] = (uint32_t)r;
+        }
+        memcpy(F->idx + m, F->tmp, o * sizeof *F->tmp);
+        F->n_sample = m;
+    } else {
+        for (size_t r = 0; r < n; r++)
+            F->idx[r] = (uint32_t)r;
+        F->n_sample = n;
+    }
+    F->n_active = 0;
+    for (size_t c = 0; c < F->nc; c++)
+        if (F->x->n_bins[c] > 0)
+            F->cols[F->n_active++] = (uint32_t)c;
+    if (p->colsample > 0 && p->colsample < 1 && F->n_active > 1) {
+        size_t want = (size_t)ceil(p->colsample * (double)F->n_active);
+        if (want < 1)
+            want = 1;
+        /* partial Fisher-Yates, then the kept columns in column order */
+        for (size_t i = 0; i < want; i++) {
+            size_t j = i + (size_t)lift_rng_below(&F->rng, F->n_active - i);
+            uint32_t t = F->cols[i];
+            F->cols[i] = F->cols[j];
+            F->cols[j] = t;
+        }
+        F->n_active = want;
+        for (size_t i = 1; i < want; i++)
+            for (size_t j = i; j > 0 && F->cols[j - 1] > F->cols[j]; j--) {
+                uint32_t t = F->cols[j];
+                F->cols[j] = F->cols[j - 1];
+                F->cols[j - 1] = t;
+            }
+    }
+}
+
+static void fit_release(struct fit *F)
+{
+    for (size_t i = 0; i < F->n_all; i++)
+        lift_free(F->all_hist[i]);
+    lift_free(F->all_hist);
+    lift_free(F->free_hist);
+    lift_free(F->cand);
+    lift_free(F->z);
+    lift_free(F->gh);
+    lift_free(F->loss_part);
+    lift_free(F->idx);
+    lift_free(F->tmp);
+    lift_free(F->cols);
+    lift_free(F->col_best);
+    lift_free(F->vz);
+    lift_free(F->vlab);
+    lift_free(F->vrow);
+}
+
+static enum lift_code check_data(const struct lift_train_data *d, size_t k,
+                                 const struct lift_train_params *p,
+                                 struct lift_error *err)
+{
+    const struct lift_binned *x = d->xb;
+    if (!x || !d->y || x->n_rows == 0)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "gbdt needs binned training rows");
+    if (x->n_rows > UINT32_MAX || x->n_cols > UINT16_MAX + 1u)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "gbdt takes at most 2^32 rows and 65536 "
+                              "columns");
+    for (size_t r = 0; r < x->n_rows; r++) {
+        double y = d->y[r];
+        if (!isfinite(y) ||
+            (p->task != LIFT_TASK_REGRESSION &&
+             (y < 0 || y >= (double)(k < 2 ? 2 : k) || y != floor(y))))
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "row %zu: bad target %g for gbdt", r, y);
+    }
+    if (d->vxb && (d->vxb->n_cols != x->n_cols || !d->vy))
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "validation rows do not match the training "
+                              "rows");
+    return LIFT_OK;
+}
+
+/* Base scores: logit of the positive share, mean, log class shares. */
+static void base_scores(const struct fit *F, double *base)
+{
+    const double *y = F->d->y, *w = F->d->w;
+    double wsum = 0;
+    for (size_t c = 0; c < F->k; c++)
+        base[c] = 0;
+    double *acc = base;
+    for (size_t r = 0; r < F->n; r++) {
+        double wt = w ? w[r] : 1.0;
+        wsum += wt;
+        if (F->obj == OBJ_SOFTMAX)
+            acc[(size_t)y[r]] += wt;
+        else
+            acc[0] += wt * y[r];
+    }
+    if (F->obj == OBJ_SQUARED) {
+        base[0] = wsum > 0 ? base[0] / wsum : 0;
+    } else if (F->obj == OBJ_LOGISTIC) {
+        double q = wsum > 0 ? base[0] / wsum : 0.5;
+        q = q < 1e-6 ? 1e-6 : q > 1 - 1e-6 ? 1 - 1e-6 : q;
+        base[0] = log(q / (1 - q));
+    } else {
+        for (size_t c = 0; c < F->k; c++) {
+            double q = wsum > 0 ? base[c] / wsum : 0;
+            base[c] = log(q > 1e-6 ? q : 1e-6);
+        }
+    }
+}
+
+static enum lift_code gbdt_fit(struct lift_learner *l,
+                               const struct lift_train_data *d,
+                               const struct lift_train_params *p,
+                               struct lift_error *err)
+{
+    size_t k = l->n_outputs ? l->n_outputs : 1;
+    enum lift_code rc = check_data(d, k, p, err);
+    if (rc)
+        return rc;
+    struct fit F;
+    memset(&F, 0, sizeof F);
+    F.d = d;
+    F.p = p;
+    F.x = d->xb;
+    F.n = d->xb->n_rows;
+    F.nc = d->xb->n_cols;
+    F.k = k;
+    F.obj = p->task == LIFT_TASK_BINARY       ? OBJ_LOGISTIC
+            : p->task == LIFT_TASK_REGRESSION ? OBJ_SQUARED
+                                              : OBJ_SOFTMAX;
+    if (F.obj == OBJ_SOFTMAX && k < 2)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "multiclass gbdt needs at least 2 classes");
+    F.sp = (struct lift_gbdt_split_params){
+        .l2 = p->l2 >= 0 ? p->l2 : 1.0,
+        .min_child_weight = p->min_child_weight > 0 ? p->min_child_weight : 0,
+        .min_cat_count = MIN_CAT_COUNT,
+        .cat_smooth = CAT_SMOOTH,
+    };
+    F.rounds = p->trees ? p->trees : DEFAULT_TREES;
+    F.leaves = p->leaves;
+    F.depth = p->depth ? p->depth : (p->leaves ? MAX_DEPTH : DEFAULT_DEPTH);
+    if (F.depth > MAX_DEPTH)
+        F.depth = MAX_DEPTH;
+    F.lr = p->lr > 0 ? p->lr : DEFAULT_LR;
+    lift_rng_seed(&F.rng, p->seed);
+
+    struct gbdt *g = lift_calloc(1, sizeof *g);
+    size_t nv = d->vxb ? d->vxb->n_rows : 0;
+    if (!g)
+        return lift_error_nomem(err, "gbdt");
+    g->k = k;
+    g->n_cols = F.nc;
+    g->base = lift_malloc_array(k, sizeof *g->base);
+    g->start = lift_malloc_array((size_t)F.rounds * k + 1, sizeof *g->start);
+    F.z = lift_malloc_array(F.n * k, sizeof *F.z);
+    F.gh = lift_malloc_array(F.n * 2 * k, sizeof *F.gh);
+    F.loss_part = lift_calloc(MAX_THREADS, sizeof *F.loss_part);
+    F.idx = lift_malloc_array(F.n, sizeof *F.idx);
+    F.tmp = lift_malloc_array(F.n, sizeof *F.tmp);
+    F.cols = lift_malloc_array(F.nc ? F.nc : 1, sizeof *F.cols);
+    F.vrow = lift_malloc(F.nc ? F.nc : 1);
+    if (nv) {
+        F.vz = lift_malloc_array(nv * k, sizeof *F.vz);
+        F.vlab = lift_malloc_array(nv, 1);
+    }
+    if (!g->base || !g->start || !F.z || !F.gh || !F.loss_part || !F.idx ||
+        !F.tmp || !F.cols || !F.vrow || (nv && (!F.vz || !F.vlab))) {
+        gbdt_free(g);
+        fit_release(&F);
+        return lift_error_nomem(err, "gbdt training buffers");
+    }
+    base_scores(&F, g->base);
+    for (size_t r = 0; r < F.n; r++)
+        memcpy(F.z + r * k, g->base, k * sizeof *F.z);
+    for (size_t r = 0; r < nv; r++) {
+        memcpy(F.vz + r * k, g->base, k * sizeof *F.vz);
+        F.vlab[r] = d->vy[r] > 0.5;
+    }
+    g->start[0] = 0;
+    unsigned threads = p->threads ? p->threads : 1;
+    pool_start(&F.pool, threads > MAX_THREADS ? MAX_THREADS : threads, F.args);
+
+    unsigned patience = p->patience ? p->patience : DEFAULT_PATIENCE;
+    double best_loss = INFINITY;
+    size_t best_round = 0, stale = 0;
+    static const char *const metric_names[] = {"auc", "rmse", "accuracy"};
+    for (unsigned round = 0; round < F.rounds; round++) {
+        pool_run(&F.pool, grad_job, &F, F.n >= 4096);
+        double loss = 0, wsum = 0;
+        for (unsigned t = 0; t < F.pool.n; t++)
+            loss += F.loss_part[t];
+        if (F.n < 4096)
+            loss = F.loss_part[0];
+        for (size_t r = 0; r < F.n; r++)
+            wsum += d->w ? d->w[r] : 1.0;
+        sample_round(&F, p);
+        for (size_t c = 0; c < k; c++) {
+            size_t tree = (size_t)round * k + c;
+            if ((rc = grow_tree(&F, g, F.gh + c * 2 * F.n, err)))
+                goto done;
+            g->start[tree + 1] = (uint32_t)g->n_nodes;
+            g->n_trees = tree + 1;
+            update_train(&F, g, tree, c);
+            if (nv) {
+                struct lift_gbdt_tree t = tree_view(g, tree);
+                tree_add_batch(&t, d->vxb, F.vz, k, c);
+            }
+        }
+        double vloss = NAN, vmetric = NAN;
+        bool stop = false;
+        if (nv) {
+            vloss = valid_loss(&F);
+            vmetric = valid_metric(&F, vloss);
+            if (vloss < best_loss) {
+                best_loss = vloss;
+                best_round = round + 1;
+                stale = 0;
+            } else if (++stale >= patience) {
+                stop = true;
+            }
+        }
+        struct lift_progress pr = {
+            .stage = "fit",
+            .epoch = round + 1,
+            .epochs = F.rounds,
+            .loss = wsum > 0 ? loss / wsum : NAN,
+            .valid_loss = vloss,
+            .valid_metric = vmetric,
+            .metric = metric_names[F.obj],
+        };
+        if ((rc = lift_learner_report(p, &pr, err)))
+            goto done;
+        if (stop)
+            break;
+    }
+    if (nv && best_round < g->n_trees / k) {
+        g->n_trees = best_round * k;
+        g->n_nodes = g->start[g->n_trees];
+        size_t n_cats = 0;
+        for (size_t i = 0; i < g->n_nodes; i++)
+            if (!(g->node[i].flags & LIFT_GBDT_LEAF) &&
+                (g->node[i].flags & LIFT_GBDT_CATEGORICAL))
+                n_cats = g->node[i].cat + 1;
+        g->n_cats = n_cats;
+    }
+    rc = finish_trees(g, err);
+done:
+    pool_stop(&F.pool);
+    fit_release(&F);
+    if (rc) {
+        gbdt_free(g);
+        return rc;
+    }
+    gbdt_destroy(l);
+    l->state = g;
+    return LIFT_OK;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+static enum lift_code gbdt_save(const struct lift_learner *l,
+                                struct lift_writer *w, struct lift_error *err)
+{
+    const struct gbdt *g = l->state;
+    (void)err;
+    lift_writer_u64(w, g->k);
+    lift_writer_f64s(w, g->base, g->k);
+    lift_writer_u64(w, g->n_trees);
+    for (size_t i = 0; i < g->n_trees; i++)
+        lift_writer_u32(w, g->start[i + 1] - g->start[i]);
+    lift_writer_u64(w, g->n_cats);
+    lift_writer_bytes(w, g->cats, g->n_cats * 32);
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const struct lift_gbdt_node *nd = g->node + i;
+        lift_writer_u32(w, (uint32_t)nd->col << 16 | (uint32_t)nd->thr << 8 |
+                               nd->flags);
+        lift_writer_u32(w, (uint32_t)g->cover[i]);
+        if (nd->flags & LIFT_GBDT_LEAF) {
+            lift_writer_f64(w, g->value[i]);
+            continue;
+        }
+        lift_writer_u32(w, nd->left);
+        if (nd->flags & LIFT_GBDT_CATEGORICAL)
+            lift_writer_u32(w, nd->cat);
+        lift_writer_f32(w, (float)g->gain[i]);
+    }
+    return LIFT_OK;
+}
+
+static enum lift_code gbdt_load(struct lift_learner *l, struct lift_reader *r,
+                                struct lift_error *err)
+{
+    struct gbdt *g = lift_calloc(1, sizeof *g);
+    if (!g)
+        return lift_error_nomem(err, "gbdt");
+    enum lift_code rc = LIFT_OK;
+    uint64_t k = lift_reader_u64(r, "gbdt outputs");
+    if (lift_reader_ok(r) && k != l->n_outputs)
+        lift_reader_fail(r, "gbdt outputs do not match the model");
+    if (!lift_reader_ok(r))
+        goto fail;
+    g->k = (size_t)k;
+    g->n_cols = l->n_inputs;
+    if (!(g->base = lift_malloc_array(g->k, sizeof *g->base)))
+        goto nomem;
+    lift_reader_f64s(r, g->base, g->k, "gbdt base scores");
+    /* a tree takes at least 4 bytes here and 12 in its nodes */
+    size_t nt = lift_reader_count(r, 16, MAX_TREES, "trees");
+    if (!lift_reader_ok(r))
+        goto fail;
+    if (nt % g->k != 0) {
+        lift_reader_fail(r, "gbdt tree count is not a multiple of outputs");
+        goto fail;
+    }
+    g->n_trees = nt;
+    if (!(g->start = lift_malloc_array(nt + 1, sizeof *g->start)))
+        goto nomem;
+    g->start[0] = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t sz = lift_reader_u32(r, "tree size");
+        total += sz;
+        if (!lift_reader_ok(r))
+            goto fail;
+        /* every node takes at least 12 bytes in the file */
+        if (sz == 0 || sz % 2 == 0 || total > MAX_NODES ||
+            total * 12 > lift_reader_left(r)) {
+            lift_reader_fail(r, "bad gbdt tree size %u", sz);
+            goto fail;
+        }
+        g->start[i + 1] = (uint32_t)total;
+    }
+    size_t nc = lift_reader_count(r, 32, MAX_NODES, "categorical sets");
+    if (!lift_reader_ok(r))
+        goto fail;
+    g->n_cats = nc;
+    const void *cats = lift_reader_bytes(r, nc * 32, "categorical sets");
+    if (!cats)
+        goto fail;
+    size_t nn = (size_t)total;
+    g->n_nodes = g->cap_nodes = nn;
+    g->cats = lift_malloc(nc ? nc * 32 : 1);
+    g->node = lift_malloc_array(nn ? nn : 1, sizeof *g->node);
+    g->value = lift_calloc(nn ? nn : 1, sizeof *g->value);
+    g->cover = lift_malloc_array(nn ? nn : 1, sizeof *g->cover);
+    g->gain = lift_calloc(nn ? nn : 1, sizeof *g->gain);
+    if (!g->cats || !g->node || !g->value || !g->cover || !g->gain)
+        goto nomem;
+    memcpy(g->cats, cats, nc * 32);
+    for (size_t t = 0; t < nt && lift_reader_ok(r); t++) {
+        uint32_t s = g->start[t], e = g->start[t + 1];
+        for (uint32_t i = s; i < e; i++) {
+            uint32_t packed = lift_reader_u32(r, "gbdt node");
+            uint32_t cover = lift_reader_u32(r, "gbdt node cover");
+            struct lift_gbdt_node *nd = g->node + i;
+            nd->col = (uint16_t)(packed >> 16);
+            nd->thr = (uint8_t)(packed >> 8);
+            nd->flags = (uint8_t)packed;
+            nd->left = nd->cat = 0;
+            g->cover[i] = cover;
+            if (!lift_reader_ok(r))
+                goto fail;
+            if (nd->flags & ~(LIFT_GBDT_LEAF | LIFT_GBDT_DEFAULT_LEFT |
+                              LIFT_GBDT_CATEGORICAL)) {
+                lift_reader_fail(r, "bad gbdt node flags");
+                goto fail;
+            }
+            if (nd->flags & LIFT_GBDT_LEAF) {
+                g->value[i] = lift_reader_f64(r, "leaf value");
+                if (lift_reader_ok(r) && !isfinite(g->value[i]))
+                    lift_reader_fail(r, "bad gbdt leaf value");
+                continue;
+            }
+            nd->left = lift_reader_u32(r, "gbdt child");
+            if (nd->flags & LIFT_GBDT_CATEGORICAL)
+                nd->cat = lift_reader_u32(r, "gbdt categorical set");
+            g->gain[i] = lift_reader_f32(r, "gbdt gain");
+            if (!lift_reader_ok(r))
+                goto fail;
+            /* children after the node and inside the tree: no cycles */
+            if (nd->left <= i - s || nd->left >= e - s - 1 ||
+                nd->col >= g->n_cols ||
+                ((nd->flags & LIFT_GBDT_CATEGORICAL) && nd->cat >= nc)) {
+                lift_reader_fail(r, "bad gbdt node %u of tree %zu", i - s, t);
+                goto fail;
+            }
+        }
+        /* covers add up, so TreeSHAP's fractions are well defined */
+        for (uint32_t i = s; i < e && lift_reader_ok(r); i++) {
+            const struct lift_gbdt_node *nd = g->node + i;
+            if (nd->flags & LIFT_GBDT_LEAF)
+                continue;
+            double cl = g->cover[s + nd->left], cr = g->cover[s + nd->left + 1];
+            if (cl + cr != g->cover[i] || cl == 0 || cr == 0)
+                lift_reader_fail(r, "bad gbdt covers in tree %zu", t);
+        }
+    }
+    if (!lift_reader_ok(r))
+        goto fail;
+    if ((rc = finish_trees(g, err)))
+        goto fail;
+    if (g->max_depth > MAX_DEPTH) {
+        lift_reader_fail(r, "gbdt tree deeper than %d", MAX_DEPTH);
+        goto fail;
+    }
+    gbdt_destroy(l);
+    l->state = g;
+    return LIFT_OK;
+nomem:
+    rc = lift_error_nomem(err, "gbdt");
+fail:
+    if (!rc)
+        rc = lift_reader_status(r, err);
+    gbdt_free(g);
+    return rc;
+}
+
+const struct lift_learner_ops lift_gbdt_ops = {
+    .name = "gbdt",
+    .binned = true,
+    .predict_binned = gbdt_predict_binned,
+    .explain_binned = gbdt_explain_binned,
+    .fit = gbdt_fit,
+    .predict = NULL,
+    .explain = NULL,
+    .save = gbdt_save,
+    .load = gbdt_load,
+    .destroy = gbdt_destroy,
+};
