@@ -1,0 +1,765 @@
+/*
+ * tests/unit/test_gbdt.c - gradient-boosted trees (models/gbdt.c): split
+ * finding against an exhaustive search, histogram subtraction against a
+ * direct build, TreeSHAP against brute-force Shapley values of the
+ * path-dependent expectation, the sum property, categorical and missing
+ * cases, deterministic fits (same seed, any thread count), the learner's
+ * bytes (round trip, every truncation) and a byte-identical .lift file
+ * through the public model API.
+ *
+ * Data come from a fixed splitmix64 stream, so every run sees the same
+ * rows.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lift/model.h>
+#include <lift/table.h>
+
+#include "core/serial.h"
+#include "features/pipeline.h"
+#include "models/gbdt.h"
+
+#define assert_near(a, b, eps) near_impl((a), (b), (eps), __FILE__, __LINE__)
+
+static void near_impl(double a, double b, double eps, const char *file,
+                      int line)
+{
+    if (!(fabs(a - b) <= eps)) {
+        print_error("%.17g != %.17g (tolerance %g)\n", a, b, eps);
+        _fail(file, line);
+    }
+}
+
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s)
+{
+    return (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static unsigned below(uint64_t *s, unsigned n)
+{
+    return (unsigned)(uniform(s) * n);
+}
+
+/* ---- split finding ------------------------------------------------------ */
+
+struct small {
+    size_t n;
+    uint8_t codes[400];
+    double gh[800];
+    uint16_t n_bins[1];
+    uint8_t cat[1];
+};
+
+static void small_data(struct small *d, size_t n, unsigned n_bins,
+                       bool categorical, double missing_share, bool unit_h,
+                       uint64_t seed)
+{
+    d->n = n;
+    d->n_bins[0] = (uint16_t)n_bins;
+    d->cat[0] = categorical;
+    for (size_t r = 0; r < n; r++) {
+        unsigned c = below(&seed, n_bins);
+        if (uniform(&seed) < missing_share)
+            c = LIFT_BIN_MISSING;
+        d->codes[r] = (uint8_t)c;
+        /* a signal that depends on the code, plus noise */
+        double mean = c == LIFT_BIN_MISSING ? 0.7 : sin(1.7 * c);
+        d->gh[2 * r] = mean + uniform(&seed) - 0.5;
+        d->gh[2 * r + 1] = unit_h ? 1.0 : 0.05 + uniform(&seed);
+    }
+}
+
+static void hist_of(const struct small *d, const uint32_t *rows, size_t n,
+                    struct lift_gbdt_bin *h)
+{
+    struct lift_binned x = {d->n, 1, d->codes, d->n_bins, d->cat};
+    memset(h, 0, LIFT_GBDT_SLOTS * sizeof *h);
+    lift_gbdt_hist_build(&x, 0, rows, n, d->gh, h);
+}
+
+static double gain_of(double gl, double hl, double gr, double hr, double l2)
+{
+    double g = gl + gr, h = hl + hr;
+    return 0.5 * (gl * gl / (hl + l2) + gr * gr / (hr + l2) - g * g / (h + l2));
+}
+
+/* The gain of sending the codes with in_left[code] left, straight from
+ * the rows; -1 when a child breaks the constraints. */
+static double direct_gain(const struct small *d, const bool *in_left,
+                          const struct lift_gbdt_split_params *sp)
+{
+    double gl = 0, hl = 0, nl = 0, gr = 0, hr = 0, nr = 0;
+    for (size_t r = 0; r < d->n; r++) {
+        if (in_left[d->codes[r]]) {
+            gl += d->gh[2 * r], hl += d->gh[2 * r + 1], nl++;
+        } else {
+            gr += d->gh[2 * r], hr += d->gh[2 * r + 1], nr++;
+        }
+    }
+    if (nl < 1 || nr < 1 || hl < sp->min_child_weight ||
+        hr < sp->min_child_weight)
+        return -1;
+    return gain_of(gl, hl, gr, hr, sp->l2);
+}
+
+static void best_split_numeric_equals_exhaustive(void **state)
+{
+    (void)state;
+    struct lift_gbdt_split_params sp = {1.0, 1.0, 1, 0};
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        struct small d;
+        unsigned nb = 2 + (unsigned)(seed % 9);
+        small_data(&d, 150 + seed, nb, false, seed % 3 ? 0.1 : 0.0, false,
+                   seed);
+        uint32_t rows[400];
+        for (size_t r = 0; r < d.n; r++)
+            rows[r] = (uint32_t)r;
+        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+        hist_of(&d, rows, d.n, h);
+        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+            tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
+        struct lift_gbdt_split s;
+        bool found = lift_gbdt_best_split(h, 0, nb, false, &tot, &sp, &s);
+        /* every threshold, missing on either side */
+        double best = 0;
+        for (unsigned t = 0; t + 1 < nb; t++)
+            for (int ml = 0; ml < 2; ml++) {
+                bool in_left[256] = {false};
+                for (unsigned c = 0; c <= t; c++)
+                    in_left[c] = true;
+                in_left[LIFT_BIN_MISSING] = ml;
+                double g = direct_gain(&d, in_left, &sp);
+                best = g > best ? g : best;
+            }
+        assert_int_equal(found, best > 0);
+        if (!found)
+            continue;
+        assert_near(s.gain, best, 1e-9);
+        /* the split found has the gain it claims */
+        bool in_left[256] = {false};
+        for (unsigned c = 0; c <= s.thr; c++)
+            in_left[c] = true;
+        in_left[LIFT_BIN_MISSING] = s.default_left;
+        assert_near(direct_gain(&d, in_left, &sp), s.gain, 1e-9);
+    }
+}
+
+static void best_split_categorical_equals_exhaustive(void **state)
+{
+    (void)state;
+    /* unit hessians, no l2, no smoothing: the sorted prefixes hold the
+     * best of all two-way partitions, missing included */
+    struct lift_gbdt_split_params sp = {0.0, 0.0, 1, 0};
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        struct small d;
+        unsigned nb = 2 + (unsigned)(seed % 6);
+        small_data(&d, 200, nb, true, seed % 2 ? 0.15 : 0.0, true, seed + 99);
+        uint32_t rows[400];
+        for (size_t r = 0; r < d.n; r++)
+            rows[r] = (uint32_t)r;
+        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+        hist_of(&d, rows, d.n, h);
+        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+            tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
+        struct lift_gbdt_split s;
+        bool found = lift_gbdt_best_split(h, 0, nb, true, &tot, &sp, &s);
+        /* every subset of the levels and missing */
+        double best = 0;
+        unsigned items = nb + 1;
+        for (unsigned mask = 1; mask + 1 < (1u << items); mask++) {
+            bool in_left[256] = {false};
+            for (unsigned c = 0; c < nb; c++)
+                in_left[c] = (mask >> c) & 1;
+            in_left[LIFT_BIN_MISSING] = (mask >> nb) & 1;
+            double g = direct_gain(&d, in_left, &sp);
+            best = g > best ? g : best;
+        }
+        assert_true(found);
+        assert_near(s.gain, best, 1e-9);
+        bool in_left[256] = {false};
+        for (unsigned c = 0; c < 256; c++)
+            in_left[c] = (s.left_set[c >> 3] >> (c & 7)) & 1;
+        assert_near(direct_gain(&d, in_left, &sp), s.gain, 1e-9);
+    }
+}
+
+static void best_split_categorical_small_levels_stay_right(void **state)
+{
+    (void)state;
+    struct small d;
+    small_data(&d, 300, 6, true, 0.0, true, 5);
+    /* level 5 gets 3 rows with a strong signal: below min_cat_count 10 it
+     * may not be sorted, so it stays on the right */
+    size_t k = 0;
+    for (size_t r = 0; r < d.n; r++) {
+        if (d.codes[r] == 5 && k++ >= 3)
+            d.codes[r] = 4;
+        if (d.codes[r] == 5)
+            d.gh[2 * r] = -50;
+    }
+    struct lift_gbdt_split_params sp = {1.0, 0.0, 10, 0};
+    uint32_t rows[400];
+    for (size_t r = 0; r < d.n; r++)
+        rows[r] = (uint32_t)r;
+    struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+    hist_of(&d, rows, d.n, h);
+    for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+        tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
+    struct lift_gbdt_split s;
+    assert_true(lift_gbdt_best_split(h, 0, 6, true, &tot, &sp, &s));
+    assert_false((s.left_set[0] >> 5) & 1);
+    /* unseen levels and the rare code are never in a left set built
+     * from absent levels */
+    assert_false((s.left_set[LIFT_BIN_RARE >> 3] >> (LIFT_BIN_RARE & 7)) & 1);
+}
+
+static void hist_subtraction_equals_direct_build(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        struct small d;
+        small_data(&d, 397, 200, false, 0.2, false, seed);
+        uint32_t all[400], left[400], right[400];
+        size_t nl = 0, nr = 0;
+        for (size_t r = 0; r < d.n; r++) {
+            all[r] = (uint32_t)r;
+            if (d.codes[r] <= seed * 9)
+                left[nl++] = (uint32_t)r;
+            else
+                right[nr++] = (uint32_t)r;
+        }
+        struct lift_gbdt_bin hp[LIFT_GBDT_SLOTS], hl[LIFT_GBDT_SLOTS],
+            hr[LIFT_GBDT_SLOTS];
+        hist_of(&d, all, d.n, hp);
+        hist_of(&d, left, nl, hl);
+        hist_of(&d, right, nr, hr);
+        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++) {
+            assert_near(hp[b].g - hl[b].g, hr[b].g, 1e-12);
+            assert_near(hp[b].h - hl[b].h, hr[b].h, 1e-12);
+            assert_true(hp[b].n - hl[b].n == hr[b].n);
+        }
+    }
+}
+
+/* ---- TreeSHAP ----------------------------------------------------------- */
+
+#define NCOL 4
+#define MAXN 63
+
+struct rtree {
+    struct lift_gbdt_node node[MAXN];
+    double value[MAXN], cover[MAXN];
+    uint8_t cats[8 * 32];
+    size_t n, n_cats;
+};
+
+/* Grows node i of a random tree down to depth d; returns its cover. */
+static double rtree_grow(struct rtree *t, size_t i, unsigned d, uint64_t *s)
+{
+    if (d == 0 || uniform(s) < 0.15) {
+        t->node[i] = (struct lift_gbdt_node){0, 0, 0, 0, LIFT_GBDT_LEAF};
+        t->value[i] = uniform(s) * 4 - 2;
+        t->cover[i] = 1 + below(s, 20);
+        return t->cover[i];
+    }
+    uint32_t left = (uint32_t)t->n;
+    t->n += 2;
+    struct lift_gbdt_node nd = {left, 0, (uint16_t)below(s, NCOL),
+                                (uint8_t)below(s, 4), 0};
+    if (uniform(s) < 0.5)
+        nd.flags |= LIFT_GBDT_DEFAULT_LEFT;
+    if (nd.col == 3 && t->n_cats < 8) { /* column 3 is categorical */
+        nd.flags = LIFT_GBDT_CATEGORICAL;
+        nd.cat = (uint32_t)t->n_cats++;
+        uint8_t *set = t->cats + nd.cat * 32;
+        memset(set, 0, 32);
+        for (unsigned c = 0; c < 6; c++)
+            if (uniform(s) < 0.5)
+                set[c >> 3] = (uint8_t)(set[c >> 3] | 1u << (c & 7));
+        if (uniform(s) < 0.5)
+            set[31] |= 0x80; /* missing */
+    }
+    t->node[i] = nd;
+    double c =
+        rtree_grow(t, left, d - 1, s) + rtree_grow(t, left + 1, d - 1, s);
+    t->cover[i] = c;
+    t->value[i] = 0;
+    return c;
+}
+
+static struct lift_gbdt_tree rtree_view(const struct rtree *t)
+{
+    struct lift_gbdt_tree v = {t->node, t->value, t->cover, t->cats, t->n};
+    return v;
+}
+
+/* E[f(x) | x_S]: the row's branch on columns in S, the cover-weighted
+ * mean of both branches on the others. */
+static double cond_expect(const struct lift_gbdt_tree *t, uint32_t i,
+                          const uint8_t *codes, unsigned S)
+{
+    const struct lift_gbdt_node *nd = t->node + i;
+    if (nd->flags & LIFT_GBDT_LEAF)
+        return t->value[i];
+    if ((S >> nd->col) & 1)
+        return cond_expect(
+            t, nd->left + !lift_gbdt_goes_left(nd, t->cats, codes[nd->col]),
+            codes, S);
+    return (t->cover[nd->left] * cond_expect(t, nd->left, codes, S) +
+            t->cover[nd->left + 1] * cond_expect(t, nd->left + 1, codes, S)) /
+           t->cover[i];
+}
+
+static double factorial(unsigned n)
+{
+    double f = 1;
+    for (unsigned i = 2; i <= n; i++)
+        f *= i;
+    return f;
+}
+
+static void brute_shapley(const struct lift_gbdt_tree *t, const uint8_t *codes,
+                          double *phi)
+{
+    for (unsigned i = 0; i < NCOL; i++) {
+        phi[i] = 0;
+        for (unsigned S = 0; S < (1u << NCOL); S++) {
+            if ((S >> i) & 1)
+                continue;
+            unsigned size = (unsigned)__builtin_popcount(S);
+            double w =
+                factorial(size) * factorial(NCOL - size - 1) / factorial(NCOL);
+            phi[i] += w * (cond_expect(t, 0, codes, S | 1u << i) -
+                           cond_expect(t, 0, codes, S));
+        }
+    }
+}
+
+static void tree_shap_equals_brute_force_shapley(void **state)
+{
+    (void)state;
+    uint64_t s = 2024;
+    double scratch[4096];
+    assert_true(lift_gbdt_shap_scratch(5) <= 4096);
+    for (int trial = 0; trial < 60; trial++) {
+        struct rtree t;
+        memset(&t, 0, sizeof t);
+        t.n = 1;
+        rtree_grow(&t, 0, 1 + (unsigned)(trial % 5), &s);
+        struct lift_gbdt_tree v = rtree_view(&t);
+        for (int row = 0; row < 8; row++) {
+            uint8_t codes[NCOL];
+            for (unsigned c = 0; c < NCOL; c++)
+                codes[c] = uniform(&s) < 0.15 ? LIFT_BIN_MISSING
+                                              : (uint8_t)below(&s, 6);
+            double phi[NCOL], got[NCOL] = {0};
+            brute_shapley(&v, codes, phi);
+            double base = lift_gbdt_tree_shap(&v, codes, 5, got, scratch);
+            double sum = base;
+            for (unsigned c = 0; c < NCOL; c++) {
+                assert_near(got[c], phi[c], 1e-9);
+                sum += got[c];
+            }
+            /* the sum property, and the base is E[f] */
+            assert_near(sum, lift_gbdt_tree_predict(&v, codes), 1e-9);
+            assert_near(base, cond_expect(&v, 0, codes, 0), 1e-9);
+        }
+    }
+}
+
+/* ---- fitting the learner ------------------------------------------------ */
+
+/* Columns: 0 numeric 0..19 with missing, 1 categorical 0..7 plus rare,
+ * 2 numeric noise. y: binary from a logistic of both signals. */
+struct synth {
+    size_t n;
+    uint8_t *codes;
+    double *y;
+    uint16_t n_bins[3];
+    uint8_t cat[3];
+    struct lift_binned x;
+};
+
+static void synth_make(struct synth *d, size_t n, uint64_t seed)
+{
+    d->n = n;
+    d->codes = malloc(3 * n);
+    d->y = malloc(n * sizeof *d->y);
+    assert_non_null(d->codes);
+    assert_non_null(d->y);
+    d->n_bins[0] = 20, d->n_bins[1] = 8, d->n_bins[2] = 50;
+    d->cat[0] = 0, d->cat[1] = 1, d->cat[2] = 0;
+    static const double effect[] = {1.5, -1, 0.5, -1.5, 1, 0, -0.5, 2};
+    for (size_t r = 0; r < n; r++) {
+        unsigned a = below(&seed, 20), c = below(&seed, 8);
+        bool miss = uniform(&seed) < 0.1, rare = uniform(&seed) < 0.03;
+        d->codes[r] = miss ? (uint8_t)LIFT_BIN_MISSING : (uint8_t)a;
+        d->codes[n + r] = rare ? (uint8_t)LIFT_BIN_RARE : (uint8_t)c;
+        d->codes[2 * n + r] = (uint8_t)below(&seed, 50);
+        /* missing behaves as a high value */
+        double z =
+            (miss ? 2.0 : ((double)a - 10) / 5.0) + (rare ? 0 : effect[c]);
+        d->y[r] = uniform(&seed) < 1 / (1 + exp(-z)) ? 1 : 0;
+    }
+    d->x = (struct lift_binned){n, 3, d->codes, d->n_bins, d->cat};
+}
+
+static void synth_free(struct synth *d)
+{
+    free(d->codes);
+    free(d->y);
+}
+
+static void fit_learner(struct lift_learner *l, const struct synth *d,
+                        const char *extra, unsigned threads)
+{
+    memset(l, 0, sizeof *l);
+    l->ops = &lift_gbdt_ops;
+    l->task = LIFT_TASK_BINARY;
+    l->n_inputs = 3;
+    l->n_outputs = 1;
+    struct lift_train_params p;
+    memset(&p, 0, sizeof p);
+    p.task = LIFT_TASK_BINARY;
+    p.n_classes = 2;
+    p.trees = 30;
+    p.depth = 4;
+    p.lr = 0.2;
+    p.l2 = 1;
+    p.min_child_weight = 1;
+    p.seed = 11;
+    p.threads = threads;
+    p.reducer = &lift_reducer_local;
+    if (extra && strcmp(extra, "sampled") == 0) {
+        p.subsample = 0.7;
+        p.colsample = 0.67;
+    }
+    if (extra && strcmp(extra, "leaves") == 0) {
+        p.depth = 0;
+        p.leaves = 7;
+    }
+    struct lift_train_data td;
+    memset(&td, 0, sizeof td);
+    td.xb = &d->x;
+    td.y = d->y;
+    struct lift_error err;
+    enum lift_code rc = l->ops->fit(l, &td, &p, &err);
+    if (rc)
+        fail_msg("fit failed: %s", err.msg);
+}
+
+static void *learner_bytes(const struct lift_learner *l, size_t *len)
+{
+    struct lift_writer w;
+    lift_writer_init(&w);
+    assert_int_equal(l->ops->save(l, &w, NULL), LIFT_OK);
+    assert_int_equal(lift_writer_status(&w, NULL), LIFT_OK);
+    return lift_buf_detach(&w.buf, len);
+}
+
+static void row_of(const struct synth *d, size_t r, uint8_t *codes)
+{
+    for (size_t c = 0; c < 3; c++)
+        codes[c] = d->codes[c * d->n + r];
+}
+
+static void fit_learns_signal_and_explains_exactly(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 3000, 1);
+    const char *modes[] = {NULL, "sampled", "leaves"};
+    for (int m = 0; m < 3; m++) {
+        struct lift_learner l;
+        fit_learner(&l, &d, modes[m], 1);
+        /* the scores rank the rows: compare with the true logit's order */
+        double right = 0, pairs = 0;
+        for (size_t r = 0; r + 1 < d.n; r += 2) {
+            uint8_t a[3], b[3];
+            row_of(&d, r, a);
+            row_of(&d, r + 1, b);
+            if (d.y[r] == d.y[r + 1])
+                continue;
+            double sa, sb;
+            l.ops->predict_binned(&l, a, &sa);
+            l.ops->predict_binned(&l, b, &sb);
+            pairs++;
+            right += (sa > sb) == (d.y[r] > d.y[r + 1]);
+        }
+        assert_true(right / pairs > 0.75);
+        for (size_t r = 0; r < 200; r++) {
+            uint8_t row[3];
+            double contrib[3], raw;
+            row_of(&d, r, row);
+            l.ops->predict_binned(&l, row, &raw);
+            double base = l.ops->explain_binned(&l, row, 0, contrib);
+            assert_near(base + contrib[0] + contrib[1] + contrib[2], raw, 1e-9);
+        }
+        l.ops->destroy(&l);
+    }
+    synth_free(&d);
+}
+
+static void fit_missing_follows_learned_direction(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 4000, 2);
+    struct lift_learner l;
+    fit_learner(&l, &d, NULL, 1);
+    /* missing acts as a high value of column 0: its score is near the
+     * top codes' and far above the low codes' */
+    uint8_t row[3] = {LIFT_BIN_MISSING, 5, 25};
+    double miss, hi, lo;
+    l.ops->predict_binned(&l, row, &miss);
+    row[0] = 19;
+    l.ops->predict_binned(&l, row, &hi);
+    row[0] = 0;
+    l.ops->predict_binned(&l, row, &lo);
+    assert_true(miss > lo + 1.0);
+    assert_true(fabs(miss - hi) < fabs(miss - lo));
+    l.ops->destroy(&l);
+    synth_free(&d);
+}
+
+static void fit_categorical_levels_order_by_effect(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 4000, 3);
+    struct lift_learner l;
+    fit_learner(&l, &d, NULL, 1);
+    /* levels 7 (effect 2) and 0 (1.5) score above 3 (-1.5) and 1 (-1);
+     * one categorical split can place them apart however they are coded */
+    double s[8];
+    for (unsigned c = 0; c < 8; c++) {
+        uint8_t row[3] = {10, (uint8_t)c, 25};
+        l.ops->predict_binned(&l, row, &s[c]);
+    }
+    assert_true(s[7] > s[1] && s[7] > s[3]);
+    assert_true(s[0] > s[1] && s[0] > s[3]);
+    assert_true(s[4] > s[6]);
+    l.ops->destroy(&l);
+    synth_free(&d);
+}
+
+static void fit_same_seed_any_threads_same_bytes(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 30000, 4);
+    const char *modes[] = {NULL, "sampled", "leaves"};
+    for (int m = 0; m < 3; m++) {
+        struct lift_learner a, b, c;
+        fit_learner(&a, &d, modes[m], 1);
+        fit_learner(&b, &d, modes[m], 1);
+        fit_learner(&c, &d, modes[m], 2);
+        size_t la, lb, lc;
+        void *ba = learner_bytes(&a, &la), *bb = learner_bytes(&b, &lb),
+             *bc = learner_bytes(&c, &lc);
+        assert_int_equal(la, lb);
+        assert_int_equal(la, lc);
+        assert_memory_equal(ba, bb, la);
+        assert_memory_equal(ba, bc, la);
+        free(ba);
+        free(bb);
+        free(bc);
+        a.ops->destroy(&a);
+        b.ops->destroy(&b);
+        c.ops->destroy(&c);
+    }
+    synth_free(&d);
+}
+
+static void load_round_trip_and_every_truncation(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 2000, 5);
+    struct lift_learner l;
+    fit_learner(&l, &d, NULL, 1);
+    size_t len;
+    uint8_t *bytes = learner_bytes(&l, &len);
+    struct lift_learner back = {&lift_gbdt_ops, LIFT_TASK_BINARY, 3, 1, NULL};
+    struct lift_reader r;
+    lift_reader_init(&r, bytes, len);
+    struct lift_error err;
+    assert_int_equal(back.ops->load(&back, &r, &err), LIFT_OK);
+    assert_int_equal(lift_reader_left(&r), 0);
+    size_t len2;
+    void *again = learner_bytes(&back, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(bytes, again, len);
+    free(again);
+    for (size_t i = 0; i < 300; i++) {
+        uint8_t row[3];
+        row_of(&d, i, row);
+        double a, b, ca[3], cb[3];
+        l.ops->predict_binned(&l, row, &a);
+        back.ops->predict_binned(&back, row, &b);
+        assert_true(a == b);
+        double ea = l.ops->explain_binned(&l, row, 0, ca);
+        double eb = back.ops->explain_binned(&back, row, 0, cb);
+        assert_true(ea == eb);
+        assert_memory_equal(ca, cb, sizeof ca);
+    }
+    back.ops->destroy(&back);
+    /* every cut is an error, never a crash (ASan checks the reads) */
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *part = malloc(cut ? cut : 1);
+        memcpy(part, bytes, cut);
+        struct lift_learner t = {&lift_gbdt_ops, LIFT_TASK_BINARY, 3, 1, NULL};
+        lift_reader_init(&r, part, cut);
+        enum lift_code rc = t.ops->load(&t, &r, &err);
+        assert_int_not_equal(rc, LIFT_OK);
+        assert_null(t.state);
+        free(part);
+    }
+    /* a child index pointing back to the root is refused */
+    uint8_t *bad = malloc(len);
+    memcpy(bad, bytes, len);
+    lift_reader_init(&r, bytes, len);
+    (void)lift_reader_u64(&r, "k");
+    (void)lift_reader_f64(&r, "base");
+    uint64_t nt = lift_reader_u64(&r, "trees");
+    for (uint64_t i = 0; i < nt; i++)
+        (void)lift_reader_u32(&r, "size");
+    uint64_t nc = lift_reader_u64(&r, "cats");
+    size_t at = len - lift_reader_left(&r) + (size_t)nc * 32;
+    /* the root: packed, cover, then its left child */
+    assert_true(!(bad[at] & LIFT_GBDT_LEAF));
+    memset(bad + at + 8, 0, 4);
+    struct lift_learner t = {&lift_gbdt_ops, LIFT_TASK_BINARY, 3, 1, NULL};
+    lift_reader_init(&r, bad, len);
+    assert_int_equal(t.ops->load(&t, &r, &err), LIFT_ERR_CORRUPT);
+    free(bad);
+    free(bytes);
+    l.ops->destroy(&l);
+    synth_free(&d);
+}
+
+/* ---- through the model API ---------------------------------------------- */
+
+static char *make_csv(size_t n, uint64_t seed)
+{
+    size_t cap = 64 + n * 64, len = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    len += (size_t)snprintf(s, cap, "x1,x2,c,y\n");
+    static const char *const levels[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < n; i++) {
+        double x1 = uniform(&seed) * 4 - 2, x2 = uniform(&seed) * 4 - 2;
+        size_t c = below(&seed, 4);
+        double z = 1.5 * x1 - x2 * x2 + (c == 1 ? 1.5 : c == 3 ? -1 : 0);
+        bool y = uniform(&seed) < 1 / (1 + exp(-z));
+        char x2s[32] = "";
+        if (uniform(&seed) > 0.1)
+            snprintf(x2s, sizeof x2s, "%.4f", x2);
+        len += (size_t)snprintf(s + len, cap - len, "%.4f,%s,%s,%s\n", x1, x2s,
+                                levels[c], y ? "yes" : "no");
+    }
+    return s;
+}
+
+static struct lift_model *train_model(const struct lift_table *t,
+                                      const char *threads)
+{
+    struct lift_train_opts *o = NULL;
+    assert_int_equal(lift_train_opts_new(&o, NULL), LIFT_OK);
+    const char *kv[][2] = {{"target", "y"},   {"positive", "yes"},
+                           {"model", "gbdt"}, {"trees", "20"},
+                           {"depth", "3"},    {"subsample", "0.8"},
+                           {"valid", "0.2"},  {"threads", threads}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        assert_int_equal(lift_train_opts_set(o, kv[i][0], kv[i][1], NULL),
+                         LIFT_OK);
+    struct lift_model *m = NULL;
+    struct lift_error err;
+    enum lift_code rc = lift_model_train(t, NULL, 0, o, &m, &err);
+    if (rc)
+        fail_msg("train failed: %s", err.msg);
+    lift_train_opts_free(o);
+    return m;
+}
+
+static void model_same_seed_byte_identical_and_explains(void **state)
+{
+    (void)state;
+    setenv("SOURCE_DATE_EPOCH", "0", 1);
+    char *csv = make_csv(3000, 9);
+    struct lift_read_opts ro;
+    lift_read_opts_init(&ro);
+    ro.sep = ',';
+    struct lift_table *t = NULL;
+    assert_int_equal(lift_table_read_mem(csv, strlen(csv), &ro, &t, NULL),
+                     LIFT_OK);
+    struct lift_model *a = train_model(t, "2"), *b = train_model(t, "2");
+    void *ba, *bb;
+    size_t la, lb;
+    assert_int_equal(lift_model_to_bytes(a, &ba, &la, NULL), LIFT_OK);
+    assert_int_equal(lift_model_to_bytes(b, &bb, &lb, NULL), LIFT_OK);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ba, bb, la);
+    struct lift_model *c = NULL;
+    assert_int_equal(lift_model_from_bytes(ba, la, &c, NULL), LIFT_OK);
+    struct lift_field f[3] = {
+        {.name = "x1", .kind = LIFT_VALUE_NUMBER, .num = 0.5},
+        {.name = "c", .kind = LIFT_VALUE_STRING, .str = "b", .len = 1},
+        {.name = "x2", .kind = LIFT_VALUE_NULL},
+    };
+    struct lift_contribution contrib[8];
+    size_t n;
+    double base, raw, score;
+    assert_int_equal(lift_model_explain_record(c, f, 3, 0, contrib, &n, &base,
+                                               &raw, &score, NULL, NULL),
+                     LIFT_OK);
+    double sum = base;
+    for (size_t i = 0; i < n; i++)
+        sum += contrib[i].value;
+    assert_near(sum, raw, 1e-9);
+    assert_true(score > 0 && score < 1);
+    free(ba);
+    free(bb);
+    lift_model_free(a);
+    lift_model_free(b);
+    lift_model_free(c);
+    lift_table_free(t);
+    free(csv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(best_split_numeric_equals_exhaustive),
+        cmocka_unit_test(best_split_categorical_equals_exhaustive),
+        cmocka_unit_test(best_split_categorical_small_levels_stay_right),
+        cmocka_unit_test(hist_subtraction_equals_direct_build),
+        cmocka_unit_test(tree_shap_equals_brute_force_shapley),
+        cmocka_unit_test(fit_learns_signal_and_explains_exactly),
+        cmocka_unit_test(fit_missing_follows_learned_direction),
+        cmocka_unit_test(fit_categorical_levels_order_by_effect),
+        cmocka_unit_test(fit_same_seed_any_threads_same_bytes),
+        cmocka_unit_test(load_round_trip_and_every_truncation),
+        cmocka_unit_test(model_same_seed_byte_identical_and_explains),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
