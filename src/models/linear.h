@@ -23,7 +23,7 @@ extern const struct lift_learner_ops lift_softmax_ops;
 /*
  * The smooth part of the objective of kind `name` ("logistic", "linear",
  * "softmax": F(w) without the L1 term) and its gradient at w, over the
- * training rows of d with p's l2, n_classes, task, threads and reducer;
+ * training rows of d with p's l2, n_classes, task and reducer;
  * w and g hold (n_cols + 1) K values in the learners' layout (w[j K + c],
  * biases last). For gradient checks and tools. Errors as fit's checks of
  * data and parameters, NOMEM.
