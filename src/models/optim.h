@@ -49,6 +49,10 @@
  * Adam is lazy as TF's LazyAdam: an untouched coordinate keeps x, m and v
  * as they are (no moment decay, no regularisation) until it is touched;
  * with update_dense every step (the MLP's dense layers) it is exact Adam.
+ * So on wide sparse rows Adam regularises a feature only when it occurs:
+ * on a 2^20-wide hashed set (33k rows, l2 1e-4) it drove the training
+ * loss to 0.0005 where the regularised optimum has 0.146. Use AdaGrad
+ * (exact lazy regularisation) for such data.
  *
  * The caller owns x; the optimizer keeps per-coordinate state, the
  * values of one coordinate side by side so that an update touches one
