@@ -1,0 +1,287 @@
+/*
+ * lift/store.h - the data dir of `lift serve`: a registry (SQLite, WAL)
+ * of tenants, API keys, datasets, models and their versions, jobs and an
+ * audit log, with blob files (uploaded data, model files) beside it.
+ *
+ * Layout of DIR (created 0700 by whichever command opens it first):
+ *   registry.db (+ -wal, -shm)   the registry; schema versioned with
+ *                                PRAGMA user_version, migrated forward
+ *   secret                       32 random bytes (0600): the key of the
+ *                                keyed BLAKE2b hashes of API keys
+ *   blobs/                       datasets and model files, immutable
+ *   tmp/                         uploads in progress (cleaned on open)
+ *   lock                         flock: shared while a process has the
+ *                                dir open, exclusive during the clean-up
+ *                                on open
+ *
+ * Durability: a blob is written to tmp/, fsynced, renamed into blobs/
+ * and the folder fsynced before the row that points to it commits; a
+ * crash leaves at most an orphaned temp file or an unreferenced blob,
+ * both removed by the next open (and by lift_store_check with repair).
+ * The clean-up runs only when no other process has the dir open, so
+ * `lift admin` beside a running server leaves its uploads and jobs alone.
+ *
+ * API keys are "lift_" + 43 characters of base64url (32 random bytes);
+ * only their keyed hash is stored, so a stolen registry reveals none.
+ *
+ * Thread-safety: one struct lift_store serves every thread of a process
+ * (calls are serialised on an internal mutex and are short). Several
+ * processes may open the same DIR; SQLite's locking keeps them
+ * consistent.
+ *
+ * Tenancy: every call that names a dataset, model or job takes the
+ * caller's tenant id and sees only that tenant's objects; another
+ * tenant's object is LIFT_ERR_NOT_FOUND, exactly as a missing one.
+ * Names: 1..64 characters of [A-Za-z0-9._-], not starting with '.'.
+ *
+ * Lists and descriptions come back as JSON text (caller frees with
+ * free()), the form the CLI and the server print.
+ */
+#ifndef LIFT_STORE_H
+#define LIFT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lift/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lift_store;
+
+#define LIFT_KEY_LEN 48 /* "lift_" + 43 base64url characters */
+#define LIFT_NAME_MAX 64
+
+/* Opens (creating when absent) the data dir: migrates the schema, makes
+ * the secret, removes orphaned temp files and unreferenced blobs, and
+ * marks jobs left queued or running, and versions left training, by a
+ * previous process as failed ("interrupted: the server stopped") - the
+ * clean-up only when no other process has the dir open. LIFT_ERR_IO for
+ * a dir that cannot be created or opened, LIFT_ERR_CORRUPT for a registry
+ * that fails its integrity check (PRAGMA quick_check) or a secret of the
+ * wrong size, LIFT_ERR_UNSUPPORTED for a schema newer than this lift.
+ * Any call may also fail with LIFT_ERR_UNAVAILABLE when another process
+ * holds the registry's write lock for more than 5 s, LIFT_ERR_IO or
+ * LIFT_ERR_CORRUPT for a failing disk or file, LIFT_ERR_NOMEM. */
+enum lift_code lift_store_open(const char *dir, struct lift_store **out,
+                               struct lift_error *err);
+void lift_store_close(struct lift_store *s);
+const char *lift_store_dir(const struct lift_store *s);
+
+/* True when `name` is a valid object name (see above). */
+bool lift_store_name_ok(const char *name);
+
+/* ---- tenants and keys --------------------------------------------------- */
+
+struct lift_principal {
+    int64_t tenant_id; /* 0 for an operator key */
+    int64_t key_id;
+    bool operator;
+    char tenant[LIFT_NAME_MAX + 1]; /* "" for an operator key */
+};
+
+/* Creates a tenant and its first key (written to key, NUL-terminated,
+ * shown once). LIFT_ERR_CONFLICT when the name exists. */
+enum lift_code lift_store_tenant_create(struct lift_store *s, const char *name,
+                                        int64_t *tenant_id,
+                                        char key[LIFT_KEY_LEN + 1],
+                                        struct lift_error *err);
+/* [{"id","name","created","keys"}] */
+enum lift_code lift_store_tenants_json(struct lift_store *s, char **json,
+                                       struct lift_error *err);
+/* Tenant by name; LIFT_ERR_NOT_FOUND. */
+enum lift_code lift_store_tenant_id(struct lift_store *s, const char *name,
+                                    int64_t *tenant_id, struct lift_error *err);
+
+/* A new key for tenant_id, or an operator key (tenant_id 0, op true). */
+enum lift_code lift_store_key_create(struct lift_store *s, int64_t tenant_id,
+                                     bool op, char key[LIFT_KEY_LEN + 1],
+                                     int64_t *key_id, struct lift_error *err);
+/* [{"id","tenant","operator","created","revoked"}] of one tenant (the
+ * operator keys when tenant_id is 0, all keys when < 0); never the
+ * secret. "tenant" is the name (null for an operator key), "revoked" the
+ * time of revocation or null. Revoking twice is not an error; an unknown
+ * key_id is LIFT_ERR_NOT_FOUND. */
+enum lift_code lift_store_keys_json(struct lift_store *s, int64_t tenant_id,
+                                    char **json, struct lift_error *err);
+enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
+                                     struct lift_error *err);
+/* Checks a presented key (constant time in the key's content):
+ * LIFT_ERR_UNAUTHORIZED for an unknown, malformed or revoked key. */
+enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
+                                       size_t len, struct lift_principal *out,
+                                       struct lift_error *err);
+
+/* ---- blobs -------------------------------------------------------------- */
+
+/* A temp file in DIR/tmp for an upload: *fd open for writing, path
+ * filled (caller owns both; on abandon, close and unlink). */
+enum lift_code lift_store_tmp_create(struct lift_store *s, int *fd, char *path,
+                                     size_t cap, struct lift_error *err);
+
+/* ---- datasets ----------------------------------------------------------- */
+
+/* Adopts tmp_path (written and closed by the caller; fsynced here) as the
+ * blob of a new dataset. opts_json: the reader options used to parse it;
+ * schema_json: its columns and stats. LIFT_ERR_CONFLICT if the name
+ * exists for the tenant. On any failure the temp file is removed;
+ * LIFT_ERR_INVALID for a bad name, JSON text that does not parse, or a
+ * tmp_path not directly in DIR/tmp (then left alone). */
+enum lift_code lift_store_dataset_put(struct lift_store *s, int64_t tenant,
+                                      const char *name, const char *tmp_path,
+                                      const char *opts_json,
+                                      const char *schema_json, int64_t rows,
+                                      struct lift_error *err);
+
+struct lift_dataset_info {
+    int64_t id;
+    int64_t rows, bytes;
+    char blob[4096];   /* absolute path of the CSV */
+    char *opts_json;   /* free() */
+    char *schema_json; /* free() */
+};
+void lift_dataset_info_release(struct lift_dataset_info *d);
+
+enum lift_code lift_store_dataset_get(struct lift_store *s, int64_t tenant,
+                                      const char *name,
+                                      struct lift_dataset_info *out,
+                                      struct lift_error *err);
+/* [{"name","rows","bytes","created"}] */
+enum lift_code lift_store_datasets_json(struct lift_store *s, int64_t tenant,
+                                        char **json, struct lift_error *err);
+/* {"name","rows","bytes","created","options":{...},"schema":{...}} */
+enum lift_code lift_store_dataset_json(struct lift_store *s, int64_t tenant,
+                                       const char *name, char **json,
+                                       struct lift_error *err);
+/* Removes the row, then the blob. */
+enum lift_code lift_store_dataset_delete(struct lift_store *s, int64_t tenant,
+                                         const char *name,
+                                         struct lift_error *err);
+
+/* ---- models and versions ------------------------------------------------ */
+
+/* Reserves the next version number of model `name` (creating the model),
+ * for a training job that will fill it; state "training". */
+enum lift_code lift_store_version_reserve(struct lift_store *s, int64_t tenant,
+                                          const char *name,
+                                          const char *params_json,
+                                          int64_t *version,
+                                          struct lift_error *err);
+/* Adopts tmp_path as the file of a reserved version (state "ready") with
+ * its info JSON (lift_model_info_json plus metrics). The first ready
+ * version of a model is promoted; *promoted says so. LIFT_ERR_NOT_FOUND
+ * for an unknown model or version, LIFT_ERR_CONFLICT for a version no
+ * longer training (failed, or completed); on any failure the temp file
+ * is removed, as in lift_store_dataset_put. */
+enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
+                                           const char *name, int64_t version,
+                                           const char *tmp_path,
+                                           const char *info_json,
+                                           bool *promoted,
+                                           struct lift_error *err);
+/* Marks a reserved version failed (state "failed", message kept).
+ * LIFT_ERR_CONFLICT when it is not training. */
+enum lift_code lift_store_version_fail(struct lift_store *s, int64_t tenant,
+                                       const char *name, int64_t version,
+                                       const char *message,
+                                       struct lift_error *err);
+/* Reserve + complete in one step (an imported .lift file). */
+enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
+                                         const char *name, const char *tmp_path,
+                                         const char *info_json,
+                                         int64_t *version, bool *promoted,
+                                         struct lift_error *err);
+/* Makes a ready version the serving one. LIFT_ERR_NOT_FOUND, or
+ * LIFT_ERR_CONFLICT for a version that is not ready. */
+enum lift_code lift_store_model_promote(struct lift_store *s, int64_t tenant,
+                                        const char *name, int64_t version,
+                                        struct lift_error *err);
+/* The serving version and its file (absolute path). LIFT_ERR_NOT_FOUND
+ * when the model does not exist or has no ready version. */
+enum lift_code lift_store_model_serving(struct lift_store *s, int64_t tenant,
+                                        const char *name, int64_t *version,
+                                        char *path, size_t cap,
+                                        struct lift_error *err);
+/* The file of a given ready version. LIFT_ERR_NOT_FOUND, or
+ * LIFT_ERR_CONFLICT for a version that is not ready. */
+enum lift_code lift_store_version_path(struct lift_store *s, int64_t tenant,
+                                       const char *name, int64_t version,
+                                       char *path, size_t cap,
+                                       struct lift_error *err);
+/* [{"name","serving","versions","created"}] */
+enum lift_code lift_store_models_json(struct lift_store *s, int64_t tenant,
+                                      char **json, struct lift_error *err);
+/* {"name","serving","versions":[{"version","state","created","info":{..},
+ * "params":{..},"error"}]} */
+enum lift_code lift_store_model_json(struct lift_store *s, int64_t tenant,
+                                     const char *name, char **json,
+                                     struct lift_error *err);
+/* Deletes a version (not the serving one while others exist: CONFLICT)
+ * or, with version 0, the model and every version; files removed after
+ * the rows. */
+enum lift_code lift_store_model_delete(struct lift_store *s, int64_t tenant,
+                                       const char *name, int64_t version,
+                                       struct lift_error *err);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+/* A new job (state "queued"), id: 16 hex characters. */
+enum lift_code lift_store_job_create(struct lift_store *s, int64_t tenant,
+                                     const char *kind, const char *params_json,
+                                     char id[17], struct lift_error *err);
+/* Updates state ("queued", "running", "succeeded", "failed",
+ * "cancelled"), progress JSON, error message and result JSON; NULLs
+ * leave a field as it is. The first move to "running" sets "started",
+ * a move to one of the last three "finished". A job in one of those
+ * three is finished for good: any update is LIFT_ERR_CONFLICT (how a
+ * worker learns its job was cancelled). LIFT_ERR_NOT_FOUND for an
+ * unknown id, LIFT_ERR_INVALID for an unknown state or bad JSON. */
+enum lift_code
+lift_store_job_update(struct lift_store *s, const char *id, const char *state,
+                      const char *progress_json, const char *error_msg,
+                      const char *result_json, struct lift_error *err);
+/* {"id","kind","state","created","started","finished","progress":{..},
+ * "error","result":{..}} of a tenant's job. */
+enum lift_code lift_store_job_json(struct lift_store *s, int64_t tenant,
+                                   const char *id, char **json,
+                                   struct lift_error *err);
+/* The state of a job (for cancellation checks). */
+enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,
+                                    const char *id, char state[16],
+                                    struct lift_error *err);
+
+/* ---- audit -------------------------------------------------------------- */
+
+/* Records one write: who (tenant, 0 for the operator; key), what
+ * (action, object), outcome (HTTP status). Never record values or keys. */
+enum lift_code lift_store_audit(struct lift_store *s, int64_t tenant,
+                                int64_t key_id, const char *action,
+                                const char *object, int status,
+                                struct lift_error *err);
+/* The newest `limit` entries of a tenant (all tenants when < 0), newest
+ * first: [{"id","tenant","key","action","object","status","time"}],
+ * "tenant" the name (null for the operator). */
+enum lift_code lift_store_audit_json(struct lift_store *s, int64_t tenant,
+                                     size_t limit, char **json,
+                                     struct lift_error *err);
+
+/* ---- checks ------------------------------------------------------------- */
+
+/* PRAGMA integrity_check, every ready version's and dataset's blob
+ * present with its recorded size, no blob without a row. With repair,
+ * unreferenced blobs and temp files are removed - only when no other
+ * process has the dir open, and the caller must have no upload of its
+ * own in progress. *report: JSON text of what was found (free()), also
+ * on LIFT_ERR_CORRUPT: {"ok","integrity","objects","missing",
+ * "size_mismatch","orphans","temp"[,"removed"][,"repair"]}.
+ * LIFT_ERR_CORRUPT when something is wrong (temp files are not). */
+enum lift_code lift_store_check(struct lift_store *s, bool repair,
+                                char **report, struct lift_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

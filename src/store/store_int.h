@@ -1,0 +1,84 @@
+/*
+ * store/store_int.h - what the files of src/store share: the struct
+ * behind struct lift_store and small helpers.
+ *
+ * Locking: every public call takes s->mu for its whole registry work
+ * (store_lock / store_unlock), so the one SQLite connection is used by
+ * one thread at a time. The slow part of adopting a blob, fsyncing its
+ * content, runs before the lock is taken; the rename into blobs/, the
+ * folder fsync and the row that points to the blob run under it, so no
+ * other call of this process ever sees a blob without its row.
+ *
+ * Across processes, DIR/lock carries a flock: shared while a store is
+ * open, exclusive only during the clean-up on open. A process that gets
+ * it exclusively is the only one using the dir, so temp files, blobs
+ * without rows and jobs left queued or running are leftovers of a dead
+ * process and safe to clean; otherwise the clean-up is skipped, as they
+ * may belong to a live server.
+ */
+#ifndef LIFT_STORE_INT_H
+#define LIFT_STORE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <lift/store.h>
+
+#include "store/blob.h"
+#include "store/keys.h"
+#include "store/registry.h"
+
+#define STORE_DIR_MAX (BLOB_PATH_MAX - 64)
+#define STORE_INTERRUPTED "interrupted: the server stopped"
+
+struct lift_store {
+    pthread_mutex_t mu;
+    struct registry reg;
+    char dir[STORE_DIR_MAX]; /* absolute */
+    unsigned char secret[KEYS_SECRET_BYTES];
+    int lock_fd;
+};
+
+void store_lock(struct lift_store *s);
+/* Resets every statement (ending reads) and releases the mutex. */
+void store_unlock(struct lift_store *s);
+
+int64_t store_now(void);
+
+/* INVALID unless name passes lift_store_name_ok; `what` is the kind of
+ * object ("dataset"). */
+enum lift_code store_check_name(const char *name, const char *what,
+                                struct lift_error *err);
+/* INVALID unless text is NULL or one JSON value (duplicate keys
+ * rejected); `what` names it in the message. */
+enum lift_code store_check_json(const char *text, const char *what,
+                                struct lift_error *err);
+/* The parsed value of a stored JSON text (json_null() for NULL); NULL
+ * with CORRUPT when the stored text does not parse. */
+json_t *store_parse_json(const char *text, const char *what,
+                         struct lift_error *err);
+/* Dumps doc (compact) to *out and releases doc; NOMEM when it fails. */
+enum lift_code store_dump(json_t *doc, char **out, struct lift_error *err);
+/* A JSON integer, or null when the column is NULL. */
+json_t *store_json_int_or_null(sqlite3_stmt *st, int col);
+/* A JSON string, or null when the column is NULL. */
+json_t *store_json_text_or_null(sqlite3_stmt *st, int col);
+
+/* Removes every file in DIR/tmp (the caller knows no upload is live). */
+void store_clean_tmp(struct lift_store *s);
+/* Removes blobs no row points to; n_removed counts them. Under the
+ * mutex, and only when no other process uses the dir. */
+enum lift_code store_clean_orphans(struct lift_store *s, size_t *n_removed,
+                                   struct lift_error *err);
+/* Tries to take DIR/lock exclusively (no other process has the dir
+ * open): true when it did, and the caller must store_exclusive_end. On
+ * false the lock is shared again (flock drops a lock it fails to
+ * convert, so it is taken back, waiting if need be). */
+bool store_exclusive_begin(struct lift_store *s);
+/* Back to a shared lock. */
+void store_exclusive_end(struct lift_store *s);
+
+#endif
