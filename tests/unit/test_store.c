@@ -1,0 +1,1384 @@
+/*
+ * tests/unit/test_store.c - the data dir of `lift serve` (src/store/):
+ * layout and modes, tenants and keys (authentication, revocation,
+ * operator keys, no key text in the registry), datasets and tenant
+ * isolation, names, model versions (reserve, complete, fail, promote,
+ * rollback, delete), jobs, the clean-up after a crash, lift_store_check
+ * and its repair, the audit log, a schema from a newer lift, damaged
+ * files, and four threads sharing stores.
+ *
+ * Every test makes its own data dir under a mkdtemp folder in /tmp and
+ * removes it at the end.
+ */
+#define _GNU_SOURCE /* memmem, nftw */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include <lift/store.h>
+
+/* ---- helpers ------------------------------------------------------------ */
+
+struct fixture {
+    char base[64]; /* the mkdtemp folder */
+    char dir[128]; /* base/data, the data dir */
+    struct lift_store *s;
+    int64_t a, b; /* tenants "acme" and "bravo" */
+    char key_a[LIFT_KEY_LEN + 1];
+    char key_b[LIFT_KEY_LEN + 1];
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    strcpy(f->base, "/tmp/lift-store-XXXXXX");
+    assert_non_null(mkdtemp(f->base));
+    snprintf(f->dir, sizeof f->dir, "%s/data", f->base);
+    struct lift_error err;
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_tenant_create(f->s, "acme", &f->a, f->key_a, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_tenant_create(f->s, "bravo", &f->b, f->key_b, &err),
+        LIFT_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    lift_store_close(f->s);
+    nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static void reopen(struct fixture *f)
+{
+    struct lift_error err;
+    lift_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err), LIFT_OK);
+}
+
+/* A temp file of the store holding text; its path in path. */
+static void write_tmp(struct lift_store *s, const char *text, char *path,
+                      size_t cap)
+{
+    struct lift_error err;
+    int fd = -1;
+    assert_int_equal(lift_store_tmp_create(s, &fd, path, cap, &err), LIFT_OK);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+}
+
+static void put_dataset(struct lift_store *s, int64_t tenant, const char *name,
+                        const char *csv)
+{
+    char tmp[4096];
+    struct lift_error err;
+    write_tmp(s, csv, tmp, sizeof tmp);
+    assert_int_equal(lift_store_dataset_put(s, tenant, name, tmp,
+                                            "{\"sep\":\",\"}",
+                                            "{\"columns\":[]}", 2, &err),
+                     LIFT_OK);
+}
+
+static size_t count_files(const char *dir, const char *sub)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* The parsed JSON text; frees text. */
+static json_t *parse(char *text)
+{
+    assert_non_null(text);
+    json_error_t jerr;
+    json_t *v = json_loads(text, 0, &jerr);
+    free(text);
+    assert_non_null(v);
+    return v;
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(p, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* ---- layout ------------------------------------------------------------- */
+
+static void open_new_dir_creates_layout_with_modes(void **state)
+{
+    struct fixture *f = *state;
+    char path[256];
+    assert_int_equal(mode_of(f->dir), 0700);
+    snprintf(path, sizeof path, "%s/blobs", f->dir);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/tmp", f->dir);
+    assert_int_equal(mode_of(path), 0700);
+    snprintf(path, sizeof path, "%s/secret", f->dir);
+    assert_int_equal(mode_of(path), 0600);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 32);
+    snprintf(path, sizeof path, "%s/registry.db", f->dir);
+    assert_true(exists(path));
+    char real[PATH_MAX];
+    assert_non_null(realpath(f->dir, real));
+    assert_string_equal(lift_store_dir(f->s), real);
+}
+
+static void open_twice_same_secret_keys_still_valid(void **state)
+{
+    struct fixture *f = *state;
+    reopen(f);
+    struct lift_principal p;
+    struct lift_error err;
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, strlen(f->key_a), &p, &err),
+        LIFT_OK);
+    assert_int_equal(p.tenant_id, f->a);
+}
+
+static void open_secret_wrong_size_corrupt(void **state)
+{
+    struct fixture *f = *state;
+    lift_store_close(f->s);
+    f->s = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/secret", f->dir);
+    write_file(path, "short", 5);
+    struct lift_error err;
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err), LIFT_ERR_CORRUPT);
+    assert_null(f->s);
+    assert_non_null(strstr(err.msg, "secret"));
+}
+
+static void open_registry_not_a_database_corrupt(void **state)
+{
+    struct fixture *f = *state;
+    lift_store_close(f->s);
+    f->s = NULL;
+    char path[256];
+    static const char junk[4096] = "this is not an SQLite database";
+    snprintf(path, sizeof path, "%s/registry.db-wal", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/registry.db-shm", f->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/registry.db", f->dir);
+    write_file(path, junk, sizeof junk);
+    struct lift_error err;
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err), LIFT_ERR_CORRUPT);
+    assert_null(f->s);
+}
+
+static void open_newer_schema_unsupported(void **state)
+{
+    struct fixture *f = *state;
+    lift_store_close(f->s);
+    f->s = NULL;
+    char path[256];
+    snprintf(path, sizeof path, "%s/registry.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct lift_error err;
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err),
+                     LIFT_ERR_UNSUPPORTED);
+    assert_null(f->s);
+    assert_non_null(strstr(err.msg, "99"));
+}
+
+static void open_unmakeable_dir_io(void **state)
+{
+    (void)state;
+    struct lift_store *s = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_store_open("/proc/lift-no/data", &s, &err),
+                     LIFT_ERR_IO);
+    assert_null(s);
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+static void name_ok_rules(void **state)
+{
+    (void)state;
+    char long_name[LIFT_NAME_MAX + 2];
+    memset(long_name, 'a', sizeof long_name);
+    long_name[LIFT_NAME_MAX] = '\0';
+    assert_true(lift_store_name_ok(long_name));
+    long_name[LIFT_NAME_MAX] = 'a';
+    long_name[LIFT_NAME_MAX + 1] = '\0';
+    assert_false(lift_store_name_ok(long_name));
+    assert_true(lift_store_name_ok("a"));
+    assert_true(lift_store_name_ok("Bank_v2.full-1"));
+    assert_true(lift_store_name_ok("a.."));
+    assert_false(lift_store_name_ok(""));
+    assert_false(lift_store_name_ok(NULL));
+    assert_false(lift_store_name_ok(".hidden"));
+    assert_false(lift_store_name_ok(".."));
+    assert_false(lift_store_name_ok("a/b"));
+    assert_false(lift_store_name_ok("a b"));
+    assert_false(lift_store_name_ok("caf\xc3\xa9"));
+}
+
+static void bad_names_invalid(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char key[LIFT_KEY_LEN + 1];
+    int64_t id, v;
+    assert_int_equal(lift_store_tenant_create(f->s, "a/b", &id, key, &err),
+                     LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "invalid tenant name 'a/b'"));
+    char tmp[4096];
+    write_tmp(f->s, "x\n1\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_dataset_put(f->s, f->a, ".x", tmp, NULL, NULL, 1, &err),
+        LIFT_ERR_INVALID);
+    assert_false(exists(tmp)); /* the temp file went with the failure */
+    assert_int_equal(lift_store_version_reserve(f->s, f->a, "", NULL, &v, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_tenant_id(f->s, "no/such", &id, &err),
+                     LIFT_ERR_INVALID);
+}
+
+/* ---- tenants and keys --------------------------------------------------- */
+
+static void tenant_create_key_authenticates_to_tenant(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    assert_int_equal(strlen(f->key_a), LIFT_KEY_LEN);
+    assert_memory_equal(f->key_a, "lift_", 5);
+    for (size_t i = 5; i < LIFT_KEY_LEN; i++) {
+        char c = f->key_a[i];
+        assert_true((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '_');
+    }
+    assert_string_not_equal(f->key_a, f->key_b);
+    struct lift_principal p;
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, LIFT_KEY_LEN, &p, &err),
+        LIFT_OK);
+    assert_int_equal(p.tenant_id, f->a);
+    assert_false(p.operator);
+    assert_string_equal(p.tenant, "acme");
+    assert_true(p.key_id > 0);
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_b, LIFT_KEY_LEN, &p, &err),
+        LIFT_OK);
+    assert_int_equal(p.tenant_id, f->b);
+    assert_string_equal(p.tenant, "bravo");
+
+    int64_t id = 0;
+    assert_int_equal(lift_store_tenant_id(f->s, "bravo", &id, &err), LIFT_OK);
+    assert_int_equal(id, f->b);
+    assert_int_equal(lift_store_tenant_id(f->s, "zulu", &id, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "no tenant 'zulu'");
+}
+
+static void tenant_create_duplicate_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char key[LIFT_KEY_LEN + 1] = "";
+    int64_t id = -1;
+    assert_int_equal(lift_store_tenant_create(f->s, "acme", &id, key, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_string_equal(err.msg, "tenant 'acme' already exists");
+    assert_string_equal(key, "");
+    char *json = NULL;
+    assert_int_equal(lift_store_tenants_json(f->s, &json, &err), LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 2);
+    json_t *t = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(t, "name")), "acme");
+    assert_int_equal(json_integer_value(json_object_get(t, "id")), f->a);
+    assert_int_equal(json_integer_value(json_object_get(t, "keys")), 1);
+    assert_true(json_integer_value(json_object_get(t, "created")) > 0);
+    json_decref(list);
+}
+
+static void authenticate_bad_keys_unauthorized(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal p;
+    char key[LIFT_KEY_LEN + 1];
+    /* unknown: a well-formed key never issued */
+    strcpy(key, f->key_a);
+    key[10] = key[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
+    assert_string_equal(err.msg, "invalid or revoked API key");
+    /* malformed ones */
+    const char *bad[] = {"", "lift_", "bearer", "lift_abc",
+                         "LIFT_0123456789012345678901234567890123456789012"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(
+            lift_store_authenticate(f->s, bad[i], strlen(bad[i]), &p, &err),
+            LIFT_ERR_UNAUTHORIZED);
+    assert_int_equal(lift_store_authenticate(f->s, NULL, 0, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
+    strcpy(key, f->key_a);
+    key[20] = '+'; /* standard base64, not base64url */
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
+    /* a prefix of a valid key, and a valid key with a byte more */
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, LIFT_KEY_LEN - 1, &p, &err),
+        LIFT_ERR_UNAUTHORIZED);
+    char longer[LIFT_KEY_LEN + 2];
+    snprintf(longer, sizeof longer, "%sA", f->key_a);
+    assert_int_equal(
+        lift_store_authenticate(f->s, longer, LIFT_KEY_LEN + 1, &p, &err),
+        LIFT_ERR_UNAUTHORIZED);
+    /* the last character carries 4 bits: changing a padding bit makes a
+     * non-canonical text of the same bytes, which must not be accepted */
+    strcpy(key, f->key_a);
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                   "qrstuvwxyz0123456789-_";
+    const char *pos = strchr(alphabet, key[LIFT_KEY_LEN - 1]);
+    assert_non_null(pos);
+    key[LIFT_KEY_LEN - 1] = alphabet[(pos - alphabet) ^ 1];
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
+}
+
+static void key_revoked_unauthorized(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal p;
+    char key2[LIFT_KEY_LEN + 1];
+    int64_t id2 = 0;
+    assert_int_equal(lift_store_key_create(f->s, f->a, false, key2, &id2, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_authenticate(f->s, key2, LIFT_KEY_LEN, &p, &err), LIFT_OK);
+    assert_int_equal(p.key_id, id2);
+    assert_int_equal(p.tenant_id, f->a);
+    assert_int_equal(lift_store_key_revoke(f->s, id2, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_authenticate(f->s, key2, LIFT_KEY_LEN, &p, &err),
+        LIFT_ERR_UNAUTHORIZED);
+    /* revoking again is fine; the tenant's first key still works */
+    assert_int_equal(lift_store_key_revoke(f->s, id2, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, LIFT_KEY_LEN, &p, &err),
+        LIFT_OK);
+    assert_int_equal(lift_store_key_revoke(f->s, 9999, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "no key with id 9999");
+
+    char *json = NULL;
+    assert_int_equal(lift_store_keys_json(f->s, f->a, &json, &err), LIFT_OK);
+    assert_null(strstr(json, key2 + 5));
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 2);
+    json_t *k = json_array_get(list, 1);
+    assert_int_equal(json_integer_value(json_object_get(k, "id")), id2);
+    assert_string_equal(json_string_value(json_object_get(k, "tenant")),
+                        "acme");
+    assert_true(json_is_false(json_object_get(k, "operator")));
+    assert_true(json_is_integer(json_object_get(k, "revoked")));
+    assert_true(
+        json_is_null(json_object_get(json_array_get(list, 0), "revoked")));
+    json_decref(list);
+}
+
+static void operator_key_authenticates_as_operator(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal p;
+    char key[LIFT_KEY_LEN + 1];
+    int64_t id = 0;
+    assert_int_equal(lift_store_key_create(f->s, 0, true, key, &id, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_OK);
+    assert_true(p.operator);
+    assert_int_equal(p.tenant_id, 0);
+    assert_int_equal(p.key_id, id);
+    assert_string_equal(p.tenant, "");
+
+    assert_int_equal(lift_store_key_create(f->s, f->a, true, key, &id, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_key_create(f->s, 0, false, key, &id, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_key_create(f->s, 999, false, key, &id, &err),
+                     LIFT_ERR_NOT_FOUND);
+
+    char *json = NULL;
+    assert_int_equal(lift_store_keys_json(f->s, -1, &json, &err), LIFT_OK);
+    json_t *all = parse(json);
+    assert_int_equal(json_array_size(all), 3);
+    json_t *op = json_array_get(all, 2);
+    assert_true(json_is_true(json_object_get(op, "operator")));
+    assert_true(json_is_null(json_object_get(op, "tenant")));
+    json_decref(all);
+    assert_int_equal(lift_store_keys_json(f->s, 0, &json, &err), LIFT_OK);
+    json_t *ops = parse(json);
+    assert_int_equal(json_array_size(ops), 1);
+    json_decref(ops);
+    assert_int_equal(lift_store_keys_json(f->s, f->b, &json, &err), LIFT_OK);
+    json_t *mine = parse(json);
+    assert_int_equal(json_array_size(mine), 1);
+    json_decref(mine);
+}
+
+/* True when the file holds the bytes needle. */
+static bool file_contains(const char *path, const void *needle, size_t n)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return false;
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)size, fp);
+    fclose(fp);
+    bool found = got >= n && memmem(buf, got, needle, n) != NULL;
+    free(buf);
+    return found;
+}
+
+static void registry_holds_no_key_text(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char op[LIFT_KEY_LEN + 1];
+    int64_t id;
+    assert_int_equal(lift_store_key_create(f->s, 0, true, op, &id, &err),
+                     LIFT_OK);
+    const char *keys[] = {f->key_a, f->key_b, op};
+    char path[3][256];
+    snprintf(path[0], sizeof path[0], "%s/registry.db", f->dir);
+    snprintf(path[1], sizeof path[1], "%s/registry.db-wal", f->dir);
+    snprintf(path[2], sizeof path[2], "%s/registry.db-shm", f->dir);
+    /* the WAL while open, the database after the checkpoint of close */
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k < 3; k++)
+            for (size_t p = 0; p < 3; p++) {
+                assert_false(file_contains(path[p], keys[k], LIFT_KEY_LEN));
+                /* nor the base64 body, nor a long piece of it */
+                assert_false(file_contains(path[p], keys[k] + 5, 20));
+            }
+        if (round == 0) {
+            lift_store_close(f->s);
+            f->s = NULL;
+            assert_true(exists(path[0]));
+        }
+    }
+    reopen(f);
+}
+
+/* ---- datasets ----------------------------------------------------------- */
+
+static void dataset_put_get_list_delete(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    const char *csv = "age,y\n30,1\n41,0\n";
+    put_dataset(f->s, f->a, "bank", csv);
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "bank", &d, &err),
+                     LIFT_OK);
+    assert_true(d.id > 0);
+    assert_int_equal(d.rows, 2);
+    assert_int_equal(d.bytes, (int64_t)strlen(csv));
+    assert_true(file_contains(d.blob, csv, strlen(csv)));
+    assert_memory_equal(d.blob, lift_store_dir(f->s),
+                        strlen(lift_store_dir(f->s)));
+    assert_string_equal(d.opts_json, "{\"sep\":\",\"}");
+    assert_string_equal(d.schema_json, "{\"columns\":[]}");
+    char blob[4096];
+    strcpy(blob, d.blob);
+    lift_dataset_info_release(&d);
+    lift_dataset_info_release(&d); /* twice is harmless */
+
+    put_dataset(f->s, f->a, "again", "a\n1\n");
+    char *json = NULL;
+    assert_int_equal(lift_store_datasets_json(f->s, f->a, &json, &err),
+                     LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 2);
+    json_t *first = json_array_get(list, 0); /* by name */
+    assert_string_equal(json_string_value(json_object_get(first, "name")),
+                        "again");
+    json_t *second = json_array_get(list, 1);
+    assert_int_equal(json_integer_value(json_object_get(second, "bytes")),
+                     (json_int_t)strlen(csv));
+    assert_int_equal(json_integer_value(json_object_get(second, "rows")), 2);
+    assert_non_null(json_object_get(second, "created"));
+    json_decref(list);
+
+    assert_int_equal(lift_store_dataset_json(f->s, f->a, "bank", &json, &err),
+                     LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")),
+                        "bank");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "options"), "sep")),
+                        ",");
+    assert_true(json_is_array(
+        json_object_get(json_object_get(doc, "schema"), "columns")));
+    json_decref(doc);
+
+    /* a second put of the name: CONFLICT, and the temp file removed */
+    char tmp[4096];
+    write_tmp(f->s, "other\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_dataset_put(f->s, f->a, "bank", tmp, NULL, NULL, 0, &err),
+        LIFT_ERR_CONFLICT);
+    assert_string_equal(err.msg, "dataset 'bank' already exists");
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 2);
+
+    assert_int_equal(lift_store_dataset_delete(f->s, f->a, "bank", &err),
+                     LIFT_OK);
+    assert_false(exists(blob));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "bank", &d, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "no dataset 'bank'");
+    assert_int_equal(lift_store_dataset_delete(f->s, f->a, "bank", &err),
+                     LIFT_ERR_NOT_FOUND);
+}
+
+static void dataset_put_bad_input_invalid(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char tmp[4096];
+    write_tmp(f->s, "a\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_dataset_put(f->s, f->a, "d", tmp, "{bad", NULL, 1, &err),
+        LIFT_ERR_INVALID);
+    assert_false(exists(tmp));
+    /* a file outside DIR/tmp is refused and left alone */
+    char outside[256];
+    snprintf(outside, sizeof outside, "%s/outside.csv", f->base);
+    write_file(outside, "a\n", 2);
+    assert_int_equal(
+        lift_store_dataset_put(f->s, f->a, "d", outside, NULL, NULL, 1, &err),
+        LIFT_ERR_INVALID);
+    assert_true(exists(outside));
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+}
+
+static void dataset_other_tenant_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    put_dataset(f->s, f->a, "secret-list", "email\nx@y\n");
+    struct lift_dataset_info d;
+    assert_int_equal(
+        lift_store_dataset_get(f->s, f->b, "secret-list", &d, &err),
+        LIFT_ERR_NOT_FOUND);
+    char *json = NULL;
+    assert_int_equal(
+        lift_store_dataset_json(f->s, f->b, "secret-list", &json, &err),
+        LIFT_ERR_NOT_FOUND);
+    assert_null(json);
+    assert_int_equal(lift_store_datasets_json(f->s, f->b, &json, &err),
+                     LIFT_OK);
+    assert_string_equal(json, "[]");
+    free(json);
+    assert_int_equal(lift_store_dataset_delete(f->s, f->b, "secret-list", &err),
+                     LIFT_ERR_NOT_FOUND);
+    /* B may use the same name for its own dataset */
+    put_dataset(f->s, f->b, "secret-list", "other\n1\n");
+    assert_int_equal(
+        lift_store_dataset_get(f->s, f->a, "secret-list", &d, &err), LIFT_OK);
+    assert_int_equal(d.bytes, 10);
+    lift_dataset_info_release(&d);
+}
+
+/* ---- models and versions ------------------------------------------------ */
+
+static void complete_version(struct fixture *f, int64_t tenant,
+                             const char *name, int64_t v, bool *promoted)
+{
+    char tmp[4096];
+    struct lift_error err;
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_complete(f->s, tenant, name, v, tmp,
+                                                 "{\"auc\":0.79}", promoted,
+                                                 &err),
+                     LIFT_OK);
+    assert_false(exists(tmp));
+}
+
+static int64_t serving(struct fixture *f, int64_t tenant, const char *name)
+{
+    int64_t v = -1;
+    char path[4096];
+    struct lift_error err;
+    assert_int_equal(lift_store_model_serving(f->s, tenant, name, &v, path,
+                                              sizeof path, &err),
+                     LIFT_OK);
+    assert_true(exists(path));
+    return v;
+}
+
+static void version_lifecycle_promote_rollback(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    int64_t v = 0;
+    bool promoted = false;
+    char path[4096];
+    assert_int_equal(lift_store_model_serving(f->s, f->a, "churn", &v, path,
+                                              sizeof path, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_version_reserve(f->s, f->a, "churn",
+                                                "{\"l2\":0.001}", &v, &err),
+                     LIFT_OK);
+    assert_int_equal(v, 1);
+    /* reserved, not ready: no serving version yet */
+    assert_int_equal(lift_store_model_serving(f->s, f->a, "churn", &v, path,
+                                              sizeof path, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "model 'churn' has no ready version");
+    complete_version(f, f->a, "churn", 1, &promoted);
+    assert_true(promoted);
+    assert_int_equal(serving(f, f->a, "churn"), 1);
+
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "churn", NULL, &v, &err),
+        LIFT_OK);
+    assert_int_equal(v, 2);
+    complete_version(f, f->a, "churn", 2, &promoted);
+    assert_false(promoted); /* only the first ready version */
+    assert_int_equal(serving(f, f->a, "churn"), 1);
+    assert_int_equal(lift_store_model_promote(f->s, f->a, "churn", 2, &err),
+                     LIFT_OK);
+    assert_int_equal(serving(f, f->a, "churn"), 2);
+    /* rollback = promoting the older one */
+    assert_int_equal(lift_store_model_promote(f->s, f->a, "churn", 1, &err),
+                     LIFT_OK);
+    assert_int_equal(serving(f, f->a, "churn"), 1);
+
+    /* a failed version */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "churn", NULL, &v, &err),
+        LIFT_OK);
+    assert_int_equal(v, 3);
+    assert_int_equal(lift_store_model_promote(f->s, f->a, "churn", 3, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_string_equal(err.msg,
+                        "version 3 of model 'churn' is not ready (training)");
+    assert_int_equal(
+        lift_store_version_fail(f->s, f->a, "churn", 3, "loss diverged", &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_version_fail(f->s, f->a, "churn", 3, "again", &err),
+        LIFT_ERR_CONFLICT);
+    char tmp[4096];
+    write_tmp(f->s, "late", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_complete(f->s, f->a, "churn", 3, tmp,
+                                                 NULL, &promoted, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_false(exists(tmp));
+    assert_int_equal(lift_store_version_path(f->s, f->a, "churn", 3, path,
+                                             sizeof path, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_int_equal(lift_store_version_path(f->s, f->a, "churn", 2, path,
+                                             sizeof path, &err),
+                     LIFT_OK);
+    assert_true(exists(path));
+    assert_int_equal(lift_store_version_path(f->s, f->a, "churn", 9, path,
+                                             sizeof path, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_model_promote(f->s, f->a, "churn", 9, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "model 'churn' has no version 9");
+
+    char *json = NULL;
+    assert_int_equal(lift_store_model_json(f->s, f->a, "churn", &json, &err),
+                     LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")),
+                        "churn");
+    assert_int_equal(json_integer_value(json_object_get(doc, "serving")), 1);
+    json_t *vs = json_object_get(doc, "versions");
+    assert_int_equal(json_array_size(vs), 3);
+    json_t *v1 = json_array_get(vs, 0), *v3 = json_array_get(vs, 2);
+    assert_string_equal(json_string_value(json_object_get(v1, "state")),
+                        "ready");
+    assert_true(json_real_value(json_object_get(json_object_get(v1, "info"),
+                                                "auc")) > 0.78);
+    assert_true(
+        json_is_real(json_object_get(json_object_get(v1, "params"), "l2")));
+    assert_true(json_is_null(json_object_get(v1, "error")));
+    assert_string_equal(json_string_value(json_object_get(v3, "state")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(v3, "error")),
+                        "loss diverged");
+    assert_true(json_is_null(json_object_get(v3, "info")));
+    json_decref(doc);
+
+    assert_int_equal(lift_store_models_json(f->s, f->a, &json, &err), LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 1);
+    json_t *m = json_array_get(list, 0);
+    assert_int_equal(json_integer_value(json_object_get(m, "serving")), 1);
+    assert_int_equal(json_integer_value(json_object_get(m, "versions")), 3);
+    json_decref(list);
+}
+
+static void version_delete_rules(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    int64_t v = 0;
+    bool promoted = false;
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(
+            lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err),
+            LIFT_OK);
+        complete_version(f, f->a, "m", v, &promoted);
+    }
+    assert_int_equal(count_files(f->dir, "blobs"), 3);
+    /* the serving version while others exist */
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "m", 1, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "serving version"));
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "m", 3, &err),
+                     LIFT_OK);
+    assert_int_equal(count_files(f->dir, "blobs"), 2);
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "m", 3, &err),
+                     LIFT_ERR_NOT_FOUND);
+    /* numbers are not reused */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    assert_int_equal(v, 4);
+    /* another tenant cannot touch it */
+    assert_int_equal(lift_store_model_delete(f->s, f->b, "m", 0, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_model_promote(f->s, f->b, "m", 2, &err),
+                     LIFT_ERR_NOT_FOUND);
+    char *json = NULL;
+    assert_int_equal(lift_store_model_json(f->s, f->b, "m", &json, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_models_json(f->s, f->b, &json, &err), LIFT_OK);
+    assert_string_equal(json, "[]");
+    free(json);
+    /* the whole model, training version and all */
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "m", 0, &err),
+                     LIFT_OK);
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+    char path[4096];
+    assert_int_equal(
+        lift_store_model_serving(f->s, f->a, "m", &v, path, sizeof path, &err),
+        LIFT_ERR_NOT_FOUND);
+    /* a job finishing after its model went away */
+    char tmp[4096];
+    write_tmp(f->s, "late", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_complete(f->s, f->a, "m", 4, tmp, NULL,
+                                                 &promoted, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_false(exists(tmp));
+    /* the only version, serving, can go */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "solo", NULL, &v, &err),
+        LIFT_OK);
+    complete_version(f, f->a, "solo", v, &promoted);
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "solo", v, &err),
+                     LIFT_OK);
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+}
+
+static void version_import_promotes_first(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    int64_t v = 0;
+    bool promoted = false;
+    char tmp[4096];
+    write_tmp(f->s, "LIFTMODEL-1", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_import(f->s, f->b, "imported", tmp,
+                                               "{}", &v, &promoted, &err),
+                     LIFT_OK);
+    assert_int_equal(v, 1);
+    assert_true(promoted);
+    write_tmp(f->s, "LIFTMODEL-2", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_import(f->s, f->b, "imported", tmp,
+                                               NULL, &v, &promoted, &err),
+                     LIFT_OK);
+    assert_int_equal(v, 2);
+    assert_false(promoted);
+    assert_int_equal(serving(f, f->b, "imported"), 1);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static void job_create_update_get(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[17];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train",
+                                           "{\"model\":\"churn\"}", id, &err),
+                     LIFT_OK);
+    assert_int_equal(strlen(id), 16);
+    assert_int_equal(strspn(id, "0123456789abcdef"), 16);
+    char state_[16];
+    assert_int_equal(lift_store_job_state(f->s, f->a, id, state_, &err),
+                     LIFT_OK);
+    assert_string_equal(state_, "queued");
+
+    char *json = NULL;
+    assert_int_equal(lift_store_job_json(f->s, f->a, id, &json, &err), LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+                        "train");
+    assert_true(json_is_null(json_object_get(doc, "started")));
+    assert_true(json_is_null(json_object_get(doc, "progress")));
+    json_decref(doc);
+
+    assert_int_equal(lift_store_job_update(f->s, id, "running",
+                                           "{\"epoch\":1,\"loss\":0.4}", NULL,
+                                           NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_update(f->s, id, NULL,
+                                           "{\"epoch\":2,\"loss\":0.3}", NULL,
+                                           NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_json(f->s, f->a, id, &json, &err), LIFT_OK);
+    doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")),
+                        "running");
+    assert_true(json_is_integer(json_object_get(doc, "started")));
+    assert_true(json_is_null(json_object_get(doc, "finished")));
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "progress"), "epoch")),
+                     2);
+    json_decref(doc);
+
+    assert_int_equal(lift_store_job_update(f->s, id, "succeeded", NULL, NULL,
+                                           "{\"version\":1}", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_json(f->s, f->a, id, &json, &err), LIFT_OK);
+    doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")),
+                        "succeeded");
+    assert_true(json_is_integer(json_object_get(doc, "finished")));
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "result"), "version")),
+                     1);
+    assert_true(json_is_null(json_object_get(doc, "error")));
+    json_decref(doc);
+    /* finished: no more changes */
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "running", NULL, NULL, NULL, &err),
+        LIFT_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "has finished"));
+
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", "{x", id, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_job_create(f->s, f->a, "score", NULL, id, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "exploded", NULL, NULL, NULL, &err),
+        LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_job_update(f->s, id, "cancelled", NULL,
+                                           "cancelled by the client", NULL,
+                                           &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_update(f->s, id, NULL, "{\"epoch\":3}",
+                                           NULL, NULL, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_int_equal(lift_store_job_update(f->s, "0123456789abcdef", "running",
+                                           NULL, NULL, NULL, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(
+        lift_store_job_update(f->s, "../x", "running", NULL, NULL, NULL, &err),
+        LIFT_ERR_NOT_FOUND);
+}
+
+static void job_other_tenant_not_found(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[17];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    char *json = NULL;
+    char st[16];
+    assert_int_equal(lift_store_job_json(f->s, f->b, id, &json, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_null(json);
+    assert_int_equal(lift_store_job_state(f->s, f->b, id, st, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_job_state(f->s, f->a, "nope", st, &err),
+                     LIFT_ERR_NOT_FOUND);
+}
+
+/* ---- crash recovery and checks ------------------------------------------ */
+
+static void reopen_after_crash_cleans_and_fails_jobs(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id_run[17], id_queued[17], id_done[17];
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id_run, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id_run, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id_queued, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id_done, &err),
+        LIFT_OK);
+    assert_int_equal(lift_store_job_update(f->s, id_done, "succeeded", NULL,
+                                           NULL, NULL, &err),
+                     LIFT_OK);
+    int64_t v;
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    put_dataset(f->s, f->a, "kept", "a\n1\n");
+    /* an upload cut short, and a blob renamed in but never recorded */
+    char tmp[4096], orphan[256];
+    write_tmp(f->s, "half an upl", tmp, sizeof tmp);
+    snprintf(orphan, sizeof orphan, "%s/blobs/%s", f->dir,
+             "0123456789abcdef0123456789abcdef");
+    write_file(orphan, "x", 1);
+    reopen(f);
+
+    assert_false(exists(tmp));
+    assert_false(exists(orphan));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "kept", &d, &err),
+                     LIFT_OK);
+    assert_true(exists(d.blob));
+    lift_dataset_info_release(&d);
+
+    const char *ids[] = {id_run, id_queued};
+    for (int i = 0; i < 2; i++) {
+        char *json = NULL;
+        assert_int_equal(lift_store_job_json(f->s, f->a, ids[i], &json, &err),
+                         LIFT_OK);
+        json_t *doc = parse(json);
+        assert_string_equal(json_string_value(json_object_get(doc, "state")),
+                            "failed");
+        assert_string_equal(json_string_value(json_object_get(doc, "error")),
+                            "interrupted: the server stopped");
+        assert_true(json_is_integer(json_object_get(doc, "finished")));
+        json_decref(doc);
+    }
+    char st[16];
+    assert_int_equal(lift_store_job_state(f->s, f->a, id_done, st, &err),
+                     LIFT_OK);
+    assert_string_equal(st, "succeeded");
+    char *json = NULL;
+    assert_int_equal(lift_store_model_json(f->s, f->a, "m", &json, &err),
+                     LIFT_OK);
+    json_t *doc = parse(json);
+    json_t *v1 = json_array_get(json_object_get(doc, "versions"), 0);
+    assert_string_equal(json_string_value(json_object_get(v1, "state")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(v1, "error")),
+                        "interrupted: the server stopped");
+    json_decref(doc);
+}
+
+static void second_open_leaves_live_work_alone(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[17];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    char tmp[4096];
+    write_tmp(f->s, "uploading", tmp, sizeof tmp);
+    /* as `lift admin` would, while the server has the dir open */
+    struct lift_store *other = NULL;
+    assert_int_equal(lift_store_open(f->dir, &other, &err), LIFT_OK);
+    char st[16];
+    assert_int_equal(lift_store_job_state(other, f->a, id, st, &err), LIFT_OK);
+    assert_string_equal(st, "running");
+    assert_true(exists(tmp));
+    char *report = NULL;
+    assert_int_equal(lift_store_check(other, true, &report, &err), LIFT_OK);
+    assert_true(exists(tmp));
+    free(report);
+    lift_store_close(other);
+    unlink(tmp);
+}
+
+static void check_finds_missing_and_orphan_blobs(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char *report = NULL;
+    put_dataset(f->s, f->a, "d1", "a\n1\n");
+    put_dataset(f->s, f->a, "d2", "a\n2\n");
+    int64_t v;
+    bool promoted;
+    char tmp[4096];
+    write_tmp(f->s, "MODEL", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_import(f->s, f->a, "m", tmp, NULL, &v,
+                                               &promoted, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    json_t *doc = parse(report);
+    assert_true(json_is_true(json_object_get(doc, "ok")));
+    assert_string_equal(json_string_value(json_object_get(doc, "integrity")),
+                        "ok");
+    assert_int_equal(json_integer_value(json_object_get(doc, "objects")), 3);
+    json_decref(doc);
+
+    /* an orphan: found, then removed by repair */
+    char orphan[256];
+    snprintf(orphan, sizeof orphan, "%s/blobs/%s", f->dir,
+             "ffffffffffffffffffffffffffffffff");
+    write_file(orphan, "x", 1);
+    assert_int_equal(lift_store_check(f->s, false, &report, &err),
+                     LIFT_ERR_CORRUPT);
+    assert_non_null(strstr(err.msg, "1 unreferenced"));
+    doc = parse(report);
+    assert_true(json_is_false(json_object_get(doc, "ok")));
+    assert_int_equal(json_array_size(json_object_get(doc, "orphans")), 1);
+    json_decref(doc);
+    assert_true(exists(orphan));
+    assert_int_equal(lift_store_check(f->s, true, &report, &err), LIFT_OK);
+    doc = parse(report);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "removed"), "orphans")),
+                     1);
+    json_decref(doc);
+    assert_false(exists(orphan));
+
+    /* a missing blob and one of the wrong size: found, not repairable */
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "d1", &d, &err),
+                     LIFT_OK);
+    unlink(d.blob);
+    lift_dataset_info_release(&d);
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "d2", &d, &err),
+                     LIFT_OK);
+    write_file(d.blob, "truncat", 7);
+    lift_dataset_info_release(&d);
+    assert_int_equal(lift_store_check(f->s, true, &report, &err),
+                     LIFT_ERR_CORRUPT);
+    doc = parse(report);
+    json_t *missing = json_object_get(doc, "missing");
+    assert_int_equal(json_array_size(missing), 1);
+    json_t *m0 = json_array_get(missing, 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "name")), "d1");
+    assert_string_equal(json_string_value(json_object_get(m0, "tenant")),
+                        "acme");
+    json_t *mm = json_object_get(doc, "size_mismatch");
+    assert_int_equal(json_array_size(mm), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(mm, 0), "actual")),
+        7);
+    json_decref(doc);
+}
+
+/* ---- audit -------------------------------------------------------------- */
+
+static void audit_written_and_listed_per_tenant(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    assert_int_equal(
+        lift_store_audit(f->s, f->a, 1, "dataset.put", "bank", 201, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_audit(f->s, f->b, 2, "model.train", "churn", 202, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_audit(f->s, f->a, 1, "dataset.delete", "bank", 404, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_audit(f->s, 0, 7, "tenant.create", "carol", 201, &err),
+        LIFT_OK);
+    char *json = NULL;
+    assert_int_equal(lift_store_audit_json(f->s, f->a, 10, &json, &err),
+                     LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 2);
+    json_t *newest = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(newest, "action")),
+                        "dataset.delete");
+    assert_int_equal(json_integer_value(json_object_get(newest, "status")),
+                     404);
+    assert_string_equal(json_string_value(json_object_get(newest, "tenant")),
+                        "acme");
+    assert_int_equal(json_integer_value(json_object_get(newest, "key")), 1);
+    assert_string_equal(json_string_value(json_object_get(newest, "object")),
+                        "bank");
+    assert_true(json_integer_value(json_object_get(newest, "time")) > 0);
+    json_decref(list);
+
+    assert_int_equal(lift_store_audit_json(f->s, f->a, 1, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 1);
+    json_decref(list);
+    assert_int_equal(lift_store_audit_json(f->s, -1, 100, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 4);
+    assert_true(
+        json_is_null(json_object_get(json_array_get(list, 0), "tenant")));
+    json_decref(list);
+}
+
+/* ---- concurrency -------------------------------------------------------- */
+
+#define N_THREADS 4
+#define N_OPS 200
+
+struct worker {
+    struct lift_store *s;
+    int64_t tenant;
+    int index;
+    int kept; /* datasets left */
+    int versions;
+    enum lift_code failed;
+    char msg[LIFT_ERROR_MSG_MAX];
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    struct lift_error err;
+    char name[64], tmp[4096], id[17];
+    lift_error_clear(&err);
+    for (int j = 0; j < N_OPS && !w->failed; j++) {
+        enum lift_code c = LIFT_OK;
+        int fd = -1;
+        switch (j % 4) {
+        case 0: /* a dataset, every other one deleted again */
+            snprintf(name, sizeof name, "w%d-d%d", w->index, j);
+            if (!(c = lift_store_tmp_create(w->s, &fd, tmp, sizeof tmp,
+                                            &err))) {
+                (void)!write(fd, "a,b\n1,2\n", 8);
+                close(fd);
+                c = lift_store_dataset_put(w->s, w->tenant, name, tmp, NULL,
+                                           NULL, 1, &err);
+            }
+            if (!c && j % 8 == 0)
+                c = lift_store_dataset_delete(w->s, w->tenant, name, &err);
+            else if (!c)
+                w->kept++;
+            break;
+        case 1: /* a job through its states */
+            if (!(c = lift_store_job_create(w->s, w->tenant, "train", NULL, id,
+                                            &err)) &&
+                !(c = lift_store_job_update(w->s, id, "running", "{}", NULL,
+                                            NULL, &err)))
+                c = lift_store_job_update(w->s, id, "succeeded", NULL, NULL,
+                                          "{}", &err);
+            break;
+        case 2: { /* a model version, all threads on one model name */
+            int64_t v;
+            bool promoted;
+            if (!(c = lift_store_version_reserve(w->s, w->tenant, "shared",
+                                                 NULL, &v, &err)) &&
+                !(c = lift_store_tmp_create(w->s, &fd, tmp, sizeof tmp,
+                                            &err))) {
+                (void)!write(fd, "M", 1);
+                close(fd);
+                c = lift_store_version_complete(w->s, w->tenant, "shared", v,
+                                                tmp, NULL, &promoted, &err);
+            }
+            if (!c)
+                w->versions++;
+            break;
+        }
+        default: { /* reads and an audit entry */
+            char *json = NULL;
+            if (!(c = lift_store_datasets_json(w->s, w->tenant, &json, &err)))
+                c = lift_store_audit(w->s, w->tenant, 1, "op", "x", 200, &err);
+            free(json);
+            break;
+        }
+        }
+        if (c) {
+            w->failed = c;
+            snprintf(w->msg, sizeof w->msg, "%s", err.msg);
+        }
+    }
+    return NULL;
+}
+
+static void threads_mixed_operations_consistent_counts(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    /* two threads on the fixture's store, two on a second one (another
+     * SQLite connection, as a second process would have) */
+    struct lift_store *second = NULL;
+    assert_int_equal(lift_store_open(f->dir, &second, &err), LIFT_OK);
+    pthread_t th[N_THREADS];
+    struct worker w[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].s = i % 2 ? second : f->s;
+        w[i].tenant = i < 2 ? f->a : f->b;
+        w[i].index = i;
+        assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+    }
+    int kept[2] = {0, 0}, versions[2] = {0, 0};
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        if (w[i].failed)
+            fail_msg("thread %d: %s: %s", i, lift_code_name(w[i].failed),
+                     w[i].msg);
+        kept[i < 2 ? 0 : 1] += w[i].kept;
+        versions[i < 2 ? 0 : 1] += w[i].versions;
+    }
+    lift_store_close(second);
+
+    int64_t tenants[2] = {f->a, f->b};
+    for (int t = 0; t < 2; t++) {
+        char *json = NULL;
+        assert_int_equal(
+            lift_store_datasets_json(f->s, tenants[t], &json, &err), LIFT_OK);
+        json_t *list = parse(json);
+        assert_int_equal(json_array_size(list), (size_t)kept[t]);
+        json_decref(list);
+        assert_int_equal(
+            lift_store_model_json(f->s, tenants[t], "shared", &json, &err),
+            LIFT_OK);
+        json_t *doc = parse(json);
+        json_t *vs = json_object_get(doc, "versions");
+        assert_int_equal(json_array_size(vs), (size_t)versions[t]);
+        /* numbered 1..n without gaps or repeats */
+        for (size_t i = 0; i < json_array_size(vs); i++)
+            assert_int_equal(json_integer_value(json_object_get(
+                                 json_array_get(vs, i), "version")),
+                             (json_int_t)i + 1);
+        /* whichever version was ready first */
+        assert_true(json_integer_value(json_object_get(doc, "serving")) >= 1);
+        json_decref(doc);
+        assert_int_equal(
+            lift_store_audit_json(f->s, tenants[t], 100000, &json, &err),
+            LIFT_OK);
+        list = parse(json);
+        assert_int_equal(json_array_size(list), 2 * (N_OPS / 4));
+        json_decref(list);
+    }
+    assert_int_equal(count_files(f->dir, "blobs"),
+                     (size_t)(kept[0] + kept[1] + versions[0] + versions[1]));
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    free(report);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(open_new_dir_creates_layout_with_modes),
+        T(open_twice_same_secret_keys_still_valid),
+        T(open_secret_wrong_size_corrupt),
+        T(open_registry_not_a_database_corrupt),
+        T(open_newer_schema_unsupported),
+        cmocka_unit_test(open_unmakeable_dir_io),
+        cmocka_unit_test(name_ok_rules),
+        T(bad_names_invalid),
+        T(tenant_create_key_authenticates_to_tenant),
+        T(tenant_create_duplicate_conflict),
+        T(authenticate_bad_keys_unauthorized),
+        T(key_revoked_unauthorized),
+        T(operator_key_authenticates_as_operator),
+        T(registry_holds_no_key_text),
+        T(dataset_put_get_list_delete),
+        T(dataset_put_bad_input_invalid),
+        T(dataset_other_tenant_not_found),
+        T(version_lifecycle_promote_rollback),
+        T(version_delete_rules),
+        T(version_import_promotes_first),
+        T(job_create_update_get),
+        T(job_other_tenant_not_found),
+        T(reopen_after_crash_cleans_and_fails_jobs),
+        T(second_open_leaves_live_work_alone),
+        T(check_finds_missing_and_orphan_blobs),
+        T(audit_written_and_listed_per_tenant),
+        T(threads_mixed_operations_consistent_counts),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
