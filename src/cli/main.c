@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"eval", cmd_eval, "metrics, lift table and calibration of a model"},
     {"predict", cmd_predict, "score every record of a file"},
     {"explain", cmd_explain, "why a record got its score; global importance"},
+    {"admin", cmd_admin, "tenants, API keys and checks of a data dir"},
 };
 
 static void print_usage(FILE *f)

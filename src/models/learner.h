@@ -54,6 +54,7 @@ enum lift_optimizer {
     LIFT_OPT_SGD,
     LIFT_OPT_ADAGRAD,
     LIFT_OPT_ADAM,
+    LIFT_OPT_NEWTON,
 };
 
 enum lift_activation {

@@ -732,8 +732,8 @@ static void put_params_json(json_t *o, const struct lift_train_opts *opt,
     json_object_set_new(o, "lr", json_real(p->lr));
     json_object_set_new(o, "l1", json_real(p->l1));
     json_object_set_new(o, "l2", json_real(p->l2));
-    static const char *const opts[] = {"auto", "lbfgs", "sgd", "adagrad",
-                                       "adam"};
+    static const char *const opts[] = {"auto",    "lbfgs", "sgd",
+                                       "adagrad", "adam",  "newton"};
     json_object_set_new(o, "optimizer", json_string(opts[p->optimizer]));
     json_object_set_new(o, "class_weight",
                         json_string(opt->balanced ? "balanced" : "none"));

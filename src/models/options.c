@@ -303,14 +303,15 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
         return LIFT_OK;
     }
     if (IS("optimizer")) {
-        static const char *const names[] = {"auto", "lbfgs", "sgd", "adagrad",
-                                            "adam"};
-        for (int i = 0; i < 5; i++)
+        static const char *const names[] = {"auto",    "lbfgs", "sgd",
+                                            "adagrad", "adam",  "newton"};
+        for (int i = 0; i < 6; i++)
             if (strcmp(value, names[i]) == 0) {
                 p->optimizer = (enum lift_optimizer)i;
                 return LIFT_OK;
             }
-        return bad(err, key, value, "auto, lbfgs, sgd, adagrad or adam");
+        return bad(err, key, value,
+                   "auto, lbfgs, newton, sgd, adagrad or adam");
     }
     if (IS("activation")) {
         if (strcmp(value, "relu") == 0)

@@ -612,6 +612,72 @@ static void lbfgs_same_model_for_any_thread_count(void **state)
     synth_free(&s);
 }
 
+/* ---- Newton ------------------------------------------------------------- */
+
+/* Newton and a tightly converged L-BFGS reach the same optimum, logistic
+ * and linear; Newton is what AUTO picks for one output and few features. */
+static void newton_matches_lbfgs_optimum(void **state)
+{
+    (void)state;
+    double truth[12] = {1.0, -1.0, 0.5, 0.25, -0.5, 2.0};
+    const char *kinds[2] = {"logistic", "linear"};
+    for (int kind = 0; kind < 2; kind++) {
+        struct synth s;
+        synth_make(&s, 800, 12, truth, -0.5, kind == 0, 0.5, 21);
+        if (kind == 1) /* noise, so the fit is not exact */
+            for (size_t r = 0; r < 800; r++)
+                s.y[r] += 0.1 * sin((double)r);
+        struct lift_train_data d = {.x = &s.x, .y = s.y};
+        struct lift_train_params p =
+            params_for(kind == 0 ? LIFT_TASK_BINARY : LIFT_TASK_REGRESSION,
+                       kind == 0 ? 2 : 1);
+        p.l2 = 1e-3;
+        p.tol = 1e-10;
+        struct lift_learner a, b;
+        struct lift_error err;
+        p.optimizer = LIFT_OPT_NEWTON;
+        assert_int_equal(fit(&a, kinds[kind], &d, &p, &err), LIFT_OK);
+        p.optimizer = LIFT_OPT_LBFGS;
+        assert_int_equal(fit(&b, kinds[kind], &d, &p, &err), LIFT_OK);
+        for (uint32_t j = 0; j < 12; j++)
+            assert_float_equal(weight_of(&a, j, 0), weight_of(&b, j, 0), 1e-6);
+        assert_float_equal(bias_of(&a, 0), bias_of(&b, 0), 1e-6);
+        a.ops->destroy(&a);
+        b.ops->destroy(&b);
+        synth_free(&s);
+    }
+}
+
+/* Newton reports every iteration and needs few of them; it refuses l1,
+ * several outputs and wide inputs with a message naming the limit. */
+static void newton_few_iterations_and_refusals(void **state)
+{
+    (void)state;
+    double truth[8] = {1.5, -1.0, 0.5};
+    struct synth s;
+    synth_make(&s, 600, 8, truth, 0.0, true, 0.6, 5);
+    struct lift_train_data d = {.x = &s.x, .y = s.y};
+    struct watch w = {0};
+    struct lift_train_params p = params_for(LIFT_TASK_BINARY, 2);
+    p.l2 = 1e-3;
+    p.tol = 1e-8;
+    p.progress = on_progress;
+    p.progress_user = &w;
+    struct lift_learner l;
+    struct lift_error err;
+    assert_int_equal(fit(&l, "logistic", &d, &p, &err), LIFT_OK);
+    assert_true(w.calls >= 2 && w.calls <= 12);
+    for (int i = 0; i < w.calls && i < 64; i++)
+        assert_int_equal(w.epochs[i], (unsigned)(i + 1));
+    l.ops->destroy(&l);
+    p.progress = NULL;
+    p.optimizer = LIFT_OPT_NEWTON;
+    p.l1 = 0.01;
+    assert_int_equal(fit(&l, "logistic", &d, &p, &err), LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "newton"));
+    synth_free(&s);
+}
+
 /* ---- reducer --------------------------------------------------------------
  */
 
@@ -710,7 +776,7 @@ static void progress_per_epoch_with_validation_auc(void **state)
 
     /* L-BFGS: every 10 iterations and at the end */
     struct watch w2 = {0};
-    p.optimizer = LIFT_OPT_AUTO;
+    p.optimizer = LIFT_OPT_LBFGS;
     p.epochs = 0;
     p.tol = 1e-12;
     p.progress_user = &w2;
@@ -1114,6 +1180,8 @@ int main(void)
         cmocka_unit_test(logistic_l1_noise_weights_exactly_zero),
         cmocka_unit_test(minibatch_same_seed_identical_other_seed_differs),
         cmocka_unit_test(lbfgs_same_model_for_any_thread_count),
+        cmocka_unit_test(newton_matches_lbfgs_optimum),
+        cmocka_unit_test(newton_few_iterations_and_refusals),
         cmocka_unit_test(reducer_sums_pass_through_and_dense_path_agrees),
         cmocka_unit_test(progress_per_epoch_with_validation_auc),
         cmocka_unit_test(fit_cancelled_by_progress_returns_cancelled),

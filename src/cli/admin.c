@@ -1,0 +1,428 @@
+/*
+ * cli/admin.c - `lift admin`: tenants, API keys and the check of a data
+ * dir, on the dir directly (no server needed; a running server may have
+ * it open at the same time).
+ *
+ *   lift admin tenant create NAME --data-dir DIR [--json]
+ *   lift admin tenant list --data-dir DIR [--json]
+ *   lift admin key create (--tenant NAME | --operator) --data-dir DIR [--json]
+ *   lift admin key list [--tenant NAME] --data-dir DIR [--json]
+ *   lift admin key revoke ID --data-dir DIR [--json]
+ *   lift admin check --data-dir DIR [--repair] [--json]
+ *
+ * A new key is printed once and never again: the store keeps only its
+ * hash. `check` exits 1 when the data dir fails its check.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lift/store.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: lift admin tenant create NAME --data-dir DIR [--json]\n"
+    "       lift admin tenant list --data-dir DIR [--json]\n"
+    "       lift admin key create (--tenant NAME | --operator) --data-dir DIR"
+    " [--json]\n"
+    "       lift admin key list [--tenant NAME] --data-dir DIR [--json]\n"
+    "       lift admin key revoke ID --data-dir DIR [--json]\n"
+    "       lift admin check --data-dir DIR [--repair] [--json]\n"
+    "\n"
+    "Manages the tenants and API keys of a `lift serve` data dir, and\n"
+    "checks it: registry integrity, every blob present with its size, no\n"
+    "blob without a row (--repair removes those and stale temp files).\n"
+    "The dir is created (0700) when absent. A new key is shown once; only\n"
+    "its keyed hash is stored. Names: 1 to 64 characters of A-Z a-z 0-9\n"
+    ". _ -, not starting with '.'. Exit status: 0 ok, 1 failure (or a\n"
+    "check that finds a fault), 2 usage.\n";
+
+/* What one admin command accepts and what it was given. */
+enum {
+    OPT_TENANT = 1, /* --tenant NAME */
+    OPT_OPERATOR = 2,
+    OPT_REPAIR = 4,
+    OPT_POSITIONAL = 8, /* NAME or ID */
+};
+
+struct admin_opts {
+    const char *data_dir;
+    const char *tenant;
+    const char *positional;
+    bool operator_key;
+    bool repair;
+    bool json;
+    bool help; /* --help was printed: exit 0 */
+};
+
+/* Parses argv[first..]; returns false after a usage error. */
+static bool parse_opts(struct cli_args *a, unsigned allowed,
+                       const char *positional_name, struct admin_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    while (a->i < a->argc && !a->bad) {
+        const char *p;
+        if (cli_flag(a, "--help") || cli_flag(a, "-h")) {
+            fputs(usage, stdout);
+            o->help = true;
+            return true;
+        }
+        if (cli_opt(a, "--data-dir", &o->data_dir))
+            continue;
+        if (cli_flag(a, "--json")) {
+            o->json = true;
+            continue;
+        }
+        if ((allowed & OPT_TENANT) && cli_opt(a, "--tenant", &o->tenant))
+            continue;
+        if ((allowed & OPT_OPERATOR) && cli_flag(a, "--operator")) {
+            o->operator_key = true;
+            continue;
+        }
+        if ((allowed & OPT_REPAIR) && cli_flag(a, "--repair")) {
+            o->repair = true;
+            continue;
+        }
+        if ((p = cli_positional(a))) {
+            if ((allowed & OPT_POSITIONAL) && !o->positional)
+                o->positional = p;
+            else
+                cli_usage_error(a, "unexpected argument '%s'", p);
+            continue;
+        }
+        cli_unknown(a);
+    }
+    if (!a->bad && !o->data_dir)
+        cli_usage_error(a, "--data-dir DIR is required");
+    if (!a->bad && (allowed & OPT_POSITIONAL) && !o->positional)
+        cli_usage_error(a, "no %s given", positional_name);
+    return !a->bad;
+}
+
+static int open_store(const char *dir, struct lift_store **s)
+{
+    struct lift_error err;
+    if (lift_store_open(dir, s, &err))
+        return cli_fail(&err);
+    return CLI_OK;
+}
+
+/* Unix seconds as "2026-11-29 09:41:24Z". */
+static void format_time(json_t *v, char *out, size_t cap)
+{
+    if (!json_is_integer(v)) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    time_t t = (time_t)json_integer_value(v);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm))
+        snprintf(out, cap, "%lld", (long long)t);
+}
+
+/* Parses the store's JSON text (freeing it); NULL after a message. */
+static json_t *load_json(char *text)
+{
+    json_error_t jerr;
+    json_t *doc = text ? json_loads(text, 0, &jerr) : NULL;
+    free(text);
+    if (!doc)
+        fprintf(stderr, "lift: error: bad JSON from the store\n");
+    return doc;
+}
+
+static int tenant_create(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_POSITIONAL, "tenant name", &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    int64_t id = 0;
+    char key[LIFT_KEY_LEN + 1];
+    if (lift_store_tenant_create(s, o.positional, &id, key, &err)) {
+        rc = cli_fail(&err);
+    } else if (o.json) {
+        rc = cli_json_print(json_pack("{s:s,s:I,s:s}", "tenant", o.positional,
+                                      "id", (json_int_t)id, "key", key));
+    } else {
+        printf("tenant '%s' created (id %lld)\n"
+               "API key (shown once, store it now):\n%s\n",
+               o.positional, (long long)id, key);
+    }
+    lift_store_close(s);
+    return rc;
+}
+
+static int tenant_list(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, 0, NULL, &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    char *text = NULL;
+    json_t *list = NULL;
+    if (lift_store_tenants_json(s, &text, &err))
+        rc = cli_fail(&err);
+    else if (!(list = load_json(text)))
+        rc = CLI_FAIL;
+    lift_store_close(s);
+    if (rc || o.json)
+        return rc ? rc : cli_json_print(list);
+    printf("%6s  %-24s %5s  %s\n", "id", "name", "keys", "created");
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        char when[40];
+        format_time(json_object_get(t, "created"), when, sizeof when);
+        printf("%6lld  %-24s %5lld  %s\n",
+               (long long)json_integer_value(json_object_get(t, "id")),
+               json_string_value(json_object_get(t, "name")),
+               (long long)json_integer_value(json_object_get(t, "keys")), when);
+    }
+    json_decref(list);
+    return CLI_OK;
+}
+
+static int key_create(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_TENANT | OPT_OPERATOR, NULL, &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    if (!o.tenant == !o.operator_key) {
+        cli_usage_error(a, "give one of --tenant NAME and --operator");
+        return CLI_USAGE;
+    }
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    int64_t tenant = 0, id = 0;
+    char key[LIFT_KEY_LEN + 1];
+    if ((o.tenant && lift_store_tenant_id(s, o.tenant, &tenant, &err)) ||
+        lift_store_key_create(s, tenant, o.operator_key, key, &id, &err)) {
+        rc = cli_fail(&err);
+    } else if (o.json) {
+        rc = cli_json_print(
+            json_pack("{s:I,s:o,s:b,s:s}", "id", (json_int_t)id, "tenant",
+                      o.tenant ? json_string(o.tenant) : json_null(),
+                      "operator", o.operator_key, "key", key));
+    } else {
+        printf("%s key created (id %lld)\n"
+               "API key (shown once, store it now):\n%s\n",
+               o.operator_key ? "operator" : "tenant", (long long)id, key);
+    }
+    lift_store_close(s);
+    return rc;
+}
+
+static int key_list(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_TENANT, NULL, &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    int64_t tenant = -1;
+    char *text = NULL;
+    json_t *list = NULL;
+    if ((o.tenant && lift_store_tenant_id(s, o.tenant, &tenant, &err)) ||
+        lift_store_keys_json(s, tenant, &text, &err))
+        rc = cli_fail(&err);
+    else if (!(list = load_json(text)))
+        rc = CLI_FAIL;
+    lift_store_close(s);
+    if (rc || o.json)
+        return rc ? rc : cli_json_print(list);
+    printf("%6s  %-24s %-8s  %-20s  %s\n", "id", "tenant", "role", "created",
+           "revoked");
+    size_t i;
+    json_t *k;
+    json_array_foreach(list, i, k)
+    {
+        char created[40], revoked[40];
+        format_time(json_object_get(k, "created"), created, sizeof created);
+        format_time(json_object_get(k, "revoked"), revoked, sizeof revoked);
+        const char *name = json_string_value(json_object_get(k, "tenant"));
+        printf("%6lld  %-24s %-8s  %-20s  %s\n",
+               (long long)json_integer_value(json_object_get(k, "id")),
+               name ? name : "-",
+               json_is_true(json_object_get(k, "operator")) ? "operator"
+                                                            : "tenant",
+               created, revoked);
+    }
+    json_decref(list);
+    return CLI_OK;
+}
+
+static int key_revoke(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_POSITIONAL, "key id", &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    char *end;
+    errno = 0;
+    long long id = strtoll(o.positional, &end, 10);
+    if (!*o.positional || *end || errno || id <= 0) {
+        cli_usage_error(a, "a key id is a positive whole number, not '%s'",
+                        o.positional);
+        return CLI_USAGE;
+    }
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    if (lift_store_key_revoke(s, (int64_t)id, &err))
+        rc = cli_fail(&err);
+    else if (o.json)
+        rc = cli_json_print(
+            json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
+    else
+        printf("key %lld revoked\n", id);
+    lift_store_close(s);
+    return rc;
+}
+
+static void print_check(json_t *doc)
+{
+    json_t *integrity = json_object_get(doc, "integrity");
+    printf("registry integrity: %s\n",
+           json_is_string(integrity) ? json_string_value(integrity) : "FAILED");
+    size_t i;
+    json_t *e;
+    json_array_foreach(integrity, i, e) printf("  %s\n", json_string_value(e));
+    printf("objects: %lld\n",
+           (long long)json_integer_value(json_object_get(doc, "objects")));
+    json_array_foreach(json_object_get(doc, "missing"), i, e)
+    {
+        printf("missing blob: %s '%s' of tenant '%s' (%s)\n",
+               json_string_value(json_object_get(e, "kind")),
+               json_string_value(json_object_get(e, "name")),
+               json_string_value(json_object_get(e, "tenant")),
+               json_string_value(json_object_get(e, "blob")));
+    }
+    json_array_foreach(json_object_get(doc, "size_mismatch"), i, e)
+    {
+        printf("wrong size: %s '%s' of tenant '%s': %lld bytes, expected "
+               "%lld\n",
+               json_string_value(json_object_get(e, "kind")),
+               json_string_value(json_object_get(e, "name")),
+               json_string_value(json_object_get(e, "tenant")),
+               (long long)json_integer_value(json_object_get(e, "actual")),
+               (long long)json_integer_value(json_object_get(e, "expected")));
+    }
+    json_t *removed = json_object_get(doc, "removed");
+    json_array_foreach(json_object_get(doc, "orphans"), i, e)
+    {
+        printf("unreferenced blob: %s%s\n", json_string_value(e),
+               removed ? " (removed)" : "");
+    }
+    json_array_foreach(json_object_get(doc, "temp"), i, e)
+    {
+        printf("temp file: %s%s\n", json_string_value(e),
+               removed ? " (removed)" : "");
+    }
+    json_t *repair = json_object_get(doc, "repair");
+    if (repair)
+        printf("repair %s\n", json_string_value(repair));
+    printf("%s\n", json_is_true(json_object_get(doc, "ok")) ? "ok" : "FAILED");
+}
+
+static int check(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_REPAIR, NULL, &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    char *text = NULL;
+    enum lift_code code = lift_store_check(s, o.repair, &text, &err);
+    lift_store_close(s);
+    json_t *doc = text ? load_json(text) : NULL;
+    if (doc && o.json) {
+        rc = cli_json_print(doc);
+    } else if (doc) {
+        print_check(doc);
+        json_decref(doc);
+    }
+    if (code)
+        return cli_fail(&err);
+    return doc ? rc : CLI_FAIL;
+}
+
+int cmd_admin(int argc, char **argv)
+{
+    struct cli_args a;
+    const char *group = argc > 2 ? argv[2] : NULL;
+    const char *action = argc > 3 ? argv[3] : NULL;
+    if (!group || strcmp(group, "--help") == 0 || strcmp(group, "-h") == 0 ||
+        strcmp(group, "help") == 0) {
+        fputs(usage, group ? stdout : stderr);
+        return group ? CLI_OK : CLI_USAGE;
+    }
+    if (strcmp(group, "check") == 0) {
+        cli_args_init(&a, argc, argv, 3, "admin");
+        return check(&a);
+    }
+    cli_args_init(&a, argc, argv, 4, "admin");
+    if (strcmp(group, "tenant") == 0 && action) {
+        if (strcmp(action, "create") == 0)
+            return tenant_create(&a);
+        if (strcmp(action, "list") == 0)
+            return tenant_list(&a);
+    } else if (strcmp(group, "key") == 0 && action) {
+        if (strcmp(action, "create") == 0)
+            return key_create(&a);
+        if (strcmp(action, "list") == 0)
+            return key_list(&a);
+        if (strcmp(action, "revoke") == 0)
+            return key_revoke(&a);
+    } else if (strcmp(group, "tenant") != 0 && strcmp(group, "key") != 0) {
+        cli_usage_error(&a, "unknown admin command '%s'", group);
+        return CLI_USAGE;
+    }
+    if (action &&
+        (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0)) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    const char *actions =
+        strcmp(group, "key") == 0 ? "create, list or revoke" : "create or list";
+    if (action)
+        cli_usage_error(&a, "unknown action '%s %s': use %s", group, action,
+                        actions);
+    else
+        cli_usage_error(&a, "'%s' needs an action: %s", group, actions);
+    return CLI_USAGE;
+}
