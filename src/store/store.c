@@ -269,6 +269,10 @@ enum lift_code lift_store_open(const char *dir, struct lift_store **out,
     bool sole = false;
     char path[BLOB_PATH_MAX];
     snprintf(path, sizeof path, "%s/registry.db", s->dir);
+    /* SQLite would create it 0644; its -wal and -shm take its mode */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        close(fd);
     if (!(code = open_lock(s, &sole, err)) &&
         !(code = keys_load_secret(s->dir, s->secret, err))) {
         if (!(code = reg_open(&s->reg, path, err)) && sole)

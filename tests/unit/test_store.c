@@ -177,7 +177,9 @@ static void open_new_dir_creates_layout_with_modes(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, 32);
     snprintf(path, sizeof path, "%s/registry.db", f->dir);
-    assert_true(exists(path));
+    assert_int_equal(mode_of(path), 0600);
+    snprintf(path, sizeof path, "%s/registry.db-wal", f->dir);
+    assert_int_equal(mode_of(path), 0600);
     char real[PATH_MAX];
     assert_non_null(realpath(f->dir, real));
     assert_string_equal(lift_store_dir(f->s), real);
