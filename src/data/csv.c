@@ -155,21 +155,42 @@ static inline enum lift_code push_field(struct lift_csv *c, const char *p,
  * vector path only runs while sixteen bytes remain, so it never reads
  * past the buffer; the table loop finishes the tail.
  */
-static inline const char *skip_run(const struct lift_csv *c, const char *q,
-                                   const unsigned char *stop, char b1, char b2,
-                                   char b3, char b4)
+/* The bytes that stop one kind of run, as a table and (with SSE2) as four
+ * broadcast vectors, built once per record rather than once per field:
+ * the library is built with -fno-strict-aliasing, so the compiler cannot
+ * keep them in registers across the field stores by itself. */
+struct stops {
+    const unsigned char *table;
+#ifdef __SSE2__
+    __m128i v1, v2, v3, v4;
+#endif
+};
+
+static inline void stops_init(struct stops *st, const unsigned char *table,
+                              char b1, char b2, char b3, char b4)
+{
+    st->table = table;
+#ifdef __SSE2__
+    st->v1 = _mm_set1_epi8(b1);
+    st->v2 = _mm_set1_epi8(b2);
+    st->v3 = _mm_set1_epi8(b3);
+    st->v4 = _mm_set1_epi8(b4);
+#else
+    (void)b1, (void)b2, (void)b3, (void)b4;
+#endif
+}
+
+static inline const char *skip_run(const struct stops *st, const char *q,
+                                   const char *end)
 {
 #ifdef __SSE2__
-    const __m128i v1 = _mm_set1_epi8(b1), v2 = _mm_set1_epi8(b2),
-                  v3 = _mm_set1_epi8(b3), v4 = _mm_set1_epi8(b4),
-                  zero = _mm_setzero_si128();
-    while (c->end - q >= 16) {
+    while (end - q >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
         __m128i hit = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, v1), _mm_cmpeq_epi8(v, v2)),
-            _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, v3), _mm_cmpeq_epi8(v, v4)),
-                _mm_cmpeq_epi8(v, zero)));
+            _mm_or_si128(_mm_cmpeq_epi8(v, st->v1), _mm_cmpeq_epi8(v, st->v2)),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, st->v3),
+                                      _mm_cmpeq_epi8(v, st->v4)),
+                         _mm_cmpeq_epi8(v, _mm_setzero_si128())));
         /* movemask of v itself gives the bytes >= 0x80 */
         unsigned mask =
             (unsigned)_mm_movemask_epi8(hit) | (unsigned)_mm_movemask_epi8(v);
@@ -177,23 +198,10 @@ static inline const char *skip_run(const struct lift_csv *c, const char *q,
             return q + __builtin_ctz(mask);
         q += 16;
     }
-#else
-    (void)b1, (void)b2, (void)b3, (void)b4;
 #endif
-    while (q < c->end && !stop[*ub(q)])
+    while (q < end && !st->table[*ub(q)])
         q++;
     return q;
-}
-
-static inline const char *skip_unquoted(const struct lift_csv *c, const char *q)
-{
-    return skip_run(c, q, c->special, c->sep, '\n', '\r',
-                    c->quote ? '"' : c->sep);
-}
-
-static inline const char *skip_quoted(const struct lift_csv *c, const char *q)
-{
-    return skip_run(c, q, c->qspecial, '"', '\n', '"', '"');
 }
 
 /* Validates the non-ASCII sequence at *q, advancing past it. */
@@ -218,6 +226,7 @@ static enum lift_code check_utf8(struct lift_csv *c, const char **q,
 }
 
 static enum lift_code scan_quoted(struct lift_csv *c, const char **pp,
+                                  const struct stops *st,
                                   struct lift_error *err)
 {
     const char *open = *pp;
@@ -227,7 +236,7 @@ static enum lift_code scan_quoted(struct lift_csv *c, const char **pp,
     const char *q = open + 1;
     unsigned flags = LIFT_CSV_QUOTED;
     for (;;) {
-        q = skip_quoted(c, q);
+        q = skip_run(st, q, c->end);
         if (q >= c->end)
             return fail_at(c, err, LIFT_ERR_PARSE, open_line, open_ls, open,
                            "unterminated quoted field");
@@ -275,12 +284,13 @@ static enum lift_code scan_quoted(struct lift_csv *c, const char **pp,
 }
 
 static enum lift_code scan_unquoted(struct lift_csv *c, const char **pp,
+                                    const struct stops *st,
                                     struct lift_error *err)
 {
     const char *start = *pp, *q = start;
     unsigned flags = 0;
     for (;;) {
-        q = skip_unquoted(c, q);
+        q = skip_run(st, q, c->end);
         if (q >= c->end)
             break;
         char ch = *q;
@@ -326,12 +336,16 @@ enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
             continue;
         }
         const char *rec_start = p;
+        struct stops unquoted, quoted;
+        stops_init(&unquoted, c->special, c->sep, '\n', '\r',
+                   c->quote ? '"' : c->sep);
+        stops_init(&quoted, c->qspecial, '"', '\n', '"', '"');
         c->rec_line = c->line;
         c->n_fields = 0;
         for (;;) {
             enum lift_code rc = (c->quote && p < c->end && *p == '"')
-                                    ? scan_quoted(c, &p, err)
-                                    : scan_unquoted(c, &p, err);
+                                    ? scan_quoted(c, &p, &quoted, err)
+                                    : scan_unquoted(c, &p, &unquoted, err);
             if (rc)
                 return rc;
             if (p >= c->end)

@@ -525,9 +525,20 @@ static enum lift_col_type sniff(const char *s, size_t len, double *v)
     return LIFT_COL_CATEGORICAL;
 }
 
-static enum lift_code intern_cell(struct lift_table *t, struct column *c,
-                                  const char *s, size_t len, size_t row,
-                                  struct lift_error *err)
+/* The rest of intern_cell, out of line so that the common case inlines. */
+static enum lift_code intern_new(struct lift_table *t, struct column *c,
+                                 const char *s, size_t len, size_t row,
+                                 struct lift_error *err)
+{
+    enum lift_code rc = intern(t, c, s, len, &c->codes[row], err);
+    if (rc == LIFT_OK)
+        c->last_code = c->codes[row];
+    return rc;
+}
+
+static inline enum lift_code intern_cell(struct lift_table *t, struct column *c,
+                                         const char *s, size_t len, size_t row,
+                                         struct lift_error *err)
 {
     if (c->n_levels) {
         struct level *l = &c->levels[c->last_code];
@@ -537,10 +548,7 @@ static enum lift_code intern_cell(struct lift_table *t, struct column *c,
             return LIFT_OK;
         }
     }
-    enum lift_code rc = intern(t, c, s, len, &c->codes[row], err);
-    if (rc == LIFT_OK)
-        c->last_code = c->codes[row];
-    return rc;
+    return intern_new(t, c, s, len, row, err);
 }
 
 /* Parses a cell of a typed column, reusing the previous cell's value
