@@ -110,7 +110,9 @@ enum lift_code lift_store_keys_json(struct lift_store *s, int64_t tenant_id,
 enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
                                      struct lift_error *err);
 /* Checks a presented key (constant time in the key's content):
- * LIFT_ERR_UNAUTHORIZED for an unknown, malformed or revoked key. */
+ * LIFT_ERR_UNAUTHORIZED for an unknown, malformed or revoked key. Keys
+ * found are cached for a second: a revocation through this store takes
+ * effect at once, one by another process within a second. */
 enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
                                        size_t len, struct lift_principal *out,
                                        struct lift_error *err);

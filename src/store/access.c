@@ -5,12 +5,14 @@
  * text; authentication hashes the presented key and looks the hash up
  * through its UNIQUE index. Every failure of authentication, whatever
  * its cause, gives the same code and sentence, so a client learns
- * nothing about which keys exist.
+ * nothing about which keys exist. Keys found are cached for a second
+ * (store_int.h).
  */
 #include "store/store_int.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 
@@ -237,6 +239,8 @@ enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
     if (!code &&
         !(code = reg_bind(&s->reg, st, err, "ii", key_id, store_now())))
         code = reg_run(&s->reg, st, "revoke a key", err);
+    if (!code)
+        memset(s->auth, 0, sizeof s->auth);
     /* no row changed: revoked already (fine) or no such key */
     if (!code && sqlite3_changes(s->reg.db) == 0 &&
         !(code = reg_prepare(&s->reg, sql_key_exists, &st, err)) &&
@@ -246,6 +250,33 @@ enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
                               (long long)key_id);
     store_unlock(s);
     return code;
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + (int64_t)ts.tv_nsec;
+}
+
+/* The cached principal of a hash, if fresh. The caller holds the lock. */
+static bool auth_cached(struct lift_store *s, const unsigned char *hash,
+                        int64_t now, struct lift_principal *out)
+{
+    struct auth_entry *e = &s->auth[hash[0]];
+    if (e->expires <= now || !keys_hash_equal(e->hash, hash))
+        return false;
+    *out = e->who;
+    return true;
+}
+
+static void auth_remember(struct lift_store *s, const unsigned char *hash,
+                          int64_t now, const struct lift_principal *who)
+{
+    struct auth_entry *e = &s->auth[hash[0]];
+    memcpy(e->hash, hash, KEYS_HASH_BYTES);
+    e->who = *who;
+    e->expires = now + AUTH_TTL_NS;
 }
 
 enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
@@ -261,7 +292,12 @@ enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
     keys_hash(s->secret, raw, hash);
     keys_wipe(raw, sizeof raw);
 
+    int64_t now = monotonic_ns();
     store_lock(s);
+    if (auth_cached(s, hash, now, out)) {
+        store_unlock(s);
+        return LIFT_OK;
+    }
     sqlite3_stmt *st;
     bool row = false;
     enum lift_code code = reg_prepare(&s->reg, sql_key_by_hash, &st, err);
@@ -285,6 +321,7 @@ enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
             // clang-format off
             out->operator = op;
             // clang-format on
+            auth_remember(s, hash, now, out);
         }
     }
     store_unlock(s);

@@ -450,6 +450,34 @@ static void key_revoked_unauthorized(void **state)
     json_decref(list);
 }
 
+static void key_revoked_by_other_process_within_a_second(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal p;
+    char key[LIFT_KEY_LEN + 1];
+    int64_t id = 0;
+    assert_int_equal(lift_store_key_create(f->s, f->b, false, key, &id, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_OK);
+    /* another connection, as `lift admin key revoke` would be */
+    struct lift_store *other = NULL;
+    assert_int_equal(lift_store_open(f->dir, &other, &err), LIFT_OK);
+    assert_int_equal(lift_store_key_revoke(other, id, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_authenticate(other, key, LIFT_KEY_LEN, &p, &err),
+        LIFT_ERR_UNAUTHORIZED);
+    lift_store_close(other);
+    usleep(1100 * 1000);
+    assert_int_equal(lift_store_authenticate(f->s, key, LIFT_KEY_LEN, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
+    /* the others' keys still work */
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_b, LIFT_KEY_LEN, &p, &err),
+        LIFT_OK);
+}
+
 static void operator_key_authenticates_as_operator(void **state)
 {
     struct fixture *f = *state;
@@ -1365,6 +1393,7 @@ int main(void)
         T(tenant_create_duplicate_conflict),
         T(authenticate_bad_keys_unauthorized),
         T(key_revoked_unauthorized),
+        T(key_revoked_by_other_process_within_a_second),
         T(operator_key_authenticates_as_operator),
         T(registry_holds_no_key_text),
         T(dataset_put_get_list_delete),
