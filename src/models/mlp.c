@@ -58,16 +58,23 @@
  * Training: rows shuffled each epoch (seeded), batches of `batch` rows,
  * a forward and a backward pass, one Adam step. Dropout masks come from
  * their own rng stream (lift_rng_split of the seed), so a run depends on
- * the seed alone. One thread: at batch 32 x 64 units a step is ~30 us of
- * arithmetic and OpenBLAS runs every sgemm here single-threaded by its own
- * size threshold; a two-thread split of the batch spent more on handing
- * the halves over than it saved (bench/RESULTS.md, mlp). sgemm is called
- * with at most max(batch, CHUNK) rows, so the result is identical
- * whatever OPENBLAS_NUM_THREADS says (its threaded gemm splits rows and
- * columns, never the sum over k). Between batches the progress callback
- * gets stage "batch", epoch 0 (a cancellation check, not a report); after
- * each epoch stage "fit" with the mean training loss and, with validation
- * rows, the validation loss and AUC (binary), RMSE or accuracy. Early
+ * the seed alone. One thread, whatever --threads says. Measured on the
+ * 2-core host: a bank step (batch 32, 64,64) takes ~54 us, of which the
+ * part two threads could share (embedding, both passes; Adam is the
+ * rest) is ~75 % by the profile, ~40 us: a second thread would save at
+ * most ~20 us a step, and one hand-over and back through a condition
+ * variable alone took 11 us median (bench/mlp/handoff.c), before adding
+ * up the halves' gradients - at best ~10 % for a second code path and a
+ * second core, and a loss whenever the host is busy (a spinning worker
+ * hands over in 0.5 us but burns its core all fit long). OpenBLAS is
+ * set to one thread once per process (lift is its only user): its
+ * threaded sgemm starts at m n k >= 2^18 (the 65-row explanation batch)
+ * and gave other bits than one thread, so OPENBLAS_NUM_THREADS changed
+ * the importances stored in the model file. Between batches the
+ * progress callback gets stage "batch", epoch 0 (a cancellation check,
+ * not a report); after each epoch stage "fit" with the mean training
+ * loss and, with validation rows, the validation loss and AUC (binary),
+ * RMSE or accuracy. Early
  * stopping keeps the parameters of the best validation loss and stops
  * after `patience` epochs without a better one; the best are restored.
  *
@@ -95,6 +102,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <lift/metrics.h>
@@ -145,6 +153,19 @@ enum loss_kind {
 };
 
 static const char *const metric_names[] = {"auc", "rmse", "accuracy"};
+
+/* OpenBLAS to one thread, once per process (see the overview). */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+static void blas_one_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+
+static void blas_init(void)
+{
+    pthread_once(&blas_once, blas_one_thread);
+}
 
 struct mlp {
     size_t n_layers;                   /* weight layers, H + 1 >= 2 */
@@ -1036,6 +1057,7 @@ static enum lift_code mlp_fit(struct lift_learner *l,
                               const struct lift_train_params *p,
                               struct lift_error *err)
 {
+    blas_init();
     struct fit F;
     struct mlp *m = NULL;
     enum lift_code rc = prepare(&F, d, p, &m, err);
@@ -1077,6 +1099,7 @@ enum lift_code lift_mlp_objective(const struct lift_learner *l,
                                   const struct lift_train_params *p, double *f,
                                   float *g, struct lift_error *err)
 {
+    blas_init();
     const struct mlp *m = l->state;
     struct fit F;
     struct lift_train_params q = *p;
@@ -1161,6 +1184,7 @@ static bool scratch(struct work *w, const struct mlp *m, size_t cap,
 static void mlp_predict(const struct lift_learner *l, const uint32_t *idx,
                         const float *val, size_t nnz, double *out)
 {
+    blas_init();
     const struct mlp *m = l->state;
     LIFT_ASSERT(m);
     size_t k = m->width[m->n_layers];
@@ -1184,6 +1208,7 @@ static double mlp_explain(const struct lift_learner *l, const uint32_t *idx,
                           const float *val, size_t nnz, size_t k,
                           double *contrib)
 {
+    blas_init();
     const struct mlp *m = l->state;
     LIFT_ASSERT(m && k < m->width[m->n_layers]);
     size_t n = m->width[0], h = m->width[1], K = m->width[m->n_layers];
