@@ -34,6 +34,8 @@
 
 #include <lift/store.h>
 
+#include "core/alloc.h"
+
 /* ---- helpers ------------------------------------------------------------ */
 
 struct fixture {
@@ -1233,6 +1235,54 @@ static void audit_written_and_listed_per_tenant(void **state)
     json_decref(list);
 }
 
+/* ---- allocation failures ----------------------------------------------- */
+
+/* One pass over the calls that allocate through the project's wrappers;
+ * each either works or says NOMEM. */
+static enum lift_code alloc_pass(struct fixture *f, struct lift_store **s2)
+{
+    struct lift_error err;
+    struct lift_dataset_info d;
+    char *json = NULL;
+    enum lift_code c = lift_store_open(f->dir, s2, &err);
+    if (c)
+        return c;
+    if ((c = lift_store_dataset_get(*s2, f->a, "d", &d, &err)))
+        return c;
+    lift_dataset_info_release(&d);
+    if ((c = lift_store_check(*s2, false, &json, &err)))
+        return c;
+    free(json);
+    int64_t v;
+    if ((c = lift_store_version_reserve(*s2, f->a, "m", NULL, &v, &err)))
+        return c;
+    return lift_store_model_delete(*s2, f->a, "m", 0, &err);
+}
+
+static void allocation_failures_nomem_never_crash(void **state)
+{
+    struct fixture *f = *state;
+    put_dataset(f->s, f->a, "d", "a\n1\n");
+    lift_store_close(f->s);
+    f->s = NULL;
+    if (!lift_alloc_fail_at(0))
+        skip();
+    bool completed = false;
+    for (long nth = 1; nth < 200 && !completed; nth++) {
+        struct lift_store *s2 = NULL;
+        lift_alloc_fail_at(nth);
+        enum lift_code c = alloc_pass(f, &s2);
+        lift_alloc_fail_at(0);
+        lift_store_close(s2);
+        if (c == LIFT_OK)
+            completed = true;
+        else
+            assert_int_equal(c, LIFT_ERR_NOMEM);
+    }
+    assert_true(completed);
+    reopen(f);
+}
+
 /* ---- concurrency -------------------------------------------------------- */
 
 #define N_THREADS 4
@@ -1408,6 +1458,7 @@ int main(void)
         T(second_open_leaves_live_work_alone),
         T(check_finds_missing_and_orphan_blobs),
         T(audit_written_and_listed_per_tenant),
+        T(allocation_failures_nomem_never_crash),
         T(threads_mixed_operations_consistent_counts),
 #undef T
     };
