@@ -29,16 +29,6 @@ static const char sql_datasets[] =
     "ORDER BY name";
 static const char sql_dataset_delete[] = "DELETE FROM datasets WHERE id = ?1";
 
-/* Removes tmp_path when it is a temp file of this data dir. */
-static void discard_tmp(struct lift_store *s, const char *tmp_path)
-{
-    char prefix[BLOB_PATH_MAX];
-    int n = snprintf(prefix, sizeof prefix, "%s/tmp/", s->dir);
-    if (tmp_path && n > 0 && (size_t)n < sizeof prefix &&
-        strncmp(tmp_path, prefix, (size_t)n) == 0 && !strchr(tmp_path + n, '/'))
-        blob_remove(s->dir, "tmp", tmp_path + n);
-}
-
 static enum lift_code not_found(struct lift_error *err, const char *name)
 {
     return lift_error_set(err, LIFT_ERR_NOT_FOUND, "no dataset '%s'", name);
@@ -76,7 +66,7 @@ enum lift_code lift_store_dataset_put(struct lift_store *s, int64_t tenant,
     if (!code)
         code = blob_sync_tmp(s->dir, tmp_path, &bytes, err);
     if (code) {
-        discard_tmp(s, tmp_path);
+        store_discard_tmp(s, tmp_path);
         return code;
     }
 
@@ -85,7 +75,7 @@ enum lift_code lift_store_dataset_put(struct lift_store *s, int64_t tenant,
     code = blob_adopt(s->dir, tmp_path, blob, err);
     if (code) {
         store_unlock(s);
-        discard_tmp(s, tmp_path);
+        store_discard_tmp(s, tmp_path);
         return code;
     }
     if (!(code = reg_prepare(&s->reg, sql_dataset_insert, &st, err)) &&

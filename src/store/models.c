@@ -182,16 +182,6 @@ enum lift_code lift_store_version_reserve(struct lift_store *s, int64_t tenant,
     return code;
 }
 
-/* As in datasets.c: removes tmp_path when it is a temp file of the dir. */
-static void discard_tmp(struct lift_store *s, const char *tmp_path)
-{
-    char prefix[BLOB_PATH_MAX];
-    int n = snprintf(prefix, sizeof prefix, "%s/tmp/", s->dir);
-    if (tmp_path && n > 0 && (size_t)n < sizeof prefix &&
-        strncmp(tmp_path, prefix, (size_t)n) == 0 && !strchr(tmp_path + n, '/'))
-        blob_remove(s->dir, "tmp", tmp_path + n);
-}
-
 /* Checks that the version exists and is training, before the fsync. */
 static enum lift_code check_training(struct lift_store *s, int64_t tenant,
                                      const char *name, int64_t version,
@@ -228,7 +218,7 @@ enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
     if (!code)
         code = blob_sync_tmp(s->dir, tmp_path, &bytes, err);
     if (code) {
-        discard_tmp(s, tmp_path);
+        store_discard_tmp(s, tmp_path);
         return code;
     }
 
@@ -268,7 +258,7 @@ enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
         if (promoted)
             *promoted = false;
         if (!adopted)
-            discard_tmp(s, tmp_path);
+            store_discard_tmp(s, tmp_path);
     }
     return code;
 }
@@ -312,7 +302,7 @@ enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
     if (!code)
         code = blob_sync_tmp(s->dir, tmp_path, &bytes, err);
     if (code) {
-        discard_tmp(s, tmp_path);
+        store_discard_tmp(s, tmp_path);
         return code;
     }
 
@@ -345,7 +335,7 @@ enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
     store_unlock(s);
     if (code) {
         if (!adopted)
-            discard_tmp(s, tmp_path);
+            store_discard_tmp(s, tmp_path);
         return code;
     }
     if (version)

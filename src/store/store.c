@@ -141,6 +141,15 @@ void store_exclusive_end(struct lift_store *s)
         ;
 }
 
+void store_discard_tmp(struct lift_store *s, const char *tmp_path)
+{
+    char prefix[BLOB_PATH_MAX];
+    int n = snprintf(prefix, sizeof prefix, "%s/tmp/", s->dir);
+    if (tmp_path && n > 0 && (size_t)n < sizeof prefix &&
+        strncmp(tmp_path, prefix, (size_t)n) == 0 && !strchr(tmp_path + n, '/'))
+        blob_remove(s->dir, "tmp", tmp_path + n);
+}
+
 void store_clean_tmp(struct lift_store *s)
 {
     char **names = NULL;

@@ -84,6 +84,9 @@ json_t *store_json_int_or_null(sqlite3_stmt *st, int col);
 /* A JSON string, or null when the column is NULL. */
 json_t *store_json_text_or_null(sqlite3_stmt *st, int col);
 
+/* Removes tmp_path when it is a temp file of this data dir (directly in
+ * DIR/tmp); leaves any other path alone. */
+void store_discard_tmp(struct lift_store *s, const char *tmp_path);
 /* Removes every file in DIR/tmp (the caller knows no upload is live). */
 void store_clean_tmp(struct lift_store *s);
 /* Removes blobs no row points to; n_removed counts them. Under the
