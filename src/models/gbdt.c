@@ -74,10 +74,12 @@
 #include "core/rng.h"
 #include "features/pipeline.h"
 
-#define DEFAULT_TREES 100
-#define DEFAULT_DEPTH 6
-#define DEFAULT_LR 0.1
+/* as models/model.c's apply_defaults, for callers without it */
+#define DEFAULT_TREES 200
+#define DEFAULT_DEPTH 3
+#define DEFAULT_LR 0.05
 #define DEFAULT_PATIENCE 20
+#define REPORT_EVERY 10
 #define MAX_DEPTH 64
 #define MAX_THREADS 64
 #define MIN_CAT_COUNT 10.0
@@ -90,17 +92,47 @@
 
 /* ---- histograms and splits ---------------------------------------------- */
 
-void lift_gbdt_hist_build(const struct lift_binned *x, size_t col,
-                          const uint32_t *rows, size_t n, const double *gh,
-                          struct lift_gbdt_bin *h)
+/* Up to four columns per pass over the rows: each row's index and
+ * gradient pair are read once, and the four columns' slot updates are
+ * independent, so the processor overlaps them. (Within one column,
+ * rows that share a code form a chain of dependent adds; the other
+ * columns' updates fill that wait.) Every column is summed in row order
+ * whatever its group, so a column's histogram does not depend on which
+ * columns share its pass, nor on the thread that builds it. */
+void lift_gbdt_hist_build(const struct lift_binned *x, const uint32_t *cols,
+                          size_t n_cols, const uint32_t *rows, size_t n,
+                          const double *gh, struct lift_gbdt_bin *h)
 {
-    const uint8_t *c = x->codes + col * x->n_rows;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r = rows[i];
-        struct lift_gbdt_bin *b = h + c[r];
-        b->g += gh[2 * (size_t)r];
-        b->h += gh[2 * (size_t)r + 1];
-        b->n += 1.0;
+    size_t stride = x->n_rows;
+    size_t j = 0;
+    for (; j + 4 <= n_cols; j += 4) {
+        const uint8_t *c0 = x->codes + cols[j] * stride;
+        const uint8_t *c1 = x->codes + cols[j + 1] * stride;
+        const uint8_t *c2 = x->codes + cols[j + 2] * stride;
+        const uint8_t *c3 = x->codes + cols[j + 3] * stride;
+        struct lift_gbdt_bin *h0 = h + (size_t)cols[j] * LIFT_GBDT_SLOTS;
+        struct lift_gbdt_bin *h1 = h + (size_t)cols[j + 1] * LIFT_GBDT_SLOTS;
+        struct lift_gbdt_bin *h2 = h + (size_t)cols[j + 2] * LIFT_GBDT_SLOTS;
+        struct lift_gbdt_bin *h3 = h + (size_t)cols[j + 3] * LIFT_GBDT_SLOTS;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = rows[i];
+            double g = gh[2 * r], hs = gh[2 * r + 1];
+            struct lift_gbdt_bin *b0 = h0 + c0[r], *b1 = h1 + c1[r];
+            struct lift_gbdt_bin *b2 = h2 + c2[r], *b3 = h3 + c3[r];
+            b0->g += g, b0->h += hs, b0->n += 1.0;
+            b1->g += g, b1->h += hs, b1->n += 1.0;
+            b2->g += g, b2->h += hs, b2->n += 1.0;
+            b3->g += g, b3->h += hs, b3->n += 1.0;
+        }
+    }
+    for (; j < n_cols; j++) {
+        const uint8_t *c = x->codes + cols[j] * stride;
+        struct lift_gbdt_bin *hc = h + (size_t)cols[j] * LIFT_GBDT_SLOTS;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = rows[i];
+            struct lift_gbdt_bin *b = hc + c[r];
+            b->g += gh[2 * r], b->h += gh[2 * r + 1], b->n += 1.0;
+        }
     }
 }
 
@@ -379,9 +411,16 @@ static void shap_recurse(const struct shap_ctx *s, uint32_t node,
     path_extend(p, len, zero, one, col);
     const struct lift_gbdt_node *nd = s->t->node + node;
     if (nd->flags & LIFT_GBDT_LEAF) {
-        double v = s->t->value[node];
+        /* The unwound sum of an element the row does not follow (one
+         * = 0) is the same sum over the path divided by its zero
+         * fraction: computed once, it serves every such element. */
+        double v = s->t->value[node], cold = 0;
+        for (size_t k = 0; k < len; k++)
+            cold += p[k].w * recip(len - k);
+        cold *= (double)(len + 1);
         for (size_t i = 1; i <= len; i++) {
-            double w = path_unwound_sum(p, len, i);
+            double w =
+                p[i].one != 0 ? path_unwound_sum(p, len, i) : cold / p[i].zero;
             s->contrib[p[i].col] += w * (p[i].one - p[i].zero) * v;
         }
         return;
@@ -708,6 +747,9 @@ struct fit {
     struct lift_gbdt_bin **all_hist;
     size_t n_all;
     struct lift_gbdt_split *col_best; /* per active column, 2 children */
+    bool want_loss;                   /* grad_job also sums the loss */
+    bool by_rows;                     /* histograms over rows, not columns */
+    struct lift_gbdt_bin *part_hist[MAX_THREADS];
     /* validation */
     double *vz;
     uint8_t *vlab;
@@ -761,9 +803,10 @@ static void grad_job(void *ctx, unsigned part, unsigned n_parts)
             F->gh[2 * r] = wt * (p - y[r]);
             F->gh[2 * r + 1] = wt * (h > 1e-16 ? h : 1e-16);
             /* log(1 + e^z) - y z, stable on both sides */
-            loss +=
-                wt * ((z[0] > 0 ? z[0] + log1p(exp(-z[0])) : log1p(exp(z[0]))) -
-                      y[r] * z[0]);
+            if (F->want_loss)
+                loss += wt * ((z[0] > 0 ? z[0] + log1p(exp(-z[0]))
+                                        : log1p(exp(z[0]))) -
+                              y[r] * z[0]);
         } else if (F->obj == OBJ_SQUARED) {
             double e = z[0] - y[r];
             F->gh[2 * r] = wt * e;
@@ -798,16 +841,34 @@ struct build_job {
     struct lift_gbdt_bin *h;
 };
 
+/* Part t of T builds the t-th of T contiguous runs of the active
+ * columns. */
 static void build_job_run(void *ctx, unsigned part, unsigned n_parts)
 {
     struct build_job *b = ctx;
     struct fit *F = b->F;
-    for (size_t j = part; j < F->n_active; j += n_parts) {
-        size_t c = F->cols[j];
-        struct lift_gbdt_bin *h = b->h + c * LIFT_GBDT_SLOTS;
-        memset(h, 0, LIFT_GBDT_SLOTS * sizeof *h);
-        lift_gbdt_hist_build(F->x, c, b->rows, b->n, b->gh, h);
-    }
+    size_t j0 = F->n_active * part / n_parts;
+    size_t j1 = F->n_active * (part + 1) / n_parts;
+    for (size_t j = j0; j < j1; j++)
+        memset(b->h + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
+               LIFT_GBDT_SLOTS * sizeof *b->h);
+    lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, b->rows, b->n, b->gh,
+                         b->h);
+}
+
+/* The row-parallel alternative: part t sums its block of rows into its
+ * own histogram (part 0 into h), added in part order afterwards. */
+static void rows_job_run(void *ctx, unsigned part, unsigned n_parts)
+{
+    struct build_job *b = ctx;
+    struct fit *F = b->F;
+    size_t r0 = b->n * part / n_parts, r1 = b->n * (part + 1) / n_parts;
+    struct lift_gbdt_bin *h = part ? F->part_hist[part] : b->h;
+    for (size_t j = 0; j < F->n_active; j++)
+        memset(h + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
+               LIFT_GBDT_SLOTS * sizeof *h);
+    lift_gbdt_hist_build(F->x, F->cols, F->n_active, b->rows + r0, r1 - r0,
+                         b->gh, h);
 }
 
 static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
@@ -815,7 +876,23 @@ static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
                                  struct lift_error *err)
 {
     struct build_job b = {F, rows, n, gh, h};
-    pool_run(&F->pool, build_job_run, &b, n * F->n_active >= PARALLEL_MIN_WORK);
+    bool parallel = n * F->n_active >= PARALLEL_MIN_WORK && F->pool.n > 1;
+    if (F->by_rows && parallel) {
+        for (unsigned t = 1; t < F->pool.n; t++)
+            if (!F->part_hist[t] &&
+                !(F->part_hist[t] = lift_malloc_array(F->nc * LIFT_GBDT_SLOTS,
+                                                      sizeof *F->part_hist[t])))
+                return lift_error_nomem(err, "histograms");
+        pool_run(&F->pool, rows_job_run, &b, true);
+        for (unsigned t = 1; t < F->pool.n; t++)
+            for (size_t j = 0; j < F->n_active; j++) {
+                size_t o = (size_t)F->cols[j] * LIFT_GBDT_SLOTS;
+                for (size_t s = 0; s < LIFT_GBDT_SLOTS; s++)
+                    bin_add(&h[o + s], &F->part_hist[t][o + s]);
+            }
+    } else {
+        pool_run(&F->pool, build_job_run, &b, parallel);
+    }
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1)
         for (size_t j = 0; j < F->n_active; j++) {
@@ -949,18 +1026,25 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
     g->cover[self] = c.total.n;
     g->gain[self] = s->gain;
 
-    /* stable partition: left rows stay in place, right ones via tmp */
+    /* Stable partition: left rows stay in place, right ones via tmp.
+     * Which side a row takes is data, not a branch: each row is written
+     * to both places and only the matching count advances, since the
+     * sides of consecutive rows are close to random. */
     const uint8_t *col = F->x->codes + (size_t)s->col * F->n;
-    const uint8_t *cats = g->cats;
+    uint8_t go[LIFT_GBDT_SLOTS];
+    for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++)
+        go[code] = lift_gbdt_goes_left(&nd, g->cats, (uint8_t)code);
+    uint32_t *at = F->idx + c.begin;
     size_t nl = 0, nr = 0;
-    for (size_t i = c.begin; i < c.end; i++) {
-        uint32_t r = F->idx[i];
-        if (lift_gbdt_goes_left(&nd, cats, col[r]))
-            F->idx[c.begin + nl++] = r;
-        else
-            F->tmp[nr++] = r;
+    for (size_t i = 0; i < c.end - c.begin; i++) {
+        uint32_t r = at[i];
+        size_t left_side = go[col[r]];
+        at[nl] = r;
+        F->tmp[nr] = r;
+        nl += left_side;
+        nr += 1 - left_side;
     }
-    memcpy(F->idx + c.begin + nl, F->tmp, nr * sizeof *F->tmp);
+    memcpy(at + nl, F->tmp, nr * sizeof *F->tmp);
 
     struct cand L, R;
     memset(&L, 0, sizeof L);
@@ -1238,6 +1322,8 @@ static void fit_release(struct fit *F)
     lift_free(F->tmp);
     lift_free(F->cols);
     lift_free(F->col_best);
+    for (size_t t = 0; t < MAX_THREADS; t++)
+        lift_free(F->part_hist[t]);
     lift_free(F->vz);
     lift_free(F->vlab);
     lift_free(F->vrow);
@@ -1336,6 +1422,7 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
         F.depth = MAX_DEPTH;
     F.lr = p->lr > 0 ? p->lr : DEFAULT_LR;
     lift_rng_seed(&F.rng, p->seed);
+    F.by_rows = false;
 
     struct gbdt *g = lift_calloc(1, sizeof *g);
     size_t nv = d->vxb ? d->vxb->n_rows : 0;
@@ -1377,15 +1464,23 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
     double best_loss = INFINITY;
     size_t best_round = 0, stale = 0;
     static const char *const metric_names[] = {"auc", "rmse", "accuracy"};
+    double wsum = 0, loss = NAN, vloss = NAN, vmetric = NAN;
+    for (size_t r = 0; r < F.n; r++)
+        wsum += d->w ? d->w[r] : 1.0;
     for (unsigned round = 0; round < F.rounds; round++) {
-        pool_run(&F.pool, grad_job, &F, F.n >= 4096);
-        double loss = 0, wsum = 0;
-        for (unsigned t = 0; t < F.pool.n; t++)
-            loss += F.loss_part[t];
-        if (F.n < 4096)
-            loss = F.loss_part[0];
-        for (size_t r = 0; r < F.n; r++)
-            wsum += d->w ? d->w[r] : 1.0;
+        /* the training loss (logs and exps of every row) and the
+         * validation metric (a sort) are refreshed every few rounds;
+         * the reports in between repeat the last ones */
+        bool due = round % REPORT_EVERY == 0 || round + 1 == F.rounds;
+        F.want_loss = due;
+        bool parallel = F.n >= 4096;
+        pool_run(&F.pool, grad_job, &F, parallel);
+        if (due) {
+            double sum = 0;
+            for (unsigned t = 0; t < (parallel ? F.pool.n : 1); t++)
+                sum += F.loss_part[t];
+            loss = wsum > 0 ? sum / wsum : NAN;
+        }
         sample_round(&F, p);
         for (size_t c = 0; c < k; c++) {
             size_t tree = (size_t)round * k + c;
@@ -1399,11 +1494,9 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
                 tree_add_batch(&t, d->vxb, F.vz, k, c);
             }
         }
-        double vloss = NAN, vmetric = NAN;
         bool stop = false;
         if (nv) {
             vloss = valid_loss(&F);
-            vmetric = valid_metric(&F, vloss);
             if (vloss < best_loss) {
                 best_loss = vloss;
                 best_round = round + 1;
@@ -1412,11 +1505,13 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
                 stop = true;
             }
         }
+        if (nv && (due || stop))
+            vmetric = valid_metric(&F, vloss);
         struct lift_progress pr = {
             .stage = "fit",
             .epoch = round + 1,
             .epochs = F.rounds,
-            .loss = wsum > 0 ? loss / wsum : NAN,
+            .loss = loss,
             .valid_loss = vloss,
             .valid_metric = vmetric,
             .metric = metric_names[F.obj],

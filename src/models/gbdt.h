@@ -47,11 +47,13 @@ struct lift_gbdt_split {
     struct lift_gbdt_bin left, right;
 };
 
-/* Adds rows[0..n) of column col of x, with gradient pairs gh[2 r],
- * gh[2 r + 1], into h[0..LIFT_GBDT_SLOTS) (which the caller zeroes). */
-void lift_gbdt_hist_build(const struct lift_binned *x, size_t col,
-                          const uint32_t *rows, size_t n, const double *gh,
-                          struct lift_gbdt_bin *h);
+/* Adds rows[0..n) of the columns cols[0..n_cols) of x, with gradient
+ * pairs gh[2 r], gh[2 r + 1], into h[c * LIFT_GBDT_SLOTS + code] for
+ * each column c (the caller zeroes those slots). Each column sums its
+ * rows in order, so the result does not depend on the other columns. */
+void lift_gbdt_hist_build(const struct lift_binned *x, const uint32_t *cols,
+                          size_t n_cols, const uint32_t *rows, size_t n,
+                          const double *gh, struct lift_gbdt_bin *h);
 
 /* Best split of a node on one column from its histogram h and the node's
  * totals; numeric columns try every threshold with missing rows on

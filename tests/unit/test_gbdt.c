@@ -93,7 +93,8 @@ static void hist_of(const struct small *d, const uint32_t *rows, size_t n,
 {
     struct lift_binned x = {d->n, 1, d->codes, d->n_bins, d->cat};
     memset(h, 0, LIFT_GBDT_SLOTS * sizeof *h);
-    lift_gbdt_hist_build(&x, 0, rows, n, d->gh, h);
+    uint32_t col = 0;
+    lift_gbdt_hist_build(&x, &col, 1, rows, n, d->gh, h);
 }
 
 static double gain_of(double gl, double hl, double gr, double hr, double l2)
