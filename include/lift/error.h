@@ -56,6 +56,26 @@ const char *lift_code_name(enum lift_code code);
 /* Resets *err to LIFT_OK with an empty message. err may be NULL. */
 void lift_error_clear(struct lift_error *err);
 
+#if defined(__GNUC__)
+#define LIFT_FORMAT_ATTR(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LIFT_FORMAT_ATTR(a, b)
+#endif
+
+/* Fills *err (err may be NULL) and returns code, so that a caller can
+ * write `return lift_error_set(err, LIFT_ERR_IO, ...)`. A message longer
+ * than LIFT_ERROR_MSG_MAX - 1 bytes is cut at a UTF-8 boundary and ends
+ * in "...". */
+enum lift_code lift_error_set(struct lift_error *err, enum lift_code code,
+                              const char *fmt, ...) LIFT_FORMAT_ATTR(3, 4);
+/* As lift_error_set, and records sys_errno; appends ": <strerror>" when
+ * sys_errno is not 0. */
+enum lift_code lift_error_sys(struct lift_error *err, enum lift_code code,
+                              int sys_errno, const char *fmt, ...)
+    LIFT_FORMAT_ATTR(4, 5);
+/* Prefixes the existing message with "<prefix>: " (cut to fit). */
+void lift_error_prefix(struct lift_error *err, const char *prefix);
+
 #ifdef __cplusplus
 }
 #endif

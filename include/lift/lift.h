@@ -13,8 +13,10 @@
 #include <lift/evaluate.h>
 #include <lift/log.h>
 #include <lift/model.h>
+#include <lift/server.h>
 #include <lift/metrics.h>
 #include <lift/split.h>
+#include <lift/store.h>
 #include <lift/table.h>
 
 #ifdef __cplusplus

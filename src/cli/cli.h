@@ -74,5 +74,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

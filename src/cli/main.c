@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"predict", cmd_predict, "score every record of a file"},
     {"explain", cmd_explain, "why a record got its score; global importance"},
     {"admin", cmd_admin, "tenants, API keys and checks of a data dir"},
+    {"serve", cmd_serve, "serve the HTTP/JSON API for many tenants"},
 };
 
 static void print_usage(FILE *f)

@@ -26,20 +26,11 @@
 #define LIFT_LIKELY(x) (x)
 #endif
 
-enum lift_code lift_error_set(struct lift_error *err, enum lift_code code,
-                              const char *fmt, ...) LIFT_PRINTF(3, 4);
-
-/* As lift_error_set, and records sys_errno; appends ": <strerror>" when
- * sys_errno is not 0. */
-enum lift_code lift_error_sys(struct lift_error *err, enum lift_code code,
-                              int sys_errno, const char *fmt, ...)
-    LIFT_PRINTF(4, 5);
+/* lift_error_set, lift_error_sys and lift_error_prefix are public
+ * (include/lift/error.h). */
 
 /* The common out-of-memory error: "out of memory (<what>)". */
 enum lift_code lift_error_nomem(struct lift_error *err, const char *what);
-
-/* Prefixes the existing message with "<prefix>: " (cut to fit). */
-void lift_error_prefix(struct lift_error *err, const char *prefix);
 
 LIFT_NORETURN void lift_assert_fail(const char *expr, const char *file,
                                     int line);

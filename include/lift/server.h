@@ -1,0 +1,55 @@
+/*
+ * lift/server.h - `lift serve`: the multi-tenant HTTP/JSON service.
+ *
+ * One process serves every tenant from one data dir (lift/store.h):
+ * uploads, training jobs, model versions, scoring and explanations, over
+ * the API of docs/HTTP_API.md. HTTP runs on libmicrohttpd's internal
+ * epoll thread pool; training runs in a separate job pool, never on an
+ * HTTP thread. Models are scored from immutable reference-counted
+ * snapshots, so promoting or deleting a version never disturbs requests
+ * in flight.
+ */
+#ifndef LIFT_SERVER_H
+#define LIFT_SERVER_H
+
+#include <stddef.h>
+
+#include <lift/error.h>
+#include <lift/log.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lift_server_opts {
+    const char *data_dir;
+    const char *listen;   /* "HOST:PORT"; port 0 picks a free one */
+    unsigned threads;     /* HTTP threads; 0: 2 */
+    unsigned job_threads; /* training workers; 0: 1 */
+    size_t max_body;      /* request body cap in bytes; 0: 64 MiB */
+    size_t max_records;   /* records per predict request; 0: 10000 */
+    unsigned timeout_s;   /* idle connection timeout; 0: 30 s */
+    struct lift_logger log;
+};
+
+void lift_server_opts_init(struct lift_server_opts *o);
+
+struct lift_server;
+
+/* Opens the data dir and starts listening. LIFT_ERR_INVALID for a bad
+ * listen address, LIFT_ERR_IO when the address cannot be bound, and the
+ * errors of lift_store_open. */
+enum lift_code lift_server_start(const struct lift_server_opts *o,
+                                 struct lift_server **out,
+                                 struct lift_error *err);
+/* The bound port (useful with port 0). */
+unsigned lift_server_port(const struct lift_server *s);
+/* Graceful stop: no new connections, in-flight requests finish, running
+ * jobs stop at their next safe point (marked cancelled), the registry
+ * closes. Frees s. */
+void lift_server_stop(struct lift_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,133 @@
+/*
+ * cli/serve.c - `lift serve --data-dir DIR --listen HOST:PORT [--threads
+ * N] [--job-threads N] [--max-body SIZE] [--max-records N] [--timeout S]
+ * [--port-file F]`: runs the HTTP service until SIGTERM or SIGINT, then
+ * stops gracefully.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: lift serve --data-dir DIR [--listen HOST:PORT] [--threads N]\n"
+    "                  [--job-threads N] [--max-body SIZE] [--max-records N]\n"
+    "                  [--timeout SECONDS] [--port-file FILE]\n"
+    "\n"
+    "Serves the HTTP/JSON API (docs/HTTP_API.md) from the data dir (created\n"
+    "0700 when absent) until SIGTERM or SIGINT. --listen defaults to\n"
+    "127.0.0.1:8080; port 0 picks a free port, which --port-file records.\n"
+    "SIZE takes a K, M or G suffix (--max-body 64M).\n";
+
+static bool parse_bytes(struct cli_args *a, const char *flag, const char *s,
+                        size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1ull << 10;
+    else if (*end == 'M' || *end == 'm')
+        mul = 1ull << 20;
+    else if (*end == 'G' || *end == 'g')
+        mul = 1ull << 30;
+    if (mul != 1)
+        end++;
+    if (!*s || *end || errno || s[0] == '-' || v == 0 ||
+        v > (1ull << 40) / mul) {
+        cli_usage_error(a, "%s takes a size such as 64M, not '%s'", flag, s);
+        return false;
+    }
+    *out = (size_t)(v * mul);
+    return true;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct cli_args a;
+    struct lift_server_opts o;
+    const char *port_file = NULL, *v;
+    lift_server_opts_init(&o);
+    o.listen = "127.0.0.1:8080";
+    cli_args_init(&a, argc, argv, 2, "serve");
+    while (a.i < argc && !a.bad) {
+        size_t n;
+        if (cli_flag(&a, "--help") || cli_flag(&a, "-h")) {
+            fputs(usage, stdout);
+            return CLI_OK;
+        }
+        if (cli_opt(&a, "--data-dir", &o.data_dir) ||
+            cli_opt(&a, "--listen", &o.listen) ||
+            cli_opt(&a, "--port-file", &port_file))
+            continue;
+        if (cli_opt(&a, "--threads", &v)) {
+            if (v && cli_parse_size(&a, "--threads", v, &n))
+                o.threads = (unsigned)n;
+            continue;
+        }
+        if (cli_opt(&a, "--job-threads", &v)) {
+            if (v && cli_parse_size(&a, "--job-threads", v, &n))
+                o.job_threads = (unsigned)n;
+            continue;
+        }
+        if (cli_opt(&a, "--max-records", &v)) {
+            if (v && cli_parse_size(&a, "--max-records", v, &n))
+                o.max_records = n;
+            continue;
+        }
+        if (cli_opt(&a, "--timeout", &v)) {
+            if (v && cli_parse_size(&a, "--timeout", v, &n))
+                o.timeout_s = (unsigned)n;
+            continue;
+        }
+        if (cli_opt(&a, "--max-body", &v)) {
+            if (v)
+                parse_bytes(&a, "--max-body", v, &o.max_body);
+            continue;
+        }
+        cli_unknown(&a);
+    }
+    if (!a.bad && !o.data_dir)
+        cli_usage_error(&a, "no --data-dir");
+    if (!a.bad && (o.threads > 256 || o.job_threads > 64))
+        cli_usage_error(&a, "--threads takes 1..256, --job-threads 1..64");
+    if (a.bad)
+        return CLI_USAGE;
+
+    /* block the stop signals in every thread; this one waits for them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct lift_error err;
+    struct lift_server *s;
+    if (lift_server_start(&o, &s, &err))
+        return cli_fail(&err);
+    unsigned port = lift_server_port(s);
+    fprintf(stderr, "lift: serving %s on port %u (data dir %s)\n", o.listen,
+            port, o.data_dir);
+    if (port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 ||
+            rename(tmp, port_file) != 0) {
+            fprintf(stderr, "lift: error: cannot write '%s'\n", port_file);
+            lift_server_stop(s);
+            return CLI_FAIL;
+        }
+    }
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "lift: stopping (signal %d)\n", sig);
+    lift_server_stop(s);
+    return CLI_OK;
+}

@@ -1,0 +1,172 @@
+/*
+ * server/http.h - internals shared by the server's modules: the request
+ * being served, responses, the route handlers.
+ *
+ * A request lives from its headers to its completion callback. The
+ * handler reads r->body (JSON routes) or r->upload_path (CSV and model
+ * uploads, streamed to a temp file in the store), and answers through
+ * http_json / http_error, which set r->status and r->response.
+ */
+#ifndef LIFT_SERVER_HTTP_H
+#define LIFT_SERVER_HTTP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <lift/lift.h>
+#include <lift/server.h>
+#include <lift/store.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+struct jobs;
+struct snapshots;
+
+struct srv {
+    struct lift_server_opts opts;
+    struct lift_store *store;
+    struct MHD_Daemon *daemon;
+    struct jobs *jobs;
+    struct snapshots *snaps;
+    unsigned port;
+};
+
+enum body_kind {
+    BODY_NONE = 0,
+    BODY_JSON, /* buffered in memory, capped */
+    BODY_FILE, /* streamed to a temp file in the store */
+};
+
+struct req;
+typedef void (*route_fn)(struct req *r);
+
+struct req {
+    struct srv *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    char path[1024];
+    /* path parameters */
+    char name[LIFT_NAME_MAX + 1];
+    char id[64];
+    int64_t version;
+    route_fn handler;
+    enum body_kind body_kind;
+    struct lift_principal who;
+    /* body */
+    char *body;
+    size_t body_len, body_cap;
+    int fd;
+    char upload_path[4096];
+    bool upload_adopted; /* the store took the file */
+    size_t received;
+    enum lift_code early; /* an error found while receiving */
+    char early_msg[LIFT_ERROR_MSG_MAX];
+    /* the answer */
+    unsigned status;
+    char *response; /* malloc'd, NUL-terminated */
+    size_t response_len;
+    const char *content_type;
+    int response_fd; /* file responses (model download), or -1 */
+    size_t response_fd_len;
+    double start;
+};
+
+/* The HTTP status of a library error code (STYLE.md's table). */
+unsigned http_status_of(enum lift_code code);
+/* {"error":{"code":"...","message":"..."}} */
+void http_error(struct req *r, enum lift_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void http_error_from(struct req *r, const struct lift_error *err);
+/* Answers with doc (stolen) as JSON. */
+void http_json(struct req *r, unsigned status, json_t *doc);
+/* Answers with a JSON text that is already made (copied). */
+void http_json_text(struct req *r, unsigned status, const char *text);
+
+/* The request body parsed as a JSON object (400 with line and column for
+ * bad JSON, 415 for another Content-Type, 422 when not an object);
+ * NULL after answering. */
+json_t *http_body_object(struct req *r);
+/* A query parameter, or NULL. */
+const char *http_query(struct req *r, const char *key);
+/* Every value of a repeated query parameter (at most cap). */
+size_t http_query_all(struct req *r, const char *key, const char **out,
+                      size_t cap);
+/* Records an audit entry for a write. */
+void http_audit(struct req *r, const char *action, const char *object);
+
+/* route handlers */
+void route_dataset_create(struct req *r);
+void route_dataset_list(struct req *r);
+void route_dataset_get(struct req *r);
+void route_dataset_delete(struct req *r);
+void route_model_create(struct req *r);
+void route_model_list(struct req *r);
+void route_model_get(struct req *r);
+void route_model_delete(struct req *r);
+void route_version_delete(struct req *r);
+void route_version_promote(struct req *r);
+void route_version_import(struct req *r);
+void route_version_file(struct req *r);
+void route_predict(struct req *r);
+void route_evaluate(struct req *r);
+void route_job_get(struct req *r);
+void route_job_cancel(struct req *r);
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* An immutable, reference-counted loaded model version. */
+struct snapshot {
+    atomic_int refs;
+    int64_t tenant;
+    char name[LIFT_NAME_MAX + 1];
+    int64_t version;
+    struct lift_model *model;
+};
+
+enum lift_code snapshots_new(struct snapshots **out, struct lift_error *err);
+void snapshots_free(struct snapshots *s);
+/* The serving snapshot of (tenant, name), loading it on first use; the
+ * caller releases it. */
+enum lift_code snapshots_acquire(struct srv *srv, int64_t tenant,
+                                 const char *name, struct snapshot **out,
+                                 struct lift_error *err);
+void snapshot_release(struct snapshot *s);
+/* Forgets the cached snapshot of (tenant, name): the next acquire loads
+ * the serving version again. In-flight holders keep theirs. */
+void snapshots_invalidate(struct snapshots *s, int64_t tenant,
+                          const char *name);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+enum lift_code jobs_start(struct srv *srv, struct jobs **out,
+                          struct lift_error *err);
+/* Cancels running jobs at their next safe point and joins the workers. */
+void jobs_stop(struct jobs *j);
+
+struct train_job {
+    char id[17];
+    int64_t tenant;
+    char model[LIFT_NAME_MAX + 1];
+    int64_t version;
+    char dataset[LIFT_NAME_MAX + 1];
+    struct lift_train_opts *opts; /* owned by the job */
+    unsigned cv_folds;
+    char *params_json; /* the request's options, for the version record */
+};
+
+/* Queues a training job (takes ownership of job). */
+enum lift_code jobs_submit(struct jobs *j, struct train_job *job,
+                           struct lift_error *err);
+/* Asks a queued or running job to stop: LIFT_ERR_NOT_FOUND when this
+ * process does not run it. */
+enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
+                           struct lift_error *err);
+
+/* Reads a stored dataset into a table with its stored reader options. */
+enum lift_code read_dataset(struct srv *srv, int64_t tenant, const char *name,
+                            struct lift_table **out, struct lift_error *err);
+
+#endif

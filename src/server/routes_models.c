@@ -1,0 +1,732 @@
+/*
+ * server/routes_models.c - models and their versions, training jobs,
+ * scoring, explanations and evaluation.
+ *
+ * Scoring is the hot path: the body is parsed once by jansson, each
+ * record becomes an array of struct lift_field pointing into the parsed
+ * document (no copies), and the answer is printed straight into a growing
+ * buffer (jansson's dump would cost more than the scoring).
+ */
+#include "server/http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- training ----------------------------------------------------------- */
+
+/* Sets one training option from a JSON value (string, number, bool). */
+static enum lift_code set_json_opt(struct lift_train_opts *o, const char *key,
+                                   json_t *v, struct lift_error *err)
+{
+    char buf[64];
+    const char *text = buf;
+    if (json_is_string(v))
+        text = json_string_value(v);
+    else if (json_is_integer(v))
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, sizeof buf, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        text = json_is_true(v) ? "true" : "false";
+    else
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "'%s' must be a string, number or boolean", key);
+    enum lift_code rc = lift_train_opts_set(o, key, text, err);
+    if (rc)
+        err->code = LIFT_ERR_UNPROCESSABLE;
+    return rc;
+}
+
+/* Adds every string of a JSON array under one option key. */
+static enum lift_code set_json_list(struct lift_train_opts *o, const char *key,
+                                    json_t *arr, struct lift_error *err)
+{
+    if (!arr)
+        return LIFT_OK;
+    if (!json_is_array(arr))
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "'%s' must be an array of column names", key);
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        if (!json_is_string(e))
+            return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                  "'%s[%zu]' must be a string", key, i);
+        enum lift_code rc = set_json_opt(o, key, e, err);
+        if (rc)
+            return rc;
+    }
+    return LIFT_OK;
+}
+
+static bool schema_has_column(const char *schema, const char *col)
+{
+    json_t *doc = json_loads(schema ? schema : "{}", 0, NULL);
+    bool found = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(
+        json_object_get(doc, "columns"), i,
+        c) if (strcmp(json_string_value(json_object_get(c, "name")), col) == 0)
+        found = true;
+    json_decref(doc);
+    return found;
+}
+
+static const char *req_string(json_t *body, const char *key, bool required,
+                              struct req *r)
+{
+    json_t *v = json_object_get(body, key);
+    if (!v && !required)
+        return NULL;
+    if (!json_is_string(v)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE, "'%s' must be a string%s", key,
+                   required && !v ? " (it is required)" : "");
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+void route_model_create(struct req *r)
+{
+    struct lift_error err;
+    json_t *body = http_body_object(r);
+    struct lift_train_opts *o = NULL;
+    struct train_job *job = NULL;
+    struct lift_dataset_info info;
+    memset(&info, 0, sizeof info);
+    const char *name = NULL;
+    if (!body)
+        goto done;
+    name = req_string(body, "name", true, r);
+    const char *dataset = name ? req_string(body, "dataset", true, r) : NULL;
+    const char *target = dataset ? req_string(body, "target", true, r) : NULL;
+    if (!target)
+        goto done;
+    if (!lift_store_name_ok(name)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "model name '%s' must be 1 to %d characters of A-Z a-z "
+                   "0-9 . _ -",
+                   name, LIFT_NAME_MAX);
+        goto done;
+    }
+    if (lift_store_dataset_get(r->srv->store, r->who.tenant_id, dataset, &info,
+                               &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    if (!schema_has_column(info.schema_json, target)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE, "dataset '%s' has no column '%s'",
+                   dataset, target);
+        goto done;
+    }
+    if (lift_train_opts_new(&o, &err) ||
+        set_json_opt(o, "target", json_object_get(body, "target"), &err) ||
+        (json_object_get(body, "positive") &&
+         set_json_opt(o, "positive", json_object_get(body, "positive"),
+                      &err)) ||
+        (json_object_get(body, "model") &&
+         set_json_opt(o, "model", json_object_get(body, "model"), &err)) ||
+        set_json_list(o, "drop", json_object_get(body, "drop"), &err) ||
+        set_json_list(o, "text", json_object_get(body, "text"), &err) ||
+        set_json_list(o, "cross", json_object_get(body, "cross"), &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    json_t *params = json_object_get(body, "params");
+    if (params && !json_is_object(params)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE, "'params' must be an object");
+        goto done;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(params, key, v) if (set_json_opt(o, key, v, &err))
+    {
+        http_error_from(r, &err);
+        goto done;
+    }
+    unsigned folds = 0;
+    json_t *cvf = json_object_get(body, "cv_folds");
+    if (cvf) {
+        if (!json_is_integer(cvf) || json_integer_value(cvf) < 2 ||
+            json_integer_value(cvf) > 20) {
+            http_error(r, LIFT_ERR_UNPROCESSABLE,
+                       "'cv_folds' must be a whole number from 2 to 20");
+            goto done;
+        }
+        folds = (unsigned)json_integer_value(cvf);
+    }
+    if (!(job = calloc(1, sizeof *job))) {
+        http_error(r, LIFT_ERR_NOMEM, "out of memory (job)");
+        goto done;
+    }
+    job->params_json = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    job->tenant = r->who.tenant_id;
+    snprintf(job->model, sizeof job->model, "%s", name);
+    snprintf(job->dataset, sizeof job->dataset, "%s", dataset);
+    job->cv_folds = folds;
+    job->opts = o;
+    o = NULL;
+    if (lift_store_version_reserve(r->srv->store, job->tenant, name,
+                                   job->params_json, &job->version, &err) ||
+        lift_store_job_create(r->srv->store, job->tenant, "train",
+                              job->params_json, job->id, &err)) {
+        if (job->version)
+            lift_store_version_fail(r->srv->store, job->tenant, name,
+                                    job->version, err.msg, NULL);
+        http_error_from(r, &err);
+        goto done;
+    }
+    int64_t version = job->version;
+    char id[17];
+    memcpy(id, job->id, sizeof id);
+    if (jobs_submit(r->srv->jobs, job, &err)) {
+        job = NULL; /* the pool released it */
+        http_error_from(r, &err);
+        goto done;
+    }
+    job = NULL;
+    json_t *doc =
+        json_pack("{s:{s:s,s:s},s:s,s:I}", "job", "id", id, "state", "queued",
+                  "model", name, "version", (json_int_t)version);
+    http_json(r, 202, doc);
+done:
+    if (r->status)
+        http_audit(r, "model.train", name ? name : "");
+    if (job) {
+        lift_train_opts_free(job->opts);
+        free(job->params_json);
+        free(job);
+    }
+    lift_train_opts_free(o);
+    lift_dataset_info_release(&info);
+    json_decref(body);
+}
+
+void route_model_list(struct req *r)
+{
+    struct lift_error err;
+    char *json;
+    if (lift_store_models_json(r->srv->store, r->who.tenant_id, &json, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, "models", json_loads(json, 0, NULL));
+    free(json);
+    http_json(r, 200, doc);
+}
+
+void route_model_get(struct req *r)
+{
+    struct lift_error err;
+    char *json;
+    if (lift_store_model_json(r->srv->store, r->who.tenant_id, r->name, &json,
+                              &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    http_json_text(r, 200, json);
+    free(json);
+}
+
+static void delete_version(struct req *r, int64_t version)
+{
+    struct lift_error err;
+    if (lift_store_model_delete(r->srv->store, r->who.tenant_id, r->name,
+                                version, &err)) {
+        http_error_from(r, &err);
+    } else {
+        snapshots_invalidate(r->srv->snaps, r->who.tenant_id, r->name);
+        json_t *doc = json_pack("{s:s}", "deleted", r->name);
+        if (version)
+            json_object_set_new(doc, "version", json_integer(version));
+        http_json(r, 200, doc);
+    }
+    char obj[LIFT_NAME_MAX + 32];
+    snprintf(obj, sizeof obj, "%s/%lld", r->name, (long long)version);
+    http_audit(r, version ? "version.delete" : "model.delete", obj);
+}
+
+void route_model_delete(struct req *r)
+{
+    delete_version(r, 0);
+}
+
+void route_version_delete(struct req *r)
+{
+    delete_version(r, r->version);
+}
+
+void route_version_promote(struct req *r)
+{
+    struct lift_error err;
+    if (lift_store_model_promote(r->srv->store, r->who.tenant_id, r->name,
+                                 r->version, &err)) {
+        http_error_from(r, &err);
+    } else {
+        snapshots_invalidate(r->srv->snaps, r->who.tenant_id, r->name);
+        http_json(r, 200,
+                  json_pack("{s:s,s:I}", "model", r->name, "serving",
+                            (json_int_t)r->version));
+    }
+    char obj[LIFT_NAME_MAX + 32];
+    snprintf(obj, sizeof obj, "%s/%lld", r->name, (long long)r->version);
+    http_audit(r, "version.promote", obj);
+}
+
+/* Reads a whole (small) file into memory. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+            (buf = malloc((size_t)n + 1)) &&
+            fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        }
+        *len = (size_t)n;
+    }
+    fclose(f);
+    return buf;
+}
+
+void route_version_import(struct req *r)
+{
+    struct lift_error err;
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct || strncasecmp(ct, "application/octet-stream", 24) != 0) {
+        http_error(r, LIFT_ERR_UNSUPPORTED,
+                   "model files take Content-Type: application/octet-stream");
+        return;
+    }
+    if (!lift_store_name_ok(r->name)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE, "bad model name '%s'", r->name);
+        return;
+    }
+    size_t len = 0;
+    char *data = slurp(r->upload_path, &len);
+    struct lift_model *m = NULL;
+    if (!data) {
+        http_error(r, LIFT_ERR_IO, "cannot read the upload");
+        return;
+    }
+    if (lift_model_from_bytes(data, len, &m, &err)) {
+        if (err.code == LIFT_ERR_CORRUPT || err.code == LIFT_ERR_UNSUPPORTED)
+            err.code = LIFT_ERR_UNPROCESSABLE;
+        http_error_from(r, &err);
+        goto done;
+    }
+    int64_t version;
+    bool promoted;
+    if (lift_store_version_import(r->srv->store, r->who.tenant_id, r->name,
+                                  r->upload_path, lift_model_info_json(m),
+                                  &version, &promoted, &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    r->upload_adopted = true;
+    if (promoted)
+        snapshots_invalidate(r->srv->snaps, r->who.tenant_id, r->name);
+    http_json(r, 201,
+              json_pack("{s:s,s:I,s:b,s:s,s:s}", "model", r->name, "version",
+                        (json_int_t)version, "promoted", promoted, "kind",
+                        lift_model_kind(m), "task",
+                        lift_task_name(lift_model_task(m))));
+done:
+    http_audit(r, "version.import", r->name);
+    lift_model_free(m);
+    free(data);
+}
+
+void route_version_file(struct req *r)
+{
+    struct lift_error err;
+    char path[4096];
+    if (lift_store_version_path(r->srv->store, r->who.tenant_id, r->name,
+                                r->version, path, sizeof path, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        http_error(r, LIFT_ERR_IO, "cannot open the model file: %s",
+                   strerror(errno));
+        return;
+    }
+    r->status = 200;
+    r->response_fd = fd;
+    r->response_fd_len = (size_t)st.st_size;
+    r->content_type = "application/octet-stream";
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+/* A growing response text. */
+struct out {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void out_reserve(struct out *o, size_t n)
+{
+    if (o->failed || o->len + n + 1 <= o->cap)
+        return;
+    size_t cap = o->cap ? o->cap : 4096;
+    while (cap < o->len + n + 1)
+        cap *= 2;
+    char *p = realloc(o->p, cap);
+    if (!p) {
+        o->failed = true;
+        return;
+    }
+    o->p = p;
+    o->cap = cap;
+}
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    out_reserve(o, n);
+    if (o->failed)
+        return;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+static void out_str(struct out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+static void out_num(struct out *o, double v)
+{
+    char buf[32];
+    int n = isfinite(v) ? snprintf(buf, sizeof buf, "%.9g", v)
+                        : snprintf(buf, sizeof buf, "null");
+    out_put(o, buf, (size_t)n);
+}
+
+/* A JSON string literal (escaped by jansson for correctness). */
+static void out_json_string(struct out *o, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    if (t)
+        out_str(o, t);
+    else
+        out_str(o, "\"\"");
+    free(t);
+    json_decref(j);
+}
+
+/* Fields of one record object (pointing into the document). */
+static enum lift_code record_fields(json_t *rec, size_t i, struct lift_field *f,
+                                    size_t cap, size_t *n,
+                                    struct lift_error *err)
+{
+    if (!json_is_object(rec))
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "records[%zu] must be an object", i);
+    if (json_object_size(rec) > cap)
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "records[%zu] has more than %zu fields", i, cap);
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(rec, key, v)
+    {
+        f[k].name = key;
+        f[k].str = NULL;
+        f[k].len = 0;
+        f[k].num = 0;
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+            f[k].kind = LIFT_VALUE_NULL;
+            break;
+        case JSON_INTEGER:
+        case JSON_REAL:
+            f[k].kind = LIFT_VALUE_NUMBER;
+            f[k].num = json_number_value(v);
+            break;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            f[k].kind = LIFT_VALUE_BOOL;
+            f[k].num = json_is_true(v);
+            break;
+        case JSON_STRING:
+            f[k].kind = LIFT_VALUE_STRING;
+            f[k].str = json_string_value(v);
+            f[k].len = json_string_length(v);
+            break;
+        default:
+            return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                  "records[%zu].%s must be a string, number, "
+                                  "boolean or null",
+                                  i, key);
+        }
+        k++;
+    }
+    *n = k;
+    return LIFT_OK;
+}
+
+/* Distinct warning texts, at most 32. */
+struct warnings {
+    char *text[32];
+    size_t n;
+};
+
+static void warn(struct warnings *w, const char *fmt, const char *name)
+{
+    char buf[LIFT_NAME_MAX * 4];
+    snprintf(buf, sizeof buf, fmt, name);
+    for (size_t i = 0; i < w->n; i++)
+        if (strcmp(w->text[i], buf) == 0)
+            return;
+    if (w->n < 32 && (w->text[w->n] = strdup(buf)))
+        w->n++;
+}
+
+#define MAX_FIELDS 4096
+
+void route_predict(struct req *r)
+{
+    struct lift_error err;
+    json_t *body = http_body_object(r);
+    struct snapshot *snap = NULL;
+    struct lift_field *fields = NULL;
+    struct lift_contribution *contrib = NULL;
+    double *scores = NULL;
+    struct out o = {0};
+    struct warnings w = {{0}, 0};
+    if (!body)
+        return;
+    json_t *records = json_object_get(body, "records");
+    if (!json_is_array(records)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "'records' must be an array of objects");
+        goto done;
+    }
+    size_t n = json_array_size(records);
+    if (n > r->srv->opts.max_records) {
+        http_error(r, LIFT_ERR_LIMIT,
+                   "%zu records are over the limit of %zu per request", n,
+                   r->srv->opts.max_records);
+        goto done;
+    }
+    json_t *ex = json_object_get(body, "explain");
+    json_t *st = json_object_get(body, "strict");
+    if ((ex && !json_is_boolean(ex)) || (st && !json_is_boolean(st))) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "'explain' and 'strict' must be true or false");
+        goto done;
+    }
+    bool explain = json_is_true(ex), strict = json_is_true(st);
+    if (snapshots_acquire(r->srv, r->who.tenant_id, r->name, &snap, &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    const struct lift_model *m = snap->model;
+    size_t k = lift_model_n_outputs(m), ni = lift_model_n_inputs(m);
+    fields = malloc(MAX_FIELDS * sizeof *fields);
+    scores = malloc(k * sizeof *scores);
+    contrib = explain ? malloc((ni ? ni : 1) * sizeof *contrib) : NULL;
+    if (!fields || !scores || (explain && !contrib)) {
+        http_error(r, LIFT_ERR_NOMEM, "out of memory (scoring)");
+        goto done;
+    }
+    bool multi = lift_model_task(m) == LIFT_TASK_MULTICLASS;
+    char head[LIFT_NAME_MAX * 2 + 64];
+    snprintf(head, sizeof head, "{\"model\":\"%s\",\"version\":%lld,", r->name,
+             (long long)snap->version);
+    out_str(&o, head);
+    if (multi) {
+        out_str(&o, "\"classes\":[");
+        for (size_t c = 0; c < k; c++) {
+            if (c)
+                out_str(&o, ",");
+            out_json_string(&o, lift_model_class(m, c));
+        }
+        out_str(&o, "],");
+    }
+    out_str(&o, "\"scores\":[");
+    struct out ex_out = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t nf = 0;
+        struct lift_record_report rep;
+        if (record_fields(json_array_get(records, i), i, fields, MAX_FIELDS,
+                          &nf, &err) ||
+            lift_model_predict_record(m, fields, nf, strict, scores, &rep,
+                                      &err)) {
+            free(ex_out.p);
+            if (strncmp(err.msg, "records[", 8) == 0)
+                http_error_from(r, &err);
+            else
+                http_error(r, err.code, "records[%zu]: %s", i, err.msg);
+            goto done;
+        }
+        for (size_t a = 0; a < rep.n_absent && a < LIFT_WARN_NAMES; a++)
+            warn(&w, "field '%s' is absent: read as missing", rep.absent[a]);
+        for (size_t a = 0; a < rep.n_unknown && a < LIFT_WARN_NAMES; a++)
+            warn(&w, "field '%s' is not used by the model", rep.unknown[a]);
+        if (i)
+            out_str(&o, ",");
+        if (multi) {
+            out_str(&o, "[");
+            for (size_t c = 0; c < k; c++) {
+                if (c)
+                    out_str(&o, ",");
+                out_num(&o, scores[c]);
+            }
+            out_str(&o, "]");
+        } else {
+            out_num(&o, scores[0]);
+        }
+        if (explain) {
+            size_t nc;
+            double base, raw, score;
+            if (lift_model_explain_record(m, fields, nf, 0, contrib, &nc, &base,
+                                          &raw, &score, NULL, &err)) {
+                free(ex_out.p);
+                http_error_from(r, &err);
+                goto done;
+            }
+            out_str(&ex_out, i ? ",{\"base\":" : "{\"base\":");
+            out_num(&ex_out, base);
+            out_str(&ex_out, ",\"raw\":");
+            out_num(&ex_out, raw);
+            out_str(&ex_out, ",\"contributions\":{");
+            for (size_t c = 0; c < nc; c++) {
+                if (c)
+                    out_str(&ex_out, ",");
+                out_json_string(&ex_out, contrib[c].column);
+                out_str(&ex_out, ":");
+                out_num(&ex_out, contrib[c].value);
+            }
+            out_str(&ex_out, "}}");
+        }
+    }
+    out_str(&o, "]");
+    if (explain) {
+        out_str(&o, ",\"explanations\":[");
+        if (ex_out.p)
+            out_put(&o, ex_out.p, ex_out.len);
+        out_str(&o, "]");
+        free(ex_out.p);
+    }
+    out_str(&o, ",\"warnings\":[");
+    for (size_t i = 0; i < w.n; i++) {
+        if (i)
+            out_str(&o, ",");
+        out_json_string(&o, w.text[i]);
+    }
+    out_str(&o, "]}");
+    if (o.failed) {
+        http_error(r, LIFT_ERR_NOMEM, "out of memory (response)");
+        goto done;
+    }
+    free(r->response);
+    r->status = 200;
+    r->response = o.p;
+    r->response_len = o.len;
+    r->content_type = "application/json";
+    o.p = NULL;
+done:
+    for (size_t i = 0; i < w.n; i++)
+        free(w.text[i]);
+    free(o.p);
+    free(fields);
+    free(scores);
+    free(contrib);
+    if (snap)
+        snapshot_release(snap);
+    json_decref(body);
+}
+
+void route_evaluate(struct req *r)
+{
+    struct lift_error err;
+    json_t *body = http_body_object(r);
+    struct snapshot *snap = NULL;
+    struct lift_table *t = NULL;
+    char *text = NULL;
+    if (!body)
+        return;
+    const char *dataset = req_string(body, "dataset", true, r);
+    if (!dataset)
+        goto done;
+    if (snapshots_acquire(r->srv, r->who.tenant_id, r->name, &snap, &err) ||
+        read_dataset(r->srv, r->who.tenant_id, dataset, &t, &err) ||
+        lift_evaluate_json(snap->model, t, NULL, 0, &text, &err)) {
+        if (err.code == LIFT_ERR_PARSE)
+            err.code = LIFT_ERR_UNPROCESSABLE;
+        http_error_from(r, &err);
+        goto done;
+    }
+    json_t *doc = json_loads(text, 0, NULL);
+    if (!doc) {
+        http_error(r, LIFT_ERR_INTERNAL, "bad evaluation document");
+        goto done;
+    }
+    json_object_set_new(doc, "model", json_string(r->name));
+    json_object_set_new(doc, "version", json_integer(snap->version));
+    json_object_set_new(doc, "dataset", json_string(dataset));
+    http_json(r, 200, doc);
+done:
+    free(text);
+    lift_table_free(t);
+    if (snap)
+        snapshot_release(snap);
+    json_decref(body);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+void route_job_get(struct req *r)
+{
+    struct lift_error err;
+    char *json;
+    if (lift_store_job_json(r->srv->store, r->who.tenant_id, r->id, &json,
+                            &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    http_json_text(r, 200, json);
+    free(json);
+}
+
+void route_job_cancel(struct req *r)
+{
+    struct lift_error err;
+    char state[16];
+    if (lift_store_job_state(r->srv->store, r->who.tenant_id, r->id, state,
+                             &err)) {
+        http_error_from(r, &err);
+    } else if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0) {
+        http_error(r, LIFT_ERR_CONFLICT, "job '%s' already %s", r->id, state);
+    } else if (jobs_cancel(r->srv->jobs, r->who.tenant_id, r->id, &err)) {
+        http_error_from(r, &err);
+    } else {
+        http_json(r, 202,
+                  json_pack("{s:s,s:s}", "id", r->id, "state", "cancelling"));
+    }
+    http_audit(r, "job.cancel", r->id);
+}

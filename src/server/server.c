@@ -1,0 +1,730 @@
+/*
+ * server/server.c - the HTTP front of `lift serve`: libmicrohttpd daemon,
+ * the request lifecycle, authentication, routing and the error envelope.
+ *
+ * Lifecycle of a request (libmicrohttpd calls the access handler several
+ * times): on the first call the route is matched, then the bearer key is
+ * checked before anything else, then the declared length and the content
+ * type; any failure is answered at once (the rest of the body is
+ * discarded and the connection closed). Body chunks go to a capped
+ * memory buffer (JSON) or to a temp file in the store (uploads); a body
+ * past the cap is drained and answered 413. On the last call the handler
+ * runs and its answer is queued. The completion callback frees the
+ * request and removes an upload the store did not adopt.
+ *
+ * Every error, from any layer, leaves as
+ * {"error":{"code":"...","message":"..."}} with the status of
+ * http_status_of.
+ */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_BODY ((size_t)64 << 20)
+#define DEFAULT_MAX_RECORDS 10000
+#define DEFAULT_TIMEOUT 30
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void lift_server_opts_init(struct lift_server_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+unsigned http_status_of(enum lift_code code)
+{
+    switch (code) {
+    case LIFT_OK:
+        return 200;
+    case LIFT_ERR_INVALID:
+    case LIFT_ERR_PARSE:
+        return 400;
+    case LIFT_ERR_UNAUTHORIZED:
+        return 401;
+    case LIFT_ERR_FORBIDDEN:
+        return 403;
+    case LIFT_ERR_NOT_FOUND:
+        return 404;
+    case LIFT_ERR_CONFLICT:
+    case LIFT_ERR_CANCELLED:
+        return 409;
+    case LIFT_ERR_LIMIT:
+        return 413;
+    case LIFT_ERR_UNSUPPORTED:
+        return 415;
+    case LIFT_ERR_UNPROCESSABLE:
+    case LIFT_ERR_CORRUPT:
+        return 422;
+    case LIFT_ERR_RATE_LIMITED:
+        return 429;
+    case LIFT_ERR_UNAVAILABLE:
+        return 503;
+    case LIFT_ERR_NOMEM:
+    case LIFT_ERR_IO:
+    case LIFT_ERR_INTERNAL:
+    case LIFT_CODE_COUNT:
+        break;
+    }
+    return 500;
+}
+
+static void set_response(struct req *r, unsigned status, char *text)
+{
+    free(r->response);
+    r->status = status;
+    r->response = text;
+    r->response_len = text ? strlen(text) : 0;
+    r->content_type = "application/json";
+}
+
+void http_json(struct req *r, unsigned status, json_t *doc)
+{
+    char *text =
+        doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+    json_decref(doc);
+    if (!text) {
+        set_response(r, 500,
+                     strdup("{\"error\":{\"code\":\"no_memory\",\"message\":"
+                            "\"out of memory (response)\"}}"));
+        return;
+    }
+    set_response(r, status, text);
+}
+
+void http_json_text(struct req *r, unsigned status, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy) {
+        http_json(r, 500, NULL);
+        return;
+    }
+    set_response(r, status, copy);
+}
+
+static void error_doc(struct req *r, enum lift_code code, const char *msg)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_string(lift_code_name(code)));
+    json_object_set_new(e, "message", json_string(msg));
+    json_t *doc = json_object();
+    json_object_set_new(doc, "error", e);
+    http_json(r, http_status_of(code), doc);
+}
+
+void http_error(struct req *r, enum lift_code code, const char *fmt, ...)
+{
+    char msg[LIFT_ERROR_MSG_MAX * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    error_doc(r, code, msg);
+}
+
+void http_error_from(struct req *r, const struct lift_error *err)
+{
+    error_doc(r, err->code ? err->code : LIFT_ERR_INTERNAL, err->msg);
+}
+
+const char *http_query(struct req *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct query_all {
+    const char *key;
+    const char **out;
+    size_t n, cap;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    (void)kind;
+    struct query_all *q = cls;
+    if (strcmp(key, q->key) == 0 && value && q->n < q->cap)
+        q->out[q->n++] = value;
+    return MHD_YES;
+}
+
+size_t http_query_all(struct req *r, const char *key, const char **out,
+                      size_t cap)
+{
+    struct query_all q = {key, out, 0, cap};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    return q.n;
+}
+
+static bool content_type_is(struct req *r, const char *want)
+{
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return false;
+    size_t n = strlen(want);
+    return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+json_t *http_body_object(struct req *r)
+{
+    if (!content_type_is(r, "application/json")) {
+        http_error(r, LIFT_ERR_UNSUPPORTED,
+                   "this route takes Content-Type: application/json");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(r->body ? r->body : "", r->body_len,
+                             JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        http_error(r, LIFT_ERR_PARSE, "bad JSON at line %d, column %d: %s",
+                   jerr.line, jerr.column, jerr.text);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "the request body must be a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+void http_audit(struct req *r, const char *action, const char *object)
+{
+    lift_store_audit(r->srv->store, r->who.tenant_id, r->who.key_id, action,
+                     object, (int)r->status, NULL);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static void route_health(struct req *r)
+{
+    http_json_text(r, 200, "{\"status\":\"ok\"}");
+}
+
+static void route_ready(struct req *r)
+{
+    http_json_text(r, 200, "{\"status\":\"ready\"}");
+}
+
+/* Copies one path segment [p, next '/' or end) into out; false when it
+ * is empty or too long. */
+static bool segment(const char **p, char *out, size_t cap)
+{
+    const char *s = *p, *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *p = e ? e + 1 : s + n;
+    return true;
+}
+
+static bool method_is(const struct req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+/* Splits "name:verb" in place; verb NULL when there is none. */
+static char *split_verb(char *s)
+{
+    char *colon = strchr(s, ':');
+    if (!colon)
+        return NULL;
+    *colon = '\0';
+    return colon + 1;
+}
+
+static bool parse_version(const char *s, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (!*s || *end || errno || x < 1)
+        return false;
+    *v = x;
+    return true;
+}
+
+/*
+ * Matches r->path and r->method to a handler; sets r->body_kind. Returns
+ * false (answered) for an unknown path (404) or method (405 as invalid).
+ */
+static bool route(struct req *r)
+{
+    const char *p = r->path;
+    char seg[128], rest[LIFT_NAME_MAX + 64];
+    bool get = method_is(r, "GET"), post = method_is(r, "POST"),
+         del = method_is(r, "DELETE"), put = method_is(r, "PUT");
+    if (strcmp(p, "/healthz") == 0 && get) {
+        r->handler = route_health;
+        return true;
+    }
+    if (strcmp(p, "/readyz") == 0 && get) {
+        r->handler = route_ready;
+        return true;
+    }
+    if (strncmp(p, "/v1/", 4) != 0)
+        goto not_found;
+    p += 4;
+    if (!segment(&p, seg, sizeof seg))
+        goto not_found;
+    bool more = *p != '\0';
+    if (strcmp(seg, "datasets") == 0) {
+        if (!more) {
+            if (post) {
+                r->handler = route_dataset_create;
+                r->body_kind = BODY_FILE;
+            } else if (get) {
+                r->handler = route_dataset_list;
+            } else {
+                goto bad_method;
+            }
+            return true;
+        }
+        if (!segment(&p, r->name, sizeof r->name) || *p)
+            goto not_found;
+        if (get)
+            r->handler = route_dataset_get;
+        else if (del)
+            r->handler = route_dataset_delete;
+        else
+            goto bad_method;
+        return true;
+    }
+    if (strcmp(seg, "jobs") == 0) {
+        if (!more || !segment(&p, r->id, sizeof r->id) || *p)
+            goto not_found;
+        if (get)
+            r->handler = route_job_get;
+        else if (del)
+            r->handler = route_job_cancel;
+        else
+            goto bad_method;
+        return true;
+    }
+    if (strcmp(seg, "models") != 0)
+        goto not_found;
+    if (!more) {
+        if (post) {
+            r->handler = route_model_create;
+            r->body_kind = BODY_JSON;
+        } else if (get) {
+            r->handler = route_model_list;
+        } else {
+            goto bad_method;
+        }
+        return true;
+    }
+    if (!segment(&p, rest, sizeof rest))
+        goto not_found;
+    char *verb = split_verb(rest);
+    if (strlen(rest) > LIFT_NAME_MAX)
+        goto not_found;
+    strcpy(r->name, rest);
+    if (verb) {
+        if (*p)
+            goto not_found;
+        if (!post)
+            goto bad_method;
+        if (strcmp(verb, "predict") == 0)
+            r->handler = route_predict;
+        else if (strcmp(verb, "evaluate") == 0)
+            r->handler = route_evaluate;
+        else
+            goto not_found;
+        r->body_kind = BODY_JSON;
+        return true;
+    }
+    if (!*p) {
+        if (get)
+            r->handler = route_model_get;
+        else if (del)
+            r->handler = route_model_delete;
+        else
+            goto bad_method;
+        return true;
+    }
+    if (!segment(&p, seg, sizeof seg) || strcmp(seg, "versions") != 0)
+        goto not_found;
+    if (!*p) {
+        if (!put)
+            goto bad_method;
+        r->handler = route_version_import;
+        r->body_kind = BODY_FILE;
+        return true;
+    }
+    if (!segment(&p, rest, sizeof rest))
+        goto not_found;
+    verb = split_verb(rest);
+    if (!parse_version(rest, &r->version))
+        goto not_found;
+    if (verb) {
+        if (*p || strcmp(verb, "promote") != 0)
+            goto not_found;
+        if (!post)
+            goto bad_method;
+        r->handler = route_version_promote;
+        return true;
+    }
+    if (!*p) {
+        if (!del)
+            goto bad_method;
+        r->handler = route_version_delete;
+        return true;
+    }
+    if (!segment(&p, seg, sizeof seg) || strcmp(seg, "file") != 0 || *p)
+        goto not_found;
+    if (!get)
+        goto bad_method;
+    r->handler = route_version_file;
+    return true;
+not_found:
+    http_error(r, LIFT_ERR_NOT_FOUND, "no route %s %s", r->method, r->path);
+    return false;
+bad_method:
+    http_error(r, LIFT_ERR_INVALID, "method %s is not allowed on %s", r->method,
+               r->path);
+    r->status = 405;
+    return false;
+}
+
+/* ---- authentication ----------------------------------------------------- */
+
+static bool authenticate(struct req *r)
+{
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+        http_error(r, LIFT_ERR_UNAUTHORIZED,
+                   "missing 'Authorization: Bearer <key>' header");
+        return false;
+    }
+    const char *key = h + 7;
+    struct lift_error err;
+    if (lift_store_authenticate(r->srv->store, key, strlen(key), &r->who,
+                                &err)) {
+        http_error_from(r, &err);
+        return false;
+    }
+    if (r->who.operator) {
+        http_error(r, LIFT_ERR_FORBIDDEN,
+                   "operator keys manage the service; use a tenant key here");
+        return false;
+    }
+    return true;
+}
+
+/* ---- the libmicrohttpd callbacks ---------------------------------------- */
+
+static enum MHD_Result send_answer(struct req *r)
+{
+    struct MHD_Response *resp;
+    if (r->response_fd >= 0) {
+        resp = MHD_create_response_from_fd((uint64_t)r->response_fd_len,
+                                           r->response_fd);
+        r->response_fd = -1; /* owned by the response now */
+    } else {
+        resp = MHD_create_response_from_buffer(
+            r->response_len, r->response ? r->response : (char *)"",
+            MHD_RESPMEM_MUST_FREE);
+        r->response = NULL;
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            r->content_type ? r->content_type
+                                            : "application/json");
+    enum MHD_Result ok = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static struct req *new_req(struct srv *srv, struct MHD_Connection *conn,
+                           const char *url, const char *method)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->srv = srv;
+    r->conn = conn;
+    r->method = method;
+    r->fd = -1;
+    r->response_fd = -1;
+    r->start = now();
+    snprintf(r->path, sizeof r->path, "%s", url);
+    return r;
+}
+
+/* First call: route, authenticate, check the declared body. true when
+ * the request goes on to receive its body. */
+static bool admit(struct req *r)
+{
+    if (strlen(r->path) >= sizeof r->path - 1) {
+        http_error(r, LIFT_ERR_LIMIT, "request path too long");
+        return false;
+    }
+    if (!route(r))
+        return false;
+    if (r->handler == route_health || r->handler == route_ready)
+        return true;
+    if (!authenticate(r))
+        return false;
+    const char *cl = MHD_lookup_connection_value(
+        r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t max = r->srv->opts.max_body;
+    if (cl && strtoull(cl, NULL, 10) > max) {
+        http_error(r, LIFT_ERR_LIMIT,
+                   "request body of %s bytes is over the limit of %zu bytes",
+                   cl, max);
+        return false;
+    }
+    if (r->body_kind == BODY_FILE) {
+        struct lift_error err;
+        if (lift_store_tmp_create(r->srv->store, &r->fd, r->upload_path,
+                                  sizeof r->upload_path, &err)) {
+            http_error_from(r, &err);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void receive(struct req *r, const char *data, size_t size)
+{
+    if (r->early)
+        return;
+    if (r->received + size > r->srv->opts.max_body) {
+        r->early = LIFT_ERR_LIMIT;
+        snprintf(r->early_msg, sizeof r->early_msg,
+                 "request body is over the limit of %zu bytes",
+                 r->srv->opts.max_body);
+        return;
+    }
+    r->received += size;
+    if (r->body_kind == BODY_FILE) {
+        while (size) {
+            ssize_t w = write(r->fd, data, size);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                r->early = LIFT_ERR_IO;
+                snprintf(r->early_msg, sizeof r->early_msg,
+                         "cannot store the upload: %s", strerror(errno));
+                return;
+            }
+            data += w;
+            size -= (size_t)w;
+        }
+        return;
+    }
+    if (r->body_kind == BODY_NONE) {
+        r->early = LIFT_ERR_INVALID;
+        snprintf(r->early_msg, sizeof r->early_msg,
+                 "%s %.200s takes no request body", r->method, r->path);
+        return;
+    }
+    if (r->body_len + size + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap : 4096;
+        while (cap < r->body_len + size + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b) {
+            r->early = LIFT_ERR_NOMEM;
+            snprintf(r->early_msg, sizeof r->early_msg,
+                     "out of memory (request body)");
+            return;
+        }
+        r->body = b;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, size);
+    r->body_len += size;
+    r->body[r->body_len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *data,
+                                  size_t *size, void **con_cls)
+{
+    (void)version;
+    struct srv *srv = cls;
+    struct req *r = *con_cls;
+    if (!r) {
+        if (!(r = new_req(srv, conn, url, method)))
+            return MHD_NO;
+        *con_cls = r;
+        if (!admit(r))
+            return send_answer(r);
+        return MHD_YES;
+    }
+    if (*size) {
+        receive(r, data, *size);
+        *size = 0;
+        return MHD_YES;
+    }
+    if (r->fd >= 0) {
+        if (!r->early && fsync(r->fd) != 0) {
+            r->early = LIFT_ERR_IO;
+            snprintf(r->early_msg, sizeof r->early_msg,
+                     "cannot store the upload: %s", strerror(errno));
+        }
+        close(r->fd);
+        r->fd = -1;
+    }
+    if (r->early)
+        http_error(r, r->early, "%s", r->early_msg);
+    else
+        r->handler(r);
+    return send_answer(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)conn;
+    (void)why;
+    struct req *r = *con_cls;
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->upload_path[0] && !r->upload_adopted)
+        unlink(r->upload_path);
+    if (r->response_fd >= 0)
+        close(r->response_fd);
+    free(r->body);
+    free(r->response);
+    free(r);
+    *con_cls = NULL;
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+struct lift_server {
+    struct srv srv;
+};
+
+static enum lift_code parse_listen(const char *listen, struct sockaddr_in *sa,
+                                   struct lift_error *err)
+{
+    const char *colon = listen ? strrchr(listen, ':') : NULL;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    char host[64];
+    size_t hl = colon ? (size_t)(colon - listen) : 0;
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || hl == 0 || hl >= sizeof host || !colon[1] || *end ||
+        port < 0 || port > 65535)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "bad listen address '%s' (expected HOST:PORT, "
+                              "e.g. 127.0.0.1:8080)",
+                              listen ? listen : "");
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "bad listen host '%s' (an IPv4 address)", host);
+    sa->sin_port = htons((uint16_t)port);
+    return LIFT_OK;
+}
+
+enum lift_code lift_server_start(const struct lift_server_opts *o,
+                                 struct lift_server **out,
+                                 struct lift_error *err)
+{
+    *out = NULL;
+    struct lift_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (server)");
+    struct srv *srv = &s->srv;
+    srv->opts = *o;
+    if (!srv->opts.threads)
+        srv->opts.threads = 2;
+    if (!srv->opts.job_threads)
+        srv->opts.job_threads = 1;
+    if (!srv->opts.max_body)
+        srv->opts.max_body = DEFAULT_MAX_BODY;
+    if (!srv->opts.max_records)
+        srv->opts.max_records = DEFAULT_MAX_RECORDS;
+    if (!srv->opts.timeout_s)
+        srv->opts.timeout_s = DEFAULT_TIMEOUT;
+    struct sockaddr_in sa;
+    enum lift_code rc = parse_listen(o->listen, &sa, err);
+    if (rc)
+        goto fail;
+    if ((rc = lift_store_open(o->data_dir, &srv->store, err)) ||
+        (rc = snapshots_new(&srv->snaps, err)) ||
+        (rc = jobs_start(srv, &srv->jobs, err)))
+        goto fail;
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)srv->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)srv->opts.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)10000,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+    if (!srv->daemon) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot listen on '%s'",
+                            o->listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : ntohs(sa.sin_port);
+    *out = s;
+    return LIFT_OK;
+fail:
+    if (srv->jobs)
+        jobs_stop(srv->jobs);
+    snapshots_free(srv->snaps);
+    lift_store_close(srv->store);
+    free(s);
+    return rc;
+}
+
+unsigned lift_server_port(const struct lift_server *s)
+{
+    return s->srv.port;
+}
+
+void lift_server_stop(struct lift_server *s)
+{
+    if (!s)
+        return;
+    struct srv *srv = &s->srv;
+    if (srv->daemon) {
+        MHD_socket lfd = MHD_quiesce_daemon(srv->daemon);
+        if (lfd != MHD_INVALID_SOCKET)
+            close(lfd);
+        MHD_stop_daemon(srv->daemon);
+    }
+    jobs_stop(srv->jobs);
+    snapshots_free(srv->snaps);
+    lift_store_close(srv->store);
+    free(s);
+}
