@@ -905,13 +905,19 @@ static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
     return LIFT_OK;
 }
 
+/* Whether candidate c may split at all. */
+static bool split_wanted(const struct fit *F, const struct cand *c)
+{
+    return c->depth < F->depth && c->total.n >= 2 &&
+           c->total.h >= 2 * F->sp.min_child_weight;
+}
+
 /* Best split of candidate c over the active columns. */
 static void find_split(struct fit *F, struct cand *c)
 {
     c->splittable = false;
     memset(&c->split, 0, sizeof c->split);
-    if (c->depth >= F->depth || c->total.n < 2 ||
-        c->total.h < 2 * F->sp.min_child_weight)
+    if (!split_wanted(F, c))
         return;
     for (size_t j = 0; j < F->n_active; j++) {
         size_t col = F->cols[j];
@@ -922,6 +928,73 @@ static void find_split(struct fit *F, struct cand *c)
             s.gain > c->split.gain) {
             c->split = s;
             c->splittable = true;
+        }
+    }
+}
+
+/* One worker's share of a split: for its run of the active columns,
+ * build the smaller child's histogram, derive the larger's, and find
+ * both children's best split on each column into col_best[2 j + side]. */
+struct children_job {
+    struct fit *F;
+    const double *gh;
+    const struct cand *small, *large;
+    const struct cand *side[2]; /* L, R */
+    bool want[2];
+};
+
+static void children_job_run(void *ctx, unsigned part, unsigned n_parts)
+{
+    struct children_job *cj = ctx;
+    struct fit *F = cj->F;
+    size_t j0 = F->n_active * part / n_parts;
+    size_t j1 = F->n_active * (part + 1) / n_parts;
+    struct lift_gbdt_bin *sh = cj->small->hist, *lh = cj->large->hist;
+    for (size_t j = j0; j < j1; j++)
+        memset(sh + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
+               LIFT_GBDT_SLOTS * sizeof *sh);
+    lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, F->idx + cj->small->begin,
+                         cj->small->end - cj->small->begin, cj->gh, sh);
+    for (size_t j = j0; j < j1; j++) {
+        size_t col = F->cols[j], o = col * LIFT_GBDT_SLOTS;
+        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+            lh[o + b] = bin_sub(&lh[o + b], &sh[o + b]);
+        for (int side = 0; side < 2; side++) {
+            struct lift_gbdt_split *out = &F->col_best[2 * j + (size_t)side];
+            out->gain = 0;
+            if (cj->want[side])
+                lift_gbdt_best_split(cj->side[side]->hist + o, col,
+                                     F->x->n_bins[col],
+                                     F->x->categorical[col] != 0,
+                                     &cj->side[side]->total, &F->sp, out);
+        }
+    }
+}
+
+/* The fused form of build, subtract and find_split for both children
+ * (one pass of the pool); picks each child's best column in column
+ * order, as find_split does. */
+static void children_splits(struct fit *F, const double *gh, struct cand *small,
+                            struct cand *large, struct cand *L, struct cand *R)
+{
+    struct children_job cj = {
+        F, gh, small, large, {L, R}, {split_wanted(F, L), split_wanted(F, R)}};
+    size_t n = small->end - small->begin;
+    pool_run(&F->pool, children_job_run, &cj,
+             n * F->n_active >= PARALLEL_MIN_WORK);
+    struct cand *side[2] = {L, R};
+    for (int k = 0; k < 2; k++) {
+        struct cand *c = side[k];
+        c->splittable = false;
+        memset(&c->split, 0, sizeof c->split);
+        if (!cj.want[k])
+            continue;
+        for (size_t j = 0; j < F->n_active; j++) {
+            const struct lift_gbdt_split *sj = &F->col_best[2 * j + (size_t)k];
+            if (sj->gain > c->split.gain) {
+                c->split = *sj;
+                c->splittable = true;
+            }
         }
     }
 }
@@ -1065,19 +1138,27 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
         struct cand *large = left_small ? &R : &L;
         if (!(small->hist = hist_get(F)))
             return lift_error_nomem(err, "histograms");
-        if ((rc = build_hist(F, F->idx + small->begin,
-                             small->end - small->begin, gh, small->hist, err)))
-            return rc;
         large->hist = c.hist;
         c.hist = NULL;
-        for (size_t j = 0; j < F->n_active; j++) {
-            size_t o = (size_t)F->cols[j] * LIFT_GBDT_SLOTS;
-            for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
-                large->hist[o + b] =
-                    bin_sub(&large->hist[o + b], &small->hist[o + b]);
+        const struct lift_reducer *red = F->p->reducer;
+        if (red && red->size > 1) {
+            /* the smaller child's histogram is summed over workers
+             * before anything reads it */
+            if ((rc = build_hist(F, F->idx + small->begin,
+                                 small->end - small->begin, gh, small->hist,
+                                 err)))
+                return rc;
+            for (size_t j = 0; j < F->n_active; j++) {
+                size_t o = (size_t)F->cols[j] * LIFT_GBDT_SLOTS;
+                for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+                    large->hist[o + b] =
+                        bin_sub(&large->hist[o + b], &small->hist[o + b]);
+            }
+            find_split(F, &L);
+            find_split(F, &R);
+        } else {
+            children_splits(F, gh, small, large, &L, &R);
         }
-        find_split(F, &L);
-        find_split(F, &R);
         if (!L.splittable) {
             hist_put(F, L.hist);
             L.hist = NULL;
@@ -1439,12 +1520,14 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
     F.tmp = lift_malloc_array(F.n, sizeof *F.tmp);
     F.cols = lift_malloc_array(F.nc ? F.nc : 1, sizeof *F.cols);
     F.vrow = lift_malloc(F.nc ? F.nc : 1);
+    F.col_best = lift_malloc_array(2 * (F.nc ? F.nc : 1), sizeof *F.col_best);
     if (nv) {
         F.vz = lift_malloc_array(nv * k, sizeof *F.vz);
         F.vlab = lift_malloc_array(nv, 1);
     }
     if (!g->base || !g->start || !F.z || !F.gh || !F.loss_part || !F.idx ||
-        !F.tmp || !F.cols || !F.vrow || (nv && (!F.vz || !F.vlab))) {
+        !F.tmp || !F.cols || !F.vrow || !F.col_best ||
+        (nv && (!F.vz || !F.vlab))) {
         gbdt_free(g);
         fit_release(&F);
         return lift_error_nomem(err, "gbdt training buffers");
