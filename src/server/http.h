@@ -97,6 +97,30 @@ size_t http_query_all(struct req *r, const char *key, const char **out,
 /* Records an audit entry for a write. */
 void http_audit(struct req *r, const char *action, const char *object);
 
+/* Scores a predict request body (JSON text) with model m: the whole
+ * answer of POST /v1/models/{name}:predict, without HTTP. *response is a
+ * malloc'd JSON text. Errors: LIFT_ERR_PARSE (bad JSON, with line and
+ * column), LIFT_ERR_UNPROCESSABLE (shape, types, values), LIFT_ERR_LIMIT
+ * (more than max_records). */
+enum lift_code predict_body(const struct lift_model *m, const char *name,
+                            int64_t version, const char *body, size_t len,
+                            size_t max_records, char **response,
+                            size_t *response_len, struct lift_error *err);
+
+/* A parsed POST /v1/models body. */
+struct train_request {
+    const char *name, *dataset, *target; /* into the document */
+    struct lift_train_opts *opts;        /* owned */
+    unsigned cv_folds;
+    char *params_json; /* the canonical request, owned */
+};
+/* Parses and checks a training request (shape, names, every option
+ * through lift_train_opts_set): LIFT_ERR_UNPROCESSABLE naming the field.
+ * body must outlive req's string fields. */
+enum lift_code train_request_parse(json_t *body, struct train_request *req,
+                                   struct lift_error *err);
+void train_request_release(struct train_request *req);
+
 /* route handlers */
 void route_dataset_create(struct req *r);
 void route_dataset_list(struct req *r);

@@ -37,10 +37,11 @@ static enum lift_code set_json_opt(struct lift_train_opts *o, const char *key,
     else
         return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
                               "'%s' must be a string, number or boolean", key);
-    enum lift_code rc = lift_train_opts_set(o, key, text, err);
-    if (rc)
-        err->code = LIFT_ERR_UNPROCESSABLE;
-    return rc;
+    if (lift_train_opts_set(o, key, text, err)) {
+        err->code = LIFT_ERR_UNPROCESSABLE; /* a value the trainer refuses */
+        return LIFT_ERR_UNPROCESSABLE;
+    }
+    return LIFT_OK;
 }
 
 /* Adds every string of a JSON array under one option key. */
@@ -80,106 +81,155 @@ static bool schema_has_column(const char *schema, const char *col)
     return found;
 }
 
-static const char *req_string(json_t *body, const char *key, bool required,
-                              struct req *r)
+void train_request_release(struct train_request *req)
+{
+    lift_train_opts_free(req->opts);
+    free(req->params_json);
+    memset(req, 0, sizeof *req);
+}
+
+static enum lift_code need_string(json_t *body, const char *key,
+                                  const char **out, struct lift_error *err)
 {
     json_t *v = json_object_get(body, key);
-    if (!v && !required)
-        return NULL;
-    if (!json_is_string(v)) {
-        http_error(r, LIFT_ERR_UNPROCESSABLE, "'%s' must be a string%s", key,
-                   required && !v ? " (it is required)" : "");
-        return NULL;
+    if (!json_is_string(v))
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "'%s' must be a string%s", key,
+                              v ? "" : " (it is required)");
+    *out = json_string_value(v);
+    return LIFT_OK;
+}
+
+enum lift_code train_request_parse(json_t *body, struct train_request *req,
+                                   struct lift_error *err)
+{
+    memset(req, 0, sizeof *req);
+    enum lift_code rc;
+    if (!json_is_object(body))
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "the request body must be a JSON object");
+    if ((rc = need_string(body, "name", &req->name, err)) ||
+        (rc = need_string(body, "dataset", &req->dataset, err)) ||
+        (rc = need_string(body, "target", &req->target, err)))
+        return rc;
+    if (!lift_store_name_ok(req->name))
+        return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                              "model name '%.64s' must be 1 to %d characters "
+                              "of A-Z a-z 0-9 . _ -",
+                              req->name, LIFT_NAME_MAX);
+    static const char *const known[] = {
+        "name", "dataset", "target", "positive", "model",
+        "drop", "text",    "cross",  "params",   "cv_folds"};
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        size_t i = 0;
+        while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]))
+            i++;
+        if (i == sizeof known / sizeof known[0])
+            return lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                  "unknown field '%.64s' (training options "
+                                  "go in 'params')",
+                                  key);
     }
-    return json_string_value(v);
+    if ((rc = lift_train_opts_new(&req->opts, err)) ||
+        (rc = set_json_opt(req->opts, "target", json_object_get(body, "target"),
+                           err)) ||
+        (json_object_get(body, "positive") &&
+         (rc = set_json_opt(req->opts, "positive",
+                            json_object_get(body, "positive"), err))) ||
+        (json_object_get(body, "model") &&
+         (rc = set_json_opt(req->opts, "model", json_object_get(body, "model"),
+                            err))) ||
+        (rc = set_json_list(req->opts, "drop", json_object_get(body, "drop"),
+                            err)) ||
+        (rc = set_json_list(req->opts, "text", json_object_get(body, "text"),
+                            err)) ||
+        (rc = set_json_list(req->opts, "cross", json_object_get(body, "cross"),
+                            err)))
+        goto fail;
+    json_t *params = json_object_get(body, "params");
+    if (params && !json_is_object(params)) {
+        rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                            "'params' must be an object");
+        goto fail;
+    }
+    json_object_foreach(params, key, v)
+    {
+        if (strcmp(key, "target") == 0 || strcmp(key, "positive") == 0 ||
+            strcmp(key, "model") == 0) {
+            rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                "'%s' goes at the top level, not in 'params'",
+                                key);
+            goto fail;
+        }
+        if ((rc = set_json_opt(req->opts, key, v, err)))
+            goto fail;
+    }
+    json_t *cvf = json_object_get(body, "cv_folds");
+    if (cvf && !json_is_null(cvf)) {
+        if (!json_is_integer(cvf) || json_integer_value(cvf) < 2 ||
+            json_integer_value(cvf) > 20) {
+            rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                                "'cv_folds' must be a whole number from 2 to "
+                                "20");
+            goto fail;
+        }
+        req->cv_folds = (unsigned)json_integer_value(cvf);
+    }
+    if (!(req->params_json = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {
+        rc = lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (request)");
+        goto fail;
+    }
+    return LIFT_OK;
+fail:
+    train_request_release(req);
+    return rc;
 }
 
 void route_model_create(struct req *r)
 {
     struct lift_error err;
     json_t *body = http_body_object(r);
-    struct lift_train_opts *o = NULL;
+    struct train_request tr = {0};
     struct train_job *job = NULL;
     struct lift_dataset_info info;
     memset(&info, 0, sizeof info);
-    const char *name = NULL;
     if (!body)
         goto done;
-    name = req_string(body, "name", true, r);
-    const char *dataset = name ? req_string(body, "dataset", true, r) : NULL;
-    const char *target = dataset ? req_string(body, "target", true, r) : NULL;
-    if (!target)
-        goto done;
-    if (!lift_store_name_ok(name)) {
-        http_error(r, LIFT_ERR_UNPROCESSABLE,
-                   "model name '%s' must be 1 to %d characters of A-Z a-z "
-                   "0-9 . _ -",
-                   name, LIFT_NAME_MAX);
-        goto done;
-    }
-    if (lift_store_dataset_get(r->srv->store, r->who.tenant_id, dataset, &info,
-                               &err)) {
+    if (train_request_parse(body, &tr, &err)) {
         http_error_from(r, &err);
         goto done;
     }
-    if (!schema_has_column(info.schema_json, target)) {
+    if (lift_store_dataset_get(r->srv->store, r->who.tenant_id, tr.dataset,
+                               &info, &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    if (!schema_has_column(info.schema_json, tr.target)) {
         http_error(r, LIFT_ERR_UNPROCESSABLE, "dataset '%s' has no column '%s'",
-                   dataset, target);
+                   tr.dataset, tr.target);
         goto done;
-    }
-    if (lift_train_opts_new(&o, &err) ||
-        set_json_opt(o, "target", json_object_get(body, "target"), &err) ||
-        (json_object_get(body, "positive") &&
-         set_json_opt(o, "positive", json_object_get(body, "positive"),
-                      &err)) ||
-        (json_object_get(body, "model") &&
-         set_json_opt(o, "model", json_object_get(body, "model"), &err)) ||
-        set_json_list(o, "drop", json_object_get(body, "drop"), &err) ||
-        set_json_list(o, "text", json_object_get(body, "text"), &err) ||
-        set_json_list(o, "cross", json_object_get(body, "cross"), &err)) {
-        http_error_from(r, &err);
-        goto done;
-    }
-    json_t *params = json_object_get(body, "params");
-    if (params && !json_is_object(params)) {
-        http_error(r, LIFT_ERR_UNPROCESSABLE, "'params' must be an object");
-        goto done;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(params, key, v) if (set_json_opt(o, key, v, &err))
-    {
-        http_error_from(r, &err);
-        goto done;
-    }
-    unsigned folds = 0;
-    json_t *cvf = json_object_get(body, "cv_folds");
-    if (cvf) {
-        if (!json_is_integer(cvf) || json_integer_value(cvf) < 2 ||
-            json_integer_value(cvf) > 20) {
-            http_error(r, LIFT_ERR_UNPROCESSABLE,
-                       "'cv_folds' must be a whole number from 2 to 20");
-            goto done;
-        }
-        folds = (unsigned)json_integer_value(cvf);
     }
     if (!(job = calloc(1, sizeof *job))) {
         http_error(r, LIFT_ERR_NOMEM, "out of memory (job)");
         goto done;
     }
-    job->params_json = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
     job->tenant = r->who.tenant_id;
-    snprintf(job->model, sizeof job->model, "%s", name);
-    snprintf(job->dataset, sizeof job->dataset, "%s", dataset);
-    job->cv_folds = folds;
-    job->opts = o;
-    o = NULL;
-    if (lift_store_version_reserve(r->srv->store, job->tenant, name,
+    snprintf(job->model, sizeof job->model, "%s", tr.name);
+    snprintf(job->dataset, sizeof job->dataset, "%s", tr.dataset);
+    job->cv_folds = tr.cv_folds;
+    job->opts = tr.opts;
+    job->params_json = tr.params_json;
+    tr.opts = NULL;
+    tr.params_json = NULL;
+    if (lift_store_version_reserve(r->srv->store, job->tenant, job->model,
                                    job->params_json, &job->version, &err) ||
         lift_store_job_create(r->srv->store, job->tenant, "train",
                               job->params_json, job->id, &err)) {
         if (job->version)
-            lift_store_version_fail(r->srv->store, job->tenant, name,
+            lift_store_version_fail(r->srv->store, job->tenant, job->model,
                                     job->version, err.msg, NULL);
         http_error_from(r, &err);
         goto done;
@@ -193,19 +243,19 @@ void route_model_create(struct req *r)
         goto done;
     }
     job = NULL;
-    json_t *doc =
-        json_pack("{s:{s:s,s:s},s:s,s:I}", "job", "id", id, "state", "queued",
-                  "model", name, "version", (json_int_t)version);
-    http_json(r, 202, doc);
+    http_json(r, 202,
+              json_pack("{s:{s:s,s:s},s:s,s:I}", "job", "id", id, "state",
+                        "queued", "model", tr.name, "version",
+                        (json_int_t)version));
 done:
     if (r->status)
-        http_audit(r, "model.train", name ? name : "");
+        http_audit(r, "model.train", tr.name ? tr.name : "");
     if (job) {
         lift_train_opts_free(job->opts);
         free(job->params_json);
         free(job);
     }
-    lift_train_opts_free(o);
+    train_request_release(&tr);
     lift_dataset_info_release(&info);
     json_decref(body);
 }
@@ -507,56 +557,62 @@ static void warn(struct warnings *w, const char *fmt, const char *name)
 
 #define MAX_FIELDS 4096
 
-void route_predict(struct req *r)
+enum lift_code predict_body(const struct lift_model *m, const char *name,
+                            int64_t version, const char *body, size_t len,
+                            size_t max_records, char **response,
+                            size_t *response_len, struct lift_error *err)
 {
-    struct lift_error err;
-    json_t *body = http_body_object(r);
-    struct snapshot *snap = NULL;
+    json_error_t jerr;
     struct lift_field *fields = NULL;
     struct lift_contribution *contrib = NULL;
     double *scores = NULL;
-    struct out o = {0};
+    struct out o = {0}, ex_out = {0};
     struct warnings w = {{0}, 0};
-    if (!body)
-        return;
-    json_t *records = json_object_get(body, "records");
-    if (!json_is_array(records)) {
-        http_error(r, LIFT_ERR_UNPROCESSABLE,
-                   "'records' must be an array of objects");
+    enum lift_code rc = LIFT_OK;
+    *response = NULL;
+    *response_len = 0;
+    json_t *doc =
+        json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return lift_error_set(err, LIFT_ERR_PARSE,
+                              "bad JSON at line %d, column %d: %s", jerr.line,
+                              jerr.column, jerr.text);
+    json_t *records = json_object_get(doc, "records");
+    if (!json_is_object(doc) || !json_is_array(records)) {
+        rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                            "the body must be an object whose 'records' is "
+                            "an array of objects");
         goto done;
     }
     size_t n = json_array_size(records);
-    if (n > r->srv->opts.max_records) {
-        http_error(r, LIFT_ERR_LIMIT,
-                   "%zu records are over the limit of %zu per request", n,
-                   r->srv->opts.max_records);
+    if (n > max_records) {
+        rc = lift_error_set(err, LIFT_ERR_LIMIT,
+                            "%zu records are over the limit of %zu per "
+                            "request",
+                            n, max_records);
         goto done;
     }
-    json_t *ex = json_object_get(body, "explain");
-    json_t *st = json_object_get(body, "strict");
+    json_t *ex = json_object_get(doc, "explain");
+    json_t *st = json_object_get(doc, "strict");
     if ((ex && !json_is_boolean(ex)) || (st && !json_is_boolean(st))) {
-        http_error(r, LIFT_ERR_UNPROCESSABLE,
-                   "'explain' and 'strict' must be true or false");
+        rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
+                            "'explain' and 'strict' must be true or false");
         goto done;
     }
     bool explain = json_is_true(ex), strict = json_is_true(st);
-    if (snapshots_acquire(r->srv, r->who.tenant_id, r->name, &snap, &err)) {
-        http_error_from(r, &err);
-        goto done;
-    }
-    const struct lift_model *m = snap->model;
     size_t k = lift_model_n_outputs(m), ni = lift_model_n_inputs(m);
     fields = malloc(MAX_FIELDS * sizeof *fields);
     scores = malloc(k * sizeof *scores);
     contrib = explain ? malloc((ni ? ni : 1) * sizeof *contrib) : NULL;
     if (!fields || !scores || (explain && !contrib)) {
-        http_error(r, LIFT_ERR_NOMEM, "out of memory (scoring)");
+        rc = lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (scoring)");
         goto done;
     }
     bool multi = lift_model_task(m) == LIFT_TASK_MULTICLASS;
-    char head[LIFT_NAME_MAX * 2 + 64];
-    snprintf(head, sizeof head, "{\"model\":\"%s\",\"version\":%lld,", r->name,
-             (long long)snap->version);
+    out_str(&o, "{\"model\":");
+    out_json_string(&o, name);
+    char head[64];
+    snprintf(head, sizeof head, ",\"version\":%lld,", (long long)version);
     out_str(&o, head);
     if (multi) {
         out_str(&o, "\"classes\":[");
@@ -568,19 +624,17 @@ void route_predict(struct req *r)
         out_str(&o, "],");
     }
     out_str(&o, "\"scores\":[");
-    struct out ex_out = {0};
     for (size_t i = 0; i < n; i++) {
         size_t nf = 0;
         struct lift_record_report rep;
-        if (record_fields(json_array_get(records, i), i, fields, MAX_FIELDS,
-                          &nf, &err) ||
-            lift_model_predict_record(m, fields, nf, strict, scores, &rep,
-                                      &err)) {
-            free(ex_out.p);
-            if (strncmp(err.msg, "records[", 8) == 0)
-                http_error_from(r, &err);
-            else
-                http_error(r, err.code, "records[%zu]: %s", i, err.msg);
+        if ((rc = record_fields(json_array_get(records, i), i, fields,
+                                MAX_FIELDS, &nf, err)))
+            goto done;
+        if ((rc = lift_model_predict_record(m, fields, nf, strict, scores, &rep,
+                                            err))) {
+            char msg[LIFT_ERROR_MSG_MAX];
+            memcpy(msg, err->msg, sizeof msg);
+            lift_error_set(err, rc, "records[%zu]: %s", i, msg);
             goto done;
         }
         for (size_t a = 0; a < rep.n_absent && a < LIFT_WARN_NAMES; a++)
@@ -603,12 +657,10 @@ void route_predict(struct req *r)
         if (explain) {
             size_t nc;
             double base, raw, score;
-            if (lift_model_explain_record(m, fields, nf, 0, contrib, &nc, &base,
-                                          &raw, &score, NULL, &err)) {
-                free(ex_out.p);
-                http_error_from(r, &err);
+            if ((rc =
+                     lift_model_explain_record(m, fields, nf, 0, contrib, &nc,
+                                               &base, &raw, &score, NULL, err)))
                 goto done;
-            }
             out_str(&ex_out, i ? ",{\"base\":" : "{\"base\":");
             out_num(&ex_out, base);
             out_str(&ex_out, ",\"raw\":");
@@ -630,7 +682,6 @@ void route_predict(struct req *r)
         if (ex_out.p)
             out_put(&o, ex_out.p, ex_out.len);
         out_str(&o, "]");
-        free(ex_out.p);
     }
     out_str(&o, ",\"warnings\":[");
     for (size_t i = 0; i < w.n; i++) {
@@ -639,26 +690,54 @@ void route_predict(struct req *r)
         out_json_string(&o, w.text[i]);
     }
     out_str(&o, "]}");
-    if (o.failed) {
-        http_error(r, LIFT_ERR_NOMEM, "out of memory (response)");
+    if (o.failed || ex_out.failed) {
+        rc = lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (response)");
         goto done;
     }
-    free(r->response);
-    r->status = 200;
-    r->response = o.p;
-    r->response_len = o.len;
-    r->content_type = "application/json";
+    *response = o.p;
+    *response_len = o.len;
     o.p = NULL;
 done:
     for (size_t i = 0; i < w.n; i++)
         free(w.text[i]);
     free(o.p);
+    free(ex_out.p);
     free(fields);
     free(scores);
     free(contrib);
-    if (snap)
-        snapshot_release(snap);
-    json_decref(body);
+    json_decref(doc);
+    return rc;
+}
+
+void route_predict(struct req *r)
+{
+    struct lift_error err;
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';')) {
+        http_error(r, LIFT_ERR_UNSUPPORTED,
+                   "this route takes Content-Type: application/json");
+        return;
+    }
+    struct snapshot *snap = NULL;
+    if (snapshots_acquire(r->srv, r->who.tenant_id, r->name, &snap, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    char *text;
+    size_t len;
+    if (predict_body(snap->model, r->name, snap->version, r->body, r->body_len,
+                     r->srv->opts.max_records, &text, &len, &err)) {
+        http_error_from(r, &err);
+    } else {
+        free(r->response);
+        r->status = 200;
+        r->response = text;
+        r->response_len = len;
+        r->content_type = "application/json";
+    }
+    snapshot_release(snap);
 }
 
 void route_evaluate(struct req *r)
@@ -670,9 +749,11 @@ void route_evaluate(struct req *r)
     char *text = NULL;
     if (!body)
         return;
-    const char *dataset = req_string(body, "dataset", true, r);
-    if (!dataset)
+    const char *dataset = NULL;
+    if (need_string(body, "dataset", &dataset, &err)) {
+        http_error_from(r, &err);
         goto done;
+    }
     if (snapshots_acquire(r->srv, r->who.tenant_id, r->name, &snap, &err) ||
         read_dataset(r->srv, r->who.tenant_id, dataset, &t, &err) ||
         lift_evaluate_json(snap->model, t, NULL, 0, &text, &err)) {
