@@ -1610,8 +1610,9 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
         size_t n_cats = 0;
         for (size_t i = 0; i < g->n_nodes; i++)
             if (!(g->node[i].flags & LIFT_GBDT_LEAF) &&
-                (g->node[i].flags & LIFT_GBDT_CATEGORICAL))
-                n_cats = g->node[i].cat + 1;
+                (g->node[i].flags & LIFT_GBDT_CATEGORICAL) &&
+                g->node[i].cat + 1 > n_cats)
+                n_cats = g->node[i].cat + 1; /* sets follow split order */
         g->n_cats = n_cats;
     }
     rc = finish_trees(g, err);
