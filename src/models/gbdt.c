@@ -746,9 +746,11 @@ struct fit {
     size_t n_free;
     struct lift_gbdt_bin **all_hist;
     size_t n_all;
-    struct lift_gbdt_split *col_best; /* per active column, 2 children */
-    bool want_loss;                   /* grad_job also sums the loss */
-    bool by_rows;                     /* histograms over rows, not columns */
+    struct lift_gbdt_split *col_best; /* per child and active column */
+    struct cand *kids;                /* grow_level's children */
+    size_t cap_kids;
+    bool want_loss; /* grad_job also sums the loss */
+    bool by_rows;   /* histograms over rows, not columns */
     struct lift_gbdt_bin *part_hist[MAX_THREADS];
     /* validation */
     double *vz;
@@ -1074,11 +1076,14 @@ static enum lift_code grow_cand(struct fit *F, struct cand **out,
 
 /* Splits candidate ci: partitions its rows, builds the smaller child's
  * histogram, derives the larger's, and finds both children's splits. */
-static enum lift_code split_cand(struct fit *F, struct gbdt *g,
-                                 uint32_t tree_start, size_t ci,
-                                 const double *gh, struct lift_error *err)
+/* Makes candidate c an inner node with two new leaves, partitions its
+ * rows and describes the children in *L and *R (no histograms). */
+static enum lift_code split_node(struct fit *F, struct gbdt *g,
+                                 uint32_t tree_start, const struct cand *cp,
+                                 struct cand *Lp, struct cand *Rp,
+                                 struct lift_error *err)
 {
-    struct cand c = F->cand[ci];
+    struct cand c = *cp;
     const struct lift_gbdt_split *s = &c.split;
     enum lift_code rc = add_nodes(g, 2, err);
     if (rc)
@@ -1130,6 +1135,22 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
     L.depth = R.depth = c.depth + 1;
     L.total = s->left;
     R.total = s->right;
+    *Lp = L;
+    *Rp = R;
+    return LIFT_OK;
+}
+
+/* Splits candidate ci: partitions its rows, builds the smaller child's
+ * histogram, derives the larger's, and finds both children's splits. */
+static enum lift_code split_cand(struct fit *F, struct gbdt *g,
+                                 uint32_t tree_start, size_t ci,
+                                 const double *gh, struct lift_error *err)
+{
+    struct cand c = F->cand[ci], L, R;
+    const struct lift_gbdt_split *s = &c.split;
+    enum lift_code rc = split_node(F, g, tree_start, &c, &L, &R, err);
+    if (rc)
+        return rc;
     bool can_split = c.depth + 1 < F->depth;
     if (can_split) {
         /* smaller by the (reduced) counts, so every worker agrees */
@@ -1177,6 +1198,133 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
     return LIFT_OK;
 }
 
+/* Depth-wise growth one level at a time: every splittable candidate is
+ * split, then one pass of the pool builds the smaller children's
+ * histograms, derives the larger ones and finds all children's splits,
+ * each worker on its run of columns. One wake of the pool per level
+ * rather than per node: on two cores that wake costs as much as a
+ * small node's histogram. */
+struct level_job {
+    struct fit *F;
+    const double *gh;
+    size_t n_pairs;
+    struct cand *kids; /* 2 per pair: L, R */
+};
+
+static void level_job_run(void *ctx, unsigned part, unsigned n_parts)
+{
+    struct level_job *lj = ctx;
+    struct fit *F = lj->F;
+    size_t j0 = F->n_active * part / n_parts;
+    size_t j1 = F->n_active * (part + 1) / n_parts;
+    size_t na = F->n_active;
+    for (size_t q = 0; q < lj->n_pairs; q++) {
+        struct cand *kid = lj->kids + 2 * q;
+        bool left_small = kid[0].total.n <= kid[1].total.n;
+        struct cand *small = kid + !left_small, *large = kid + left_small;
+        struct lift_gbdt_bin *sh = small->hist, *lh = large->hist;
+        if (!sh)
+            continue; /* children at the depth limit */
+        for (size_t j = j0; j < j1; j++)
+            memset(sh + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
+                   LIFT_GBDT_SLOTS * sizeof *sh);
+        lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, F->idx + small->begin,
+                             small->end - small->begin, lj->gh, sh);
+        for (size_t j = j0; j < j1; j++) {
+            size_t col = F->cols[j], o = col * LIFT_GBDT_SLOTS;
+            for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
+                lh[o + b] = bin_sub(&lh[o + b], &sh[o + b]);
+            for (size_t side = 0; side < 2; side++) {
+                struct lift_gbdt_split *out =
+                    &F->col_best[(2 * q + side) * na + j];
+                out->gain = 0;
+                if (split_wanted(F, &kid[side]))
+                    lift_gbdt_best_split(kid[side].hist + o, col,
+                                         F->x->n_bins[col],
+                                         F->x->categorical[col] != 0,
+                                         &kid[side].total, &F->sp, out);
+            }
+        }
+    }
+}
+
+static enum lift_code grow_level(struct fit *F, struct gbdt *g,
+                                 uint32_t tree_start, const double *gh,
+                                 bool *grew, struct lift_error *err)
+{
+    size_t n0 = F->n_cand, n_pairs = 0, work = 0;
+    *grew = false;
+    for (size_t i = 0; i < n0; i++)
+        n_pairs += F->cand[i].splittable;
+    if (!n_pairs)
+        return LIFT_OK;
+    if (n_pairs * 2 > F->cap_kids) {
+        size_t cap = n_pairs * 2;
+        struct cand *k = lift_realloc_array(F->kids, cap, sizeof *k);
+        struct lift_gbdt_split *cb =
+            k ? lift_realloc_array(F->col_best, cap * (F->nc ? F->nc : 1),
+                                   sizeof *cb)
+              : NULL;
+        if (k)
+            F->kids = k;
+        if (cb)
+            F->col_best = cb;
+        if (!k || !cb)
+            return lift_error_nomem(err, "tree");
+        F->cap_kids = cap;
+    }
+    size_t q = 0, kept = 0;
+    enum lift_code rc;
+    for (size_t i = 0; i < n0; i++) {
+        struct cand *c = &F->cand[i];
+        if (!c->splittable) {
+            F->cand[kept++] = *c; /* a leaf for good */
+            continue;
+        }
+        struct cand *kid = F->kids + 2 * q++;
+        if ((rc = split_node(F, g, tree_start, c, &kid[0], &kid[1], err)))
+            return rc;
+        if (c->depth + 1 < F->depth) {
+            bool left_small = kid[0].total.n <= kid[1].total.n;
+            struct cand *small = kid + !left_small, *large = kid + left_small;
+            if (!(small->hist = hist_get(F)))
+                return lift_error_nomem(err, "histograms");
+            large->hist = c->hist;
+            c->hist = NULL;
+            work += (small->end - small->begin) * F->n_active;
+        }
+        hist_put(F, c->hist);
+        c->hist = NULL;
+    }
+    struct level_job lj = {F, gh, n_pairs, F->kids};
+    pool_run(&F->pool, level_job_run, &lj, work >= PARALLEL_MIN_WORK);
+    F->n_cand = kept;
+    for (q = 0; q < n_pairs; q++)
+        for (size_t side = 0; side < 2; side++) {
+            struct cand kid = F->kids[2 * q + side], *slot;
+            kid.splittable = false;
+            memset(&kid.split, 0, sizeof kid.split);
+            if (kid.hist && split_wanted(F, &kid))
+                for (size_t j = 0; j < F->n_active; j++) {
+                    const struct lift_gbdt_split *sj =
+                        &F->col_best[(2 * q + side) * F->n_active + j];
+                    if (sj->gain > kid.split.gain) {
+                        kid.split = *sj;
+                        kid.splittable = true;
+                    }
+                }
+            if (!kid.splittable) {
+                hist_put(F, kid.hist);
+                kid.hist = NULL;
+            }
+            if ((rc = grow_cand(F, &slot, err)))
+                return rc;
+            *slot = kid;
+        }
+    *grew = true;
+    return LIFT_OK;
+}
+
 /* Grows one tree on gh for the sampled rows; appends it to g. */
 static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
                                 struct lift_error *err)
@@ -1211,6 +1359,11 @@ static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
     if (!root->splittable) {
         hist_put(F, root->hist);
         root->hist = NULL;
+    }
+    if (!F->leaves && !(red && red->size > 1)) {
+        for (bool grew = true; grew;)
+            if ((rc = grow_level(F, g, tree_start, gh, &grew, err)))
+                return rc;
     }
     size_t n_leaves = 1;
     size_t max_leaves = F->leaves ? F->leaves : SIZE_MAX;
@@ -1403,6 +1556,7 @@ static void fit_release(struct fit *F)
     lift_free(F->tmp);
     lift_free(F->cols);
     lift_free(F->col_best);
+    lift_free(F->kids);
     for (size_t t = 0; t < MAX_THREADS; t++)
         lift_free(F->part_hist[t]);
     lift_free(F->vz);
