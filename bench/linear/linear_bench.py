@@ -16,8 +16,10 @@ One run, standard library only:
                  convert_s, the CSV -> svmlight conversion, and train_s,
                  the liblinear-train process);
   3. print one comparable line per tool (medians) and the ratios of lift
-     to each peer, and write every run as a JSON line to OUT/runs.jsonl
-     and the summary to OUT/summary.json.
+     to each peer, over all runs and again over the runs that started on
+     a quiet machine (when some did not), and write every run as a JSON
+     line to OUT/runs.jsonl and the summary to OUT/summary.json.
+     `--from-runs A.jsonl [B.jsonl ...]` only summarises earlier runs.
 
 The machine may be shared: before each run the driver waits (at most
 --quiet-max s) until the whole machine is under --quiet-pct % busy, as the
@@ -167,18 +169,32 @@ def median(rows, key):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--lift", required=True, help="the lift binary")
-    p.add_argument("--data", required=True,
+    p.add_argument("--lift", help="the lift binary")
+    p.add_argument("--data",
                    help="bank-additional-full.csv (';'-separated)")
-    p.add_argument("--peers", required=True, help="folder of the peer scripts")
-    p.add_argument("--out", required=True, help="scratch and result folder")
+    p.add_argument("--peers", help="folder of the peer scripts")
+    p.add_argument("--out", help="scratch and result folder")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--quiet-pct", type=float, default=25.0,
                    help="before each run, wait until the machine is under "
                         "this %% busy")
     p.add_argument("--quiet-max", type=float, default=120.0,
                    help="... but at most this many seconds")
+    p.add_argument("--from-runs", nargs="+", metavar="RUNS_JSONL",
+                   help="only summarise earlier runs.jsonl files")
     a = p.parse_args()
+    if a.from_runs:
+        runs = {t: [] for t in ("lift", "sklearn_lr", "liblinear")}
+        for path in a.from_runs:
+            with open(path) as f:
+                for line in f:
+                    if line.strip():
+                        row = json.loads(line)
+                        runs[row["tool"]].append(row)
+        report(runs, a.repeat, a.quiet_pct, None)
+        return
+    if not (a.lift and a.data and a.peers and a.out):
+        p.error("--lift, --data, --peers and --out are needed to run")
     os.makedirs(a.out, exist_ok=True)
     train = os.path.join(a.out, "bank.train.csv")
     test = os.path.join(a.out, "bank.test.csv")
@@ -213,24 +229,20 @@ def main():
                     % (rep + 1, a.repeat, tool, row["auc"], row["fit_s"],
                        row["wall_s"], busy))
 
+    report(runs, a.repeat, a.quiet_pct, a.out)
+
+
+def summarise(runs, tools):
     summary = {}
     for tool in tools:
         rows = runs[tool]
         s = {k: median(rows, k) for k in ("auc", "fit_s", "inproc_s",
                                            "wall_s", "rss_kb")}
         s["rss_mb"] = s.pop("rss_kb") / 1024.0
+        s["runs"] = len(rows)
         if tool == "liblinear":
             s["convert_train_s"] = median(rows, "convert_train_s")
         summary[tool] = s
-
-    print("linear: bank-additional-full, duration dropped, 80/20 split seed "
-          "42, medians of %d runs" % a.repeat)
-    print("%-10s %7s %8s %8s %8s" % ("tool", "auc", "fit_s", "wall_s",
-                                     "rss_mb"))
-    for tool in tools:
-        s = summary[tool]
-        print("%-10s %7.4f %8.3f %8.3f %8.1f" % (tool, s["auc"], s["fit_s"],
-                                                 s["wall_s"], s["rss_mb"]))
     lift = summary["lift"]
     sk, ll = summary["sklearn_lr"], summary["liblinear"]
     ratios = {
@@ -244,6 +256,27 @@ def main():
         "lift_auc_minus_sklearn_auc": lift["auc"] - sk["auc"],
         "lift_auc_minus_liblinear_auc": lift["auc"] - ll["auc"],
     }
+    targets = {
+        "lift train >= 10x faster than sklearn_lr (whole process)":
+            ratios["sklearn_wall_over_lift_wall"] >= 10,
+        "lift train >= 3x faster than liblinear convert+train":
+            ratios["liblinear_convert_train_over_lift_wall"] >= 3,
+        "lift fit time <= liblinear's":
+            lift["fit_s"] <= ll["fit_s"],
+    }
+    return summary, ratios, targets
+
+
+def print_summary(title, tools, summary, ratios, targets):
+    print(title)
+    print("%-10s %4s %7s %8s %8s %8s" % ("tool", "runs", "auc", "fit_s",
+                                         "wall_s", "rss_mb"))
+    for tool in tools:
+        s = summary[tool]
+        print("%-10s %4d %7.4f %8.3f %8.3f %8.1f"
+              % (tool, s["runs"], s["auc"], s["fit_s"], s["wall_s"],
+                 s["rss_mb"]))
+    ll = summary["liblinear"]
     # speed-ups are peer time / lift time: above 1, lift is faster
     print("speed-up of lift over sklearn_lr: whole process %.2fx, fit %.2fx;"
           " AUC %+.4f; RSS %.2fx of sklearn's"
@@ -257,20 +290,35 @@ def main():
              ratios["liblinear_convert_train_over_lift_wall"],
              ratios["liblinear_fit_over_lift_fit"],
              ratios["lift_auc_minus_liblinear_auc"]))
-    targets = {
-        "lift train >= 10x faster than sklearn_lr (whole process)":
-            ratios["sklearn_wall_over_lift_wall"] >= 10,
-        "lift train >= 3x faster than liblinear convert+train":
-            ratios["liblinear_convert_train_over_lift_wall"] >= 3,
-        "lift fit time <= liblinear's":
-            lift["fit_s"] <= ll["fit_s"],
-    }
     for name, met in targets.items():
         print("target %-58s %s" % (name, "MET" if met else "NOT MET"))
-    with open(os.path.join(a.out, "summary.json"), "w") as f:
-        json.dump({"summary": summary, "ratios": ratios,
-                   "targets": targets, "repeat": a.repeat}, f, indent=2)
-        f.write("\n")
+
+
+def report(runs, repeat, quiet_pct, out):
+    """Prints the medians of all runs and, when every tool has some, of
+    the runs that started on a quiet machine; writes summary.json."""
+    tools = ["lift", "sklearn_lr", "liblinear"]
+    doc = {"repeat": repeat, "quiet_pct": quiet_pct}
+    summary, ratios, targets = summarise(runs, tools)
+    print_summary("linear: bank-additional-full, duration dropped, 80/20 "
+                  "split seed 42, medians of all runs", tools, summary,
+                  ratios, targets)
+    doc["all"] = {"summary": summary, "ratios": ratios, "targets": targets}
+    quiet = {t: [r for r in runs[t]
+                 if (r.get("busy_pct_before") or 0) < quiet_pct]
+             for t in tools}
+    if all(quiet[t] for t in tools) and any(len(quiet[t]) < len(runs[t])
+                                            for t in tools):
+        summary, ratios, targets = summarise(quiet, tools)
+        print_summary("medians of the runs started with the machine under "
+                      "%.0f%% busy" % quiet_pct, tools, summary, ratios,
+                      targets)
+        doc["quiet"] = {"summary": summary, "ratios": ratios,
+                        "targets": targets}
+    if out:
+        with open(os.path.join(out, "summary.json"), "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
 
 
 if __name__ == "__main__":
