@@ -1,0 +1,541 @@
+#!/usr/bin/python3
+"""bench/serve/serve_bench.py - `lift serve` against nginx with wrk.
+
+In one run, on 127.0.0.1 only, REPEATS times (default 3) and in turn so
+that every measure sees the same machine:
+  nginx      nginx with 2 workers answering a fixed '{"score":0.5}' to
+             the same POST (peers/serving/nginx.conf.template): the HTTP
+             ceiling of the machine
+  predict1   `lift serve --threads 2` scoring one real bank record per
+             POST /v1/models/bank:predict with the bank logistic model
+  predict1k  the same route with 1000 real records per request
+each as `wrk -t2 -c64 -d10s --timeout 30s -s post.lua` (post.lua prints
+requests/s, p50, p99 and the non-2xx count as JSON from wrk's done hook).
+The model is trained through the API (upload with sep=semicolon, train
+{"name":"bank","dataset":"bank","target":"y","positive":"yes",
+"drop":["duration"]}, poll the job) in a temp data dir.
+
+Before each wrk run the driver waits (at most QUIET_MAX s) for the
+machine to be under QUIET_PCT % busy; after it, foreign_cores is the CPU
+used by neither wrk nor the server, per second of wall time (other jobs
+on a shared machine). Prints one line per measure (medians and the
+issue's targets) and, with --results, replaces the "serve" section of
+bench/RESULTS.md. With --perf, records the server under `perf record`
+during one extra run of each lift measure and prints where time goes.
+Standard library only; exits 1 when something fails to run (a missed
+target is printed as MISSED, not an error: machines differ).
+"""
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HZ = os.sysconf("SC_CLK_TCK")
+
+# The issue's targets.
+TARGET_RATIO = 0.3         # throughput, single record, vs nginx
+TARGET_P99_FLOOR_MS = 5.0  # p99 at most max(5 ms, 1.5x nginx's p99)
+TARGET_P99_FACTOR = 1.5
+TARGET_RECORDS_S = 200e3   # records/s in 1000-record requests
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, seconds=30):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
+
+
+def stop(proc, sig=signal.SIGTERM):
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---- machine load -----------------------------------------------------------
+
+def machine_jiffies():
+    """(busy, total) jiffies of the whole machine from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def busy_pct(seconds=1.0):
+    b0, t0 = machine_jiffies()
+    time.sleep(seconds)
+    b1, t1 = machine_jiffies()
+    return 100.0 * (b1 - b0) / max(1, t1 - t0)
+
+
+def wait_quiet(pct, max_s):
+    """Waits until the machine is under pct % busy, at most max_s seconds;
+    returns the last busy percentage seen."""
+    waited = 0.0
+    b = busy_pct()
+    while b >= pct and waited < max_s:
+        if waited == 0:
+            log(f"  machine {b:.0f}% busy, waiting up to {max_s} s for quiet")
+        time.sleep(2)
+        waited += 3
+        b = busy_pct()
+    return b
+
+
+def tree_jiffies(pid):
+    """utime+stime of pid and its children (nginx's workers)."""
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+# ---- wrk --------------------------------------------------------------------
+
+def run_wrk(a, url, body_file, auth, server_pid):
+    """One wrk run: the JSON of post.lua's done hook plus CPU accounting."""
+    env = dict(os.environ, BODY_FILE=body_file, AUTH=auth or "")
+    cmd = ["wrk", f"-t{a.threads}", f"-c{a.conns}", f"-d{a.duration}",
+           "--timeout", a.wrk_timeout, "-s", os.path.join(HERE, "post.lua"),
+           url]
+    m0, _ = machine_jiffies()
+    s0 = tree_jiffies(server_pid)
+    c0 = children_cpu()
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    m1, _ = machine_jiffies()
+    s1 = tree_jiffies(server_pid)
+    if p.returncode != 0:
+        raise RuntimeError(f"wrk failed ({p.returncode}): {p.stderr.strip()}")
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    # wrk is the only child reaped meanwhile (the servers still run)
+    res["wrk_cpu_s"] = round(children_cpu() - c0, 2)
+    res["server_cpu_s"] = round((s1 - s0) / HZ, 2)
+    res["wall_s"] = round(wall, 2)
+    res["machine_cpu_s"] = round((m1 - m0) / HZ, 2)
+    return res
+
+
+def children_cpu():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+# ---- lift through its API --------------------------------------------------
+
+class Api:
+    def __init__(self, port, key):
+        self.base = f"http://127.0.0.1:{port}"
+        self.key = key
+
+    def call(self, method, path, body=None, ctype="application/json",
+             timeout=300):
+        headers = {"Authorization": "Bearer " + self.key}
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else \
+                json.dumps(body).encode()
+            headers["Content-Type"] = ctype
+        req = urllib.request.Request(self.base + path, data=data,
+                                     method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} {path}: {e.code} "
+                               f"{e.read().decode(errors='replace')}")
+
+
+def bank_records(path, n):
+    """n real records of the bank file, spread over it, without y and
+    duration; numbers as JSON numbers."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+
+    def value(v):
+        for conv in (int, float):
+            try:
+                return conv(v)
+            except ValueError:
+                pass
+        return v
+
+    step = max(1, len(rows) // n)
+    out = []
+    for i in range(n):
+        r = rows[(i * step) % len(rows)]
+        out.append({k: value(v) for k, v in r.items()
+                    if k not in ("y", "duration")})
+    return out
+
+
+def start_lift(a, tmp):
+    data_dir = os.path.join(tmp, "data")
+    p = subprocess.run([a.lift, "admin", "tenant", "create", "bench",
+                        "--data-dir", data_dir, "--json"],
+                       capture_output=True, text=True, check=True)
+    key = json.loads(p.stdout)["key"]
+    port_file = os.path.join(tmp, "lift.port")
+    logf = open(os.path.join(tmp, "lift.log"), "w")
+    proc = subprocess.Popen([a.lift, "serve", "--data-dir", data_dir,
+                             "--listen", "127.0.0.1:0", "--port-file",
+                             port_file, "--threads", "2"],
+                            stdout=logf, stderr=subprocess.STDOUT)
+    end = time.monotonic() + 30
+    port = None
+    while time.monotonic() < end and port is None:
+        if proc.poll() is not None:
+            raise RuntimeError(f"lift serve exited with {proc.returncode}")
+        try:
+            with open(port_file) as f:
+                port = int(f.read().strip() or 0) or None
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    if port is None:
+        stop(proc)
+        raise RuntimeError("lift serve wrote no port file")
+    wait_port(port, proc)
+    return proc, port, key
+
+
+def train_bank(api, csv_path):
+    with open(csv_path, "rb") as f:
+        blob = f.read()
+    api.call("POST", "/v1/datasets?name=bank&sep=semicolon", blob,
+             "text/csv")
+    _, r = api.call("POST", "/v1/models", {
+        "name": "bank", "dataset": "bank", "target": "y",
+        "positive": "yes", "drop": ["duration"]})
+    job = r["job"]["id"]
+    end = time.monotonic() + 600
+    while time.monotonic() < end:
+        _, j = api.call("GET", f"/v1/jobs/{job}")
+        if j["state"] == "succeeded":
+            return j
+        if j["state"] in ("failed", "cancelled"):
+            raise RuntimeError(f"training job {job} {j['state']}: "
+                               f"{j.get('error')}")
+        time.sleep(0.2)
+    raise RuntimeError(f"training job {job} not done after 600 s")
+
+
+def start_nginx(a, tmp):
+    d = os.path.join(tmp, "nginx")
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    with open(a.nginx_template) as f:
+        conf = f.read()
+    conf = (conf.replace("__DIR__", d).replace("__PORT__", str(port))
+            .replace("__WORKERS__", "2"))
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(conf)
+    proc = subprocess.Popen(["nginx", "-p", d, "-e",
+                             os.path.join(d, "error.log"), "-c",
+                             os.path.join(d, "nginx.conf"), "-g",
+                             "daemon off;"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_port(port, proc)
+    return proc, port
+
+
+# ---- perf -------------------------------------------------------------------
+
+def profile(a, name, url, body, auth, pid, out_dir):
+    """perf record on the server during one wrk run; the top of the flat
+    and the cumulative profile go to OUT/perf-NAME.txt and stderr."""
+    data = os.path.join(out_dir, f"perf-{name}.data")
+    rec = subprocess.Popen(["perf", "record", "-F", "999", "--call-graph",
+                            "dwarf,16384", "-p", str(pid), "-o", data, "--",
+                            "sleep", "4"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    short = argparse.Namespace(**vars(a))
+    short.duration = "5s"
+    run_wrk(short, url, body, auth, pid)
+    rec.wait()
+    text = []
+    for mode in (["--no-children", "--sort", "dso,sym"],
+                 ["--children", "--sort", "sym"]):
+        p = subprocess.run(["perf", "report", "-i", data, "--stdio", "-g",
+                            "none", "--percent-limit", "1.5", *mode],
+                           capture_output=True, text=True)
+        lines = [ln for ln in p.stdout.splitlines()
+                 if ln.strip() and not ln.startswith("#")]
+        text.append(f"perf report {' '.join(mode)}:\n" +
+                    "\n".join(lines[:30]))
+    report = "\n\n".join(text)
+    with open(os.path.join(out_dir, f"perf-{name}.txt"), "w") as f:
+        f.write(report + "\n")
+    log(f"== profile of the server during {name}\n{report}")
+
+
+# ---- results ----------------------------------------------------------------
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def verdict(ok):
+    return "met" if ok else "MISSED"
+
+
+def git_head(root):
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short",
+                               "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain",
+                                "--", "src", "include"], capture_output=True,
+                               text=True).stdout.strip()
+        return head + ("+local changes" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model or platform.processor()}, {os.cpu_count()} cores"
+
+
+def update_results(path, section):
+    """Replaces the '## serve' section of path (or appends it), keeping
+    every other section as it is."""
+    text = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+    if not text:
+        text = ("# Benchmark results\n\n"
+                "Each section is written by its bench/<name>/run.sh; the "
+                "command to rerun it is in the section.\n\n")
+    pattern = re.compile(r"^## serve\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(text.rstrip("\n") + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lift", required=True)
+    ap.add_argument("--data", required=True, help="bank-additional-full.csv")
+    ap.add_argument("--nginx-template", required=True)
+    ap.add_argument("--out", required=True, help="scratch folder")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--duration", default="10s")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--conns", type=int, default=64)
+    ap.add_argument("--wrk-timeout", default="30s")
+    ap.add_argument("--quiet-pct", type=float, default=25)
+    ap.add_argument("--quiet-max", type=float, default=60)
+    ap.add_argument("--perf", action="store_true")
+    ap.add_argument("--results", help="RESULTS.md to update")
+    ap.add_argument("--command", default="bench/serve/run.sh")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+
+    tmp = tempfile.mkdtemp(prefix="lift-serve-bench.")
+    nginx = lift = None
+    try:
+        nginx, nginx_port = start_nginx(a, tmp)
+        lift, lift_port, key = start_lift(a, tmp)
+        api = Api(lift_port, key)
+        t0 = time.monotonic()
+        job = train_bank(api, a.data)
+        log(f"trained bank through the API in {time.monotonic() - t0:.1f} s "
+            f"(job {job['id']}, train_s {job['result']['train_s']:.2f})")
+
+        one = os.path.join(a.out, "predict1.json")
+        many = os.path.join(a.out, "predict1k.json")
+        with open(one, "w") as f:
+            json.dump({"records": bank_records(a.data, 1)}, f,
+                      separators=(",", ":"))
+        with open(many, "w") as f:
+            json.dump({"records": bank_records(a.data, 1000)}, f,
+                      separators=(",", ":"))
+        # every body is checked once before it is timed
+        for body, n in ((one, 1), (many, 1000)):
+            with open(body, "rb") as f:
+                _, r = api.call("POST", "/v1/models/bank:predict", f.read())
+            if len(r["scores"]) != n or r["warnings"]:
+                raise RuntimeError(f"unexpected answer for {body}: "
+                                   f"{json.dumps(r)[:300]}")
+        log(f"one record: {open(one).read()}")
+
+        predict_url = f"http://127.0.0.1:{lift_port}/v1/models/bank:predict"
+        measures = [
+            ("nginx", f"http://127.0.0.1:{nginx_port}/predict", one, None,
+             nginx.pid),
+            ("predict1", predict_url, one, "Bearer " + key, lift.pid),
+            ("predict1k", predict_url, many, "Bearer " + key, lift.pid),
+        ]
+        runs = {m[0]: [] for m in measures}
+        for rep in range(1, a.repeats + 1):
+            for name, url, body, auth, pid in measures:
+                busy = wait_quiet(a.quiet_pct, a.quiet_max)
+                r = run_wrk(a, url, body, auth, pid)
+                r["busy_pct_before"] = round(busy)
+                r["foreign_cores"] = round(max(
+                    0.0, r["machine_cpu_s"] - r["server_cpu_s"] -
+                    r["wrk_cpu_s"]) / r["wall_s"], 2)
+                r["repeat"] = rep
+                r["measure"] = name
+                runs[name].append(r)
+                log(json.dumps(r))
+                with open(os.path.join(a.out, "runs.jsonl"), "a") as f:
+                    f.write(json.dumps(r) + "\n")
+
+        if a.perf:
+            for name, url, body, auth, pid in measures[1:]:
+                profile(a, name, url, body, auth, pid, a.out)
+    finally:
+        stop(nginx, signal.SIGQUIT)
+        stop(lift)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # ---- the figures
+    n_rps, n_p50, n_p99 = (med(runs["nginx"], k)
+                           for k in ("rps", "p50_ms", "p99_ms"))
+    s_rps, s_p50, s_p99 = (med(runs["predict1"], k)
+                           for k in ("rps", "p50_ms", "p99_ms"))
+    k_rps, k_p50, k_p99 = (med(runs["predict1k"], k)
+                           for k in ("rps", "p50_ms", "p99_ms"))
+    records_s = k_rps * 1000
+    ratio = s_rps / n_rps
+    p99_cap = max(TARGET_P99_FLOOR_MS, TARGET_P99_FACTOR * n_p99)
+    non2xx = {k: sum(r["non_2xx"] for r in v) for k, v in runs.items()}
+    sock = {k: sum(sum(r["errors"].values()) for r in v)
+            for k, v in runs.items()}
+    lift_non2xx = non2xx["predict1"] + non2xx["predict1k"]
+    ok_ratio = ratio >= TARGET_RATIO
+    ok_p99 = s_p99 <= p99_cap
+    ok_rec = records_s >= TARGET_RECORDS_S
+    ok_2xx = lift_non2xx == 0
+    foreign = max(r["foreign_cores"] for v in runs.values() for r in v)
+
+    lines = [
+        f"serve nginx (2 workers, fixed body): {n_rps:,.0f} req/s, p50 "
+        f"{n_p50:.2f} ms, p99 {n_p99:.2f} ms, non-2xx {non2xx['nginx']}",
+        f"serve predict 1 record: {s_rps:,.0f} req/s = {ratio:.2f}x nginx "
+        f"(target >= {TARGET_RATIO}x: {verdict(ok_ratio)}), p50 "
+        f"{s_p50:.2f} ms, p99 {s_p99:.2f} ms (target <= {p99_cap:.2f} ms: "
+        f"{verdict(ok_p99)}), non-2xx {non2xx['predict1']}",
+        f"serve predict 1000 records: {k_rps:,.1f} req/s = "
+        f"{records_s:,.0f} records/s (target >= {TARGET_RECORDS_S:,.0f}: "
+        f"{verdict(ok_rec)}), p50 {k_p50:.1f} ms, p99 {k_p99:.1f} ms, "
+        f"non-2xx {non2xx['predict1k']}",
+        f"serve non-2xx from lift: {lift_non2xx} (target 0: "
+        f"{verdict(ok_2xx)}); socket errors: " +
+        ", ".join(f"{k} {v}" for k, v in sock.items()) +
+        f"; most foreign load in a run: {foreign:.2f} cores",
+    ]
+    print("\n".join(lines), flush=True)
+
+    if a.results:
+        def row(name, label):
+            v = runs[name]
+            return (f"| {label} | {med(v, 'rps'):,.1f} | "
+                    f"{med(v, 'p50_ms'):.2f} | {med(v, 'p99_ms'):.2f} | "
+                    f"{non2xx[name]} | " +
+                    ", ".join(f"{r['rps']:,.0f}" for r in v) + " | " +
+                    ", ".join(f"{r['foreign_cores']:.2f}" for r in v) + " |")
+        section = f"""## serve
+
+`{a.command}`
+
+`lift serve --threads 2` against nginx (2 workers, a fixed
+`{{"score":0.5}}` body) in the same run, each driven by
+`wrk -t{a.threads} -c{a.conns} -d{a.duration} --timeout {a.wrk_timeout}`
+on 127.0.0.1 with keep-alive POSTs (bench/serve/post.lua); {a.repeats}
+repeats taken in turn, medians. The model is the bank logistic model
+trained through the API (`{{"name":"bank","dataset":"bank","target":"y",
+"positive":"yes","drop":["duration"]}}`); *predict 1* posts one real bank
+record to `POST /v1/models/bank:predict`, *predict 1000* posts 1000
+records spread over the file. Run on {time.strftime('%Y-%m-%d %H:%M')},
+{machine()}, lift {git_head(os.path.dirname(os.path.dirname(HERE)))}.
+*foreign cores*: CPU used by neither wrk nor the server per second of the
+run (other jobs on this shared machine; over ~0.25 the figures are low).
+
+| measure | requests/s | p50 ms | p99 ms | non-2xx | every run, req/s | foreign cores |
+|---|---:|---:|---:|---:|---|---|
+{row("nginx", "nginx, fixed body")}
+{row("predict1", "lift, predict 1 record")}
+{row("predict1k", "lift, predict 1000 records")}
+
+| target | measured | |
+|---|---|---|
+| throughput >= {TARGET_RATIO}x nginx | {ratio:.2f}x | {verdict(ok_ratio)} |
+| p99 <= max(5 ms, 1.5x nginx's p99) = {p99_cap:.2f} ms | {s_p99:.2f} ms | {verdict(ok_p99)} |
+| >= 200k records/s in 1000-record requests | {records_s:,.0f} | {verdict(ok_rec)} |
+| zero non-2xx | {lift_non2xx} | {verdict(ok_2xx)} |
+"""
+        update_results(a.results, section)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        log(f"serve: error: {e}")
+        sys.exit(1)
