@@ -1,7 +1,8 @@
 # lift - thin entry points; the logic lives in scripts/ and meson.build.
 #
 #   make / make build   configure build/ once, then ninja (-> build/lift)
-#   make demo           inspect the bundled bank file, train and explain a model
+#   make demo           inspect the bundled bank file, train and explain a model,
+#                       then run the campaign through `lift serve` with curl
 #   make check          the whole suite (scripts/check.sh), as CI runs it
 #   make bench          every bench/<name>/run.sh
 #   make format         clang-format -i every *.c and *.h
@@ -41,6 +42,9 @@ demo:
 	build/lift explain build/demo/bank.lift --record \
 		'{"age":41,"job":"admin.","marital":"married","contact":"cellular","month":"may","poutcome":"success","euribor3m":1.3,"nr.employed":5099}' \
 		2>/dev/null
+	@echo
+	@echo '== the same campaign through the HTTP API (lift serve, curl)'
+	scripts/demo-api.sh build/lift $(DEMO_CSV)
 
 # The reader takes plain files: unpack the bundled copy once.
 $(DEMO_CSV): data/bank-additional-full.csv.gz
