@@ -333,19 +333,6 @@ size_t lift_gbdt_shap_scratch(unsigned depth)
     return d * (d + 1) / 2 * (sizeof(struct pelem) / sizeof(double));
 }
 
-/* Adds an element to the path p[0..len) and updates the weights of the
- * subsets: each old subset either excludes the new column (times zero,
- * moving up one size) or includes it (times one). */
-static void path_extend(struct pelem *p, size_t len, double zero, double one,
-                        int64_t col)
-{
-    p[len] = (struct pelem){zero, one, len == 0 ? 1.0 : 0.0, col};
-    for (size_t k = len; k-- > 0;) {
-        p[k + 1].w += one * p[k].w * (double)(k + 1) / (double)(len + 1);
-        p[k].w = zero * p[k].w * (double)(len - k) / (double)(len + 1);
-    }
-}
-
 /* 1 / i for the path lengths of a tree of at most MAX_DEPTH levels: the
  * unwinding loops below then multiply instead of divide, which is most
  * of TreeSHAP's time. */
@@ -356,6 +343,20 @@ static double recip(size_t i)
         1.0 / 6,  1.0 / 7,  1.0 / 8,  1.0 / 9,  1.0 / 10, 1.0 / 11,
         1.0 / 12, 1.0 / 13, 1.0 / 14, 1.0 / 15, 1.0 / 16, 1.0 / 17};
     return i < sizeof table / sizeof table[0] ? table[i] : 1.0 / (double)i;
+}
+
+/* Adds an element to the path p[0..len) and updates the weights of the
+ * subsets: each old subset either excludes the new column (times zero,
+ * moving up one size) or includes it (times one). */
+static void path_extend(struct pelem *p, size_t len, double zero, double one,
+                        int64_t col)
+{
+    double r = recip(len + 1), zero_r = zero * r, one_r = one * r;
+    p[len] = (struct pelem){zero, one, len == 0 ? 1.0 : 0.0, col};
+    for (size_t k = len; k-- > 0;) {
+        p[k + 1].w += one_r * p[k].w * (double)(k + 1);
+        p[k].w = zero_r * p[k].w * (double)(len - k);
+    }
 }
 
 /* Undoes path_extend of element i of p[0..len] (len + 1 elements). The
