@@ -16,6 +16,8 @@ One run, standard library only:
                     `lift eval --json` for the test AUC;
        xgb_hist     ../shared/peers/xgb.py (nthread 2) under time -v;
        sklearn_hgb  bench/gbdt/sklearn_hgb.py (OMP_NUM_THREADS=2);
+     every process also gives its CPU time (user + system), which a
+     busy machine disturbs less than wall time;
   3. print one line per tool (medians), the ratios and the targets, and
      write every run to OUT/runs.jsonl, the summary to OUT/summary.json
      and a Markdown section for bench/RESULTS.md to OUT/section.md.
@@ -39,16 +41,21 @@ def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
 
-def peak_rss_kb(report):
+def time_report(report):
+    """Peak RSS (kB) and CPU seconds (user + system) from time -v."""
+    rss, cpu = None, 0.0
     with open(report) as f:
         for line in f:
-            if line.strip().startswith("Maximum resident set size"):
-                return int(line.rsplit(":", 1)[1])
-    return None
+            line = line.strip()
+            if line.startswith("Maximum resident set size"):
+                rss = int(line.rsplit(":", 1)[1])
+            elif line.startswith(("User time", "System time")):
+                cpu += float(line.rsplit(":", 1)[1])
+    return rss, cpu
 
 
 def timed(cmd, work, tag, env=None):
-    """cmd under /usr/bin/time -v: (stdout, wall s, peak RSS kB)."""
+    """cmd under /usr/bin/time -v: (stdout, wall s, peak RSS kB, CPU s)."""
     report = os.path.join(work, tag + ".time")
     t = time.perf_counter()
     r = subprocess.run(["/usr/bin/time", "-v", "-o", report] + cmd,
@@ -57,7 +64,8 @@ def timed(cmd, work, tag, env=None):
     if r.returncode != 0:
         sys.exit("%s failed (exit %d): %s" % (" ".join(cmd), r.returncode,
                                               r.stderr[-2000:]))
-    return r.stdout, wall, peak_rss_kb(report)
+    rss, cpu = time_report(report)
+    return r.stdout, wall, rss, cpu
 
 
 def busy_pct(interval=1.0):
@@ -91,7 +99,7 @@ def run_lift(a, train, test, work):
            POSITIVE, "--drop", DROP, "--model", "gbdt", "--trees", str(TREES),
            "--depth", str(DEPTH), "--lr", str(LR), "--threads", "2",
            "--json", "-o", model]
-    out, wall, rss = timed(cmd, work, "lift_train")
+    out, wall, rss, cpu = timed(cmd, work, "lift_train")
     info = json.loads(out)
     r = subprocess.run([a.lift, "eval", model, test, "--json"],
                        capture_output=True, text=True)
@@ -100,7 +108,7 @@ def run_lift(a, train, test, work):
     ev = json.loads(r.stdout)
     return {"tool": "lift", "auc": ev["auc"], "fit_s": info["train_s"],
             "inproc_s": info["total_s"], "wall_s": wall, "rss_kb": rss,
-            "model_bytes": os.path.getsize(model)}
+            "cpu_s": cpu, "model_bytes": os.path.getsize(model)}
 
 
 def run_peer(a, tool, train, test, work):
@@ -111,11 +119,11 @@ def run_peer(a, tool, train, test, work):
     cmd = ["/usr/bin/python3", script, "--train", train, "--test", test,
            "--target", TARGET, "--positive", POSITIVE, "--sep", SEP,
            "--drop", DROP, "--seed", str(SEED)]
-    out, wall, rss = timed(cmd, work, tool, env)
+    out, wall, rss, cpu = timed(cmd, work, tool, env)
     j = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
     return {"tool": tool, "auc": j["auc"], "fit_s": j["train_s"],
             "inproc_s": j["total_s"], "wall_s": wall, "rss_kb": rss,
-            "version": j.get("version")}
+            "cpu_s": cpu, "version": j.get("version")}
 
 
 def main():
@@ -160,7 +168,7 @@ def main():
                        row["wall_s"], row["rss_kb"] / 1024, busy))
 
     med = {t: {k: statistics.median(r[k] for r in runs[t])
-               for k in ("auc", "fit_s", "wall_s", "rss_kb")}
+               for k in ("auc", "fit_s", "wall_s", "cpu_s", "rss_kb")}
            for t in tools}
     lift, xgb, hgb = med["lift"], med["xgb_hist"], med["sklearn_hgb"]
     fit_ratio = lift["fit_s"] / xgb["fit_s"]
@@ -171,12 +179,13 @@ def main():
         "AUC within 0.002 of XGBoost's or better": auc_gap >= -0.002,
         "whole-process peak RSS < 100 MB": rss_mb < 100,
     }
-    lines = ["| tool | AUC | fit (s) | whole process (s) | peak RSS (MB) |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| tool | AUC | fit (s) | whole process (s) | whole process "
+             "CPU (s) | peak RSS (MB) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for t in tools:
         m = med[t]
-        lines.append("| %s | %.4f | %.3f | %.3f | %.1f |"
-                     % (t, m["auc"], m["fit_s"], m["wall_s"],
+        lines.append("| %s | %.4f | %.3f | %.3f | %.3f | %.1f |"
+                     % (t, m["auc"], m["fit_s"], m["wall_s"], m["cpu_s"],
                         m["rss_kb"] / 1024))
     print("gbdt: bank-additional-full, duration dropped, 80/20 split seed "
           "42, 200 trees, depth 6, lr 0.1, 2 threads; medians of %d runs"
@@ -192,11 +201,14 @@ def main():
                    "fit_ratio_vs_xgb": fit_ratio, "auc_minus_xgb": auc_gap},
                   f, indent=2)
         f.write("\n")
+    busy = [r["busy_pct_before"] for t in tools for r in runs[t]]
     with open(os.path.join(a.out, "section.md"), "w") as f:
         f.write("\n".join(lines) + "\n\nEvery run (fit s): "
                 + "; ".join("%s %s" % (t, ", ".join("%.3f" % r["fit_s"]
                                                      for r in runs[t]))
-                            for t in tools) + "\n")
+                            for t in tools)
+                + "\n\nMachine busy before the runs: %.0f-%.0f %%.\n"
+                % (min(busy), max(busy)))
 
 
 if __name__ == "__main__":
