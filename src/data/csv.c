@@ -90,6 +90,10 @@ void lift_csv_release(struct lift_csv *c)
     c->n_fields = 0;
 }
 
+/* Returned inside this file only: the scan reached the end of a window
+ * that more input follows (c->more), so the record is not complete. */
+#define SCAN_MORE LIFT_CODE_COUNT
+
 /* 1-based character column of `at` on the line that starts at ls. */
 static size_t char_column(const char *ls, const char *at)
 {
@@ -237,9 +241,12 @@ static enum lift_code scan_quoted(struct lift_csv *c, const char **pp,
     unsigned flags = LIFT_CSV_QUOTED;
     for (;;) {
         q = skip_run(st, q, c->end);
-        if (q >= c->end)
+        if (q >= c->end) {
+            if (c->more)
+                return SCAN_MORE;
             return fail_at(c, err, LIFT_ERR_PARSE, open_line, open_ls, open,
                            "unterminated quoted field");
+        }
         if (*q == '"') {
             if (q + 1 < c->end && q[1] == '"') {
                 flags |= LIFT_CSV_ESCAPED;
@@ -323,10 +330,13 @@ enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
                              struct lift_error *err)
 {
     *have = false;
+    c->need_more = false;
     for (;;) {
         const char *p = c->p;
-        if (p >= c->end)
+        if (p >= c->end) {
+            c->need_more = c->more;
             return LIFT_OK;
+        }
         /* blank line */
         if (*p == '\n' || *p == '\r') {
             p += (*p == '\r' && p + 1 < c->end && p[1] == '\n') ? 2 : 1;
@@ -336,20 +346,26 @@ enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
             continue;
         }
         const char *rec_start = p;
+        size_t line0 = c->line, replaced0 = c->n_replaced;
         struct stops unquoted, quoted;
         stops_init(&unquoted, c->special, c->sep, '\n', '\r',
                    c->quote ? '"' : c->sep);
         stops_init(&quoted, c->qspecial, '"', '\n', '"', '"');
         c->rec_line = c->line;
         c->n_fields = 0;
+        enum lift_code rc = LIFT_OK;
         for (;;) {
-            enum lift_code rc = (c->quote && p < c->end && *p == '"')
-                                    ? scan_quoted(c, &p, &quoted, err)
-                                    : scan_unquoted(c, &p, &unquoted, err);
+            rc = (c->quote && p < c->end && *p == '"')
+                     ? scan_quoted(c, &p, &quoted, err)
+                     : scan_unquoted(c, &p, &unquoted, err);
             if (rc)
-                return rc;
-            if (p >= c->end)
                 break;
+            if (p >= c->end) {
+                /* the input's end closes the record; a window's does not */
+                if (c->more)
+                    rc = SCAN_MORE;
+                break;
+            }
             if (*p == c->sep) {
                 p++;
                 continue;
@@ -360,6 +376,18 @@ enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
             c->line_start = p;
             break;
         }
+        if (rc == SCAN_MORE) {
+            /* rewind to the record's start, to scan it again when the
+             * window holds all of it */
+            c->line = line0;
+            c->line_start = rec_start;
+            c->n_replaced = replaced0;
+            c->n_fields = 0;
+            c->need_more = true;
+            return LIFT_OK;
+        }
+        if (rc)
+            return rc;
         if ((size_t)(p - rec_start) > c->max_line)
             return lift_error_set(err, LIFT_ERR_LIMIT,
                                   "line %zu: record longer than the limit of "
@@ -369,6 +397,17 @@ enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
         *have = true;
         return LIFT_OK;
     }
+}
+
+void lift_csv_window(struct lift_csv *c, const char *data, size_t len,
+                     bool more)
+{
+    c->base = data;
+    c->p = data;
+    c->end = data + len;
+    c->line_start = data;
+    c->more = more;
+    c->need_more = false;
 }
 
 const char *lift_csv_field_text(const struct lift_csv_field *f,

@@ -59,6 +59,8 @@ struct lift_csv {
     const char *line_start; /* first byte of that line */
     size_t rec_line;        /* line where the current record starts */
     size_t n_replaced;      /* invalid bytes seen under the replace policy */
+    bool more;              /* input goes on past end (see lift_csv_window) */
+    bool need_more;         /* set by lift_csv_next: a record reached end */
 
     struct lift_csv_field *fields;
     size_t n_fields, cap_fields;
@@ -73,10 +75,24 @@ void lift_csv_init(struct lift_csv *c, const char *data, size_t len,
 /*
  * Scans the next non-blank record. On LIFT_OK, *have tells whether there
  * was one; its fields are c->fields[0..c->n_fields) and it started on
- * line c->rec_line.
+ * line c->rec_line. When c->more is set and the record (or the blank
+ * lines before one) ran into the end of the buffer, *have is false and
+ * c->need_more true: c->p is where that record starts, and the caller
+ * hands the scanner a longer window with lift_csv_window.
  */
 enum lift_code lift_csv_next(struct lift_csv *c, bool *have,
                              struct lift_error *err);
+/*
+ * Streaming: points the scanner at a new buffer whose first byte is the
+ * byte c->p pointed at (the caller moved the unscanned bytes there and
+ * read more after them), keeping the line count and the tallies. With
+ * `more`, input follows the buffer; the buffer should then end just after
+ * a line end (a LF, or a CR known not to be followed by a LF) so that
+ * only a quoted field crossing it stops a record short. Call only at a
+ * record start: before the first lift_csv_next, or when it has returned.
+ */
+void lift_csv_window(struct lift_csv *c, const char *data, size_t len,
+                     bool more);
 /*
  * The text of a field: its own span when clean (not NUL-terminated!), or
  * the unescaped / repaired copy in `scratch` (NUL-terminated). scratch is

@@ -1,15 +1,17 @@
 /*
  * data/table.c - the typed columnar table and the CSV-to-table reader.
  *
- * Reading scans the input (held in memory) once and stores each cell in
- * its final typed column as it goes, so that no per-cell intermediate is
- * kept (peak memory is the input plus the final columns):
+ * Reading scans the input once and stores each cell in its final typed
+ * column as it goes, so that no per-cell intermediate is kept. A regular
+ * file is read through a window of 256 KiB (see struct source), so peak
+ * memory is the final columns plus the window; read_mem's input is
+ * scanned where it lies.
  *   - a column's type is open until its first present (non-missing) cell;
  *     that cell's type (number, boolean, date, else string) decides it,
  *     as the four are mutually exclusive, and the column's array is then
- *     allocated for an upper bound of the rows (line ends + 1; the pages
- *     past the real row count are never touched, and the arrays are
- *     shrunk at the end), earlier rows filled as missing;
+ *     allocated, earlier rows filled as missing. Arrays double with the
+ *     row count (realloc of large blocks remaps pages rather than copying
+ *     them) and are shrunk to it at the end;
  *   - numeric, boolean and date cells are parsed into doubles; string
  *     cells get level codes (each distinct string interned once in an
  *     open-addressing table keyed by xxh3);
@@ -39,6 +41,7 @@
 #include "core/hash.h"
 #include "data/csv.h"
 #include "data/parse.h"
+#include "data/reader.h"
 
 struct level {
     uint64_t hash;
@@ -68,8 +71,9 @@ struct column {
     enum { KIND_OPEN, KIND_VALUES, KIND_CODES, KIND_REDO } kind;
     /* the previous present cell: runs of one value are common (files
      * sorted by date or segment), so it is tried before parsing or
-     * hashing; last_s points into the input (never into scratch) */
-    const char *last_s;
+     * hashing. Its text is a copy (the input window moves); last_len 0
+     * means none (an empty cell is missing, never parsed). */
+    char last_text[32];
     size_t last_len;
     double last_v;
     uint32_t last_code;
@@ -461,18 +465,6 @@ static const char *field_text(const struct lift_csv_field *f,
     return lift_csv_field_text(f, scratch, len, err);
 }
 
-/* Upper bound of the records in data: line ends (LF, CRLF, lone CR) + 1. */
-static size_t count_records(const char *data, size_t len)
-{
-    size_t n = 1;
-    const char *end = data + len;
-    for (const char *p = data; (p = memchr(p, '\n', (size_t)(end - p))); p++)
-        n++;
-    for (const char *p = data; (p = memchr(p, '\r', (size_t)(end - p))); p++)
-        n += p + 1 == end || p[1] != '\n';
-    return n;
-}
-
 /* Fixes the column's type and allocates its array for t->cap_rows rows,
  * the first `row` of them missing. */
 static enum lift_code open_column(struct lift_table *t, struct column *c,
@@ -553,17 +545,16 @@ static inline enum lift_code intern_cell(struct lift_table *t, struct column *c,
 
 /* Parses a cell of a typed column, reusing the previous cell's value
  * when the text is the same. */
-static bool parse_cell(struct column *c, const struct lift_csv_field *f,
-                       const char *s, size_t len, double *v)
+static bool parse_cell(struct column *c, const char *s, size_t len, double *v)
 {
-    if (c->last_s && len == c->last_len && same_text(s, c->last_s, len)) {
+    if (len == c->last_len && same_text(s, c->last_text, len)) {
         *v = c->last_v;
         return true;
     }
     if (!parse_as(c->type, s, len, v))
         return false;
-    if (s == f->p) {
-        c->last_s = s;
+    if (len <= sizeof c->last_text) {
+        memcpy(c->last_text, s, len);
         c->last_len = len;
         c->last_v = *v;
     }
@@ -602,7 +593,7 @@ static enum lift_code store_cell(struct lift_table *t, struct column *c,
             c->values[row] = NAN;
             return LIFT_OK;
         }
-        if (parse_cell(c, f, s, len, &c->values[row]))
+        if (parse_cell(c, s, len, &c->values[row]))
             return LIFT_OK;
         if (c->forced)
             return bad_value(f, c, s, len, name, err);
@@ -632,19 +623,205 @@ static enum lift_code ragged(const struct lift_csv *csv, size_t want,
                           csv->rec_line, want, csv->n_fields, name);
 }
 
-/* The one full scan: checks every record and stores every cell. */
-static enum lift_code scan_all(struct lift_table *t, struct lift_csv *csv,
+/* Doubles the row capacity of the row lines and of every open column. */
+static enum lift_code grow_rows(struct lift_table *t, size_t max_rows,
+                                struct lift_error *err)
+{
+    size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
+    if (cap > max_rows)
+        cap = max_rows;
+    uint32_t *lines = lift_realloc_array(t->row_line, cap, sizeof *lines);
+    if (!lines)
+        return lift_error_nomem(err, "row lines");
+    t->row_line = lines;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        struct column *c = &t->cols[i];
+        if (c->values) {
+            double *v = lift_realloc_array(c->values, cap, sizeof *v);
+            if (!v)
+                return lift_error_nomem(err, "column values");
+            c->values = v;
+        }
+        if (c->codes) {
+            uint32_t *k = lift_realloc_array(c->codes, cap, sizeof *k);
+            if (!k)
+                return lift_error_nomem(err, "column values");
+            c->codes = k;
+        }
+    }
+    t->cap_rows = cap;
+    return LIFT_OK;
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+#define WINDOW ((size_t)256 << 10)
+
+/*
+ * Where the bytes come from. In memory, the scanner sees all of them at
+ * once. From a regular file they come through one buffer a window at a
+ * time (so peak memory is the columns plus a window, not the whole file):
+ * the window handed to the scanner ends just after its last line end, so
+ * a record stops short of it only inside a quoted field; then the bytes
+ * from that record's start are moved to the front and more are read after
+ * them. When not one record fits, the buffer doubles (and a record longer
+ * than the line cap is an error), so each byte is scanned O(1) times.
+ */
+struct source {
+    const char *name;
+    const char *mem; /* memory input when fd < 0 */
+    size_t mem_len;
+    int fd;
+    char *buf;
+    size_t window;   /* the buffer's first size */
+    size_t cap, len; /* buffer size, bytes in it */
+    size_t total, max_bytes, max_line;
+    off_t start; /* the file offset the input starts at */
+    bool eof;
+};
+
+/* Reads until the buffer is full or the file ends. */
+static enum lift_code fill(struct source *s, struct lift_error *err)
+{
+    while (!s->eof && s->len < s->cap) {
+        ssize_t r = read(s->fd, s->buf + s->len, s->cap - s->len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return lift_error_sys(err, LIFT_ERR_IO, errno, "cannot read '%s'",
+                                  s->name);
+        }
+        if (r == 0) {
+            s->eof = true;
+            break;
+        }
+        s->len += (size_t)r;
+        s->total += (size_t)r;
+        if (s->total > s->max_bytes)
+            return lift_error_set(err, LIFT_ERR_LIMIT,
+                                  "'%s' is larger than the limit of %zu bytes",
+                                  s->name, s->max_bytes);
+    }
+    return LIFT_OK;
+}
+
+/* Where the window may end: just after the buffer's last LF, or after a
+ * later CR whose next byte is in the buffer and is not a LF; 0 if none. */
+static size_t window_cut(const char *buf, size_t len)
+{
+    for (size_t i = len; i > 0; i--) {
+        char ch = buf[i - 1];
+        if (ch == '\n' || (ch == '\r' && i < len && buf[i] != '\n'))
+            return i;
+    }
+    return 0;
+}
+
+/* Hands the scanner the bytes of the buffer up to the cut (all of them at
+ * the end of the file). */
+static void set_window(struct source *s, struct lift_csv *c)
+{
+    size_t cut = s->eof ? s->len : window_cut(s->buf, s->len);
+    lift_csv_window(c, s->buf, cut, !s->eof);
+}
+
+/* The scanner stopped at the window's end inside a record (or blank lines
+ * before one): keeps the bytes from c->p on, reads more after them. */
+static enum lift_code refill(struct source *s, struct lift_csv *c,
+                             struct lift_error *err)
+{
+    bool stalled = c->p == s->buf; /* not one record in this window */
+    size_t keep = s->len - (size_t)(c->p - s->buf);
+    if (stalled && keep > s->max_line + 1)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "line %zu: record longer than the limit of %zu "
+                              "bytes in '%s'",
+                              c->line, s->max_line, s->name);
+    memmove(s->buf, c->p, keep);
+    s->len = keep;
+    if (stalled && s->len == s->cap) {
+        size_t cap = s->cap * 2;
+        char *buf = lift_realloc_array(s->buf, cap, 1);
+        if (!buf)
+            return lift_error_nomem(err, "read buffer");
+        s->buf = buf;
+        s->cap = cap;
+    }
+    enum lift_code rc = fill(s, err);
+    if (rc)
+        return rc;
+    set_window(s, c);
+    return LIFT_OK;
+}
+
+/* The next record, refilling the window from the file as needed. */
+static enum lift_code next_record(struct source *s, struct lift_csv *c,
+                                  bool *have, struct lift_error *err)
+{
+    for (;;) {
+        enum lift_code rc = lift_csv_next(c, have, err);
+        if (rc || *have || !c->need_more)
+            return rc;
+        if ((rc = refill(s, c, err)))
+            return rc;
+    }
+}
+
+/* Starts a scan from the first byte: the whole input in memory, or the
+ * first window of the file (where *sep is detected when it is 0). */
+static enum lift_code source_start(struct source *s, struct lift_csv *c,
+                                   const struct lift_read_opts *o, char *sep,
+                                   struct lift_error *err)
+{
+    if (s->fd < 0) {
+        if (!*sep)
+            *sep = lift_csv_detect_sep(s->mem, s->mem_len, !o->no_quote);
+        lift_csv_init(c, s->mem, s->mem_len, o, *sep, s->name);
+        return LIFT_OK;
+    }
+    if (!s->buf) {
+        /* at least the three bytes of a BOM */
+        s->cap = s->window < 4 ? 4 : s->window;
+        if (!(s->buf = lift_malloc(s->cap)))
+            return lift_error_nomem(err, "read buffer");
+    }
+    s->len = 0;
+    s->total = 0;
+    s->eof = false;
+    enum lift_code rc = fill(s, err);
+    if (rc)
+        return rc;
+    if (!*sep) {
+        size_t cut = s->eof ? s->len : window_cut(s->buf, s->len);
+        *sep = lift_csv_detect_sep(s->buf, cut ? cut : s->len, !o->no_quote);
+    }
+    /* init skips a BOM at the start; the window then ends at the cut */
+    lift_csv_init(c, s->buf, s->len, o, *sep, s->name);
+    const char *first = c->p;
+    set_window(s, c);
+    c->p = first;
+    c->line_start = first;
+    if (c->end < first)
+        c->end = first;
+    return LIFT_OK;
+}
+
+/* The one full scan: checks every record and stores every cell. The
+ * scanner holds the first record; it is data when there is no header. */
+static enum lift_code scan_all(struct lift_table *t, struct source *src,
+                               struct lift_csv *csv, bool first_is_data,
                                size_t max_rows, const char *name,
                                struct lift_buf *scratch, struct lift_error *err)
 {
-    bool have;
+    bool have = first_is_data;
     enum lift_code rc;
     size_t row = 0;
     for (;;) {
-        if ((rc = lift_csv_next(csv, &have, err)))
+        if (!have && (rc = next_record(src, csv, &have, err)))
             return rc;
         if (!have)
             break;
+        have = false;
         if (csv->n_fields != t->n_cols)
             return ragged(csv, t->n_cols, name, err);
         if (row == max_rows)
@@ -652,7 +829,8 @@ static enum lift_code scan_all(struct lift_table *t, struct lift_csv *csv,
                                   "more data records than the limit of %zu "
                                   "in '%s'",
                                   max_rows, name);
-        LIFT_ASSERT(row < t->cap_rows);
+        if (row == t->cap_rows && (rc = grow_rows(t, max_rows, err)))
+            return rc;
         t->row_line[row] =
             csv->rec_line > UINT32_MAX ? UINT32_MAX : (uint32_t)csv->rec_line;
         for (size_t i = 0; i < t->n_cols; i++)
@@ -666,22 +844,26 @@ static enum lift_code scan_all(struct lift_table *t, struct lift_csv *csv,
 }
 
 /* The second scan, for the columns that turned out to hold strings after
- * typed cells: interns all their cells. */
-static enum lift_code rescan_strings(struct lift_table *t, struct lift_csv *csv,
-                                     bool skip_first, struct lift_buf *scratch,
+ * typed cells: interns all their cells. A file that no longer matches the
+ * first scan has changed under the reader. */
+static enum lift_code rescan_strings(struct lift_table *t, struct source *src,
+                                     struct lift_csv *csv, bool skip_first,
+                                     struct lift_buf *scratch,
                                      struct lift_error *err)
 {
     bool have;
     enum lift_code rc;
     size_t row = 0;
     for (bool first = true;; first = false) {
-        if ((rc = lift_csv_next(csv, &have, err)))
+        if ((rc = next_record(src, csv, &have, err)))
             return rc;
         if (!have)
             break;
         if (first && skip_first)
             continue;
-        LIFT_ASSERT(row < t->n_rows && csv->n_fields == t->n_cols);
+        if (row == t->n_rows || csv->n_fields != t->n_cols)
+            return lift_error_set(err, LIFT_ERR_IO,
+                                  "'%s' changed while it was read", src->name);
         for (size_t i = 0; i < t->n_cols; i++) {
             struct column *c = &t->cols[i];
             if (c->kind != KIND_REDO)
@@ -697,7 +879,9 @@ static enum lift_code rescan_strings(struct lift_table *t, struct lift_csv *csv,
         }
         row++;
     }
-    LIFT_ASSERT(row == t->n_rows);
+    if (row != t->n_rows)
+        return lift_error_set(err, LIFT_ERR_IO,
+                              "'%s' changed while it was read", src->name);
     return LIFT_OK;
 }
 
@@ -730,10 +914,10 @@ static void *shrink(void *p, size_t n, size_t size)
     return q ? q : p;
 }
 
-static enum lift_code build(const char *data, size_t len,
-                            const struct lift_read_opts *o, const char *name,
+static enum lift_code build(struct source *src, const struct lift_read_opts *o,
                             struct lift_table **out, struct lift_error *err)
 {
+    const char *name = src->name;
     /* the scanner's byte classes need a separator that is not a line end,
      * not the quote (while quoting is on) and not part of UTF-8 text */
     unsigned char sep_byte = (unsigned char)o->sep;
@@ -748,17 +932,19 @@ static enum lift_code build(const char *data, size_t len,
         return lift_error_nomem(err, "table");
     lift_arena_init(&t->strings, 0, 0);
     struct lift_csv csv;
+    memset(&csv, 0, sizeof csv);
     struct lift_buf scratch;
     lift_buf_init(&scratch, 0, "field");
-    char sep = o->sep ? o->sep : lift_csv_detect_sep(data, len, !o->no_quote);
-    t->sep = sep;
-    lift_csv_init(&csv, data, len, o, sep, name);
     size_t max_rows = o->max_rows ? o->max_rows : LIFT_DEFAULT_MAX_ROWS;
     if (max_rows > UINT32_MAX - 1)
         max_rows = UINT32_MAX - 1;
+    char sep = o->sep;
     bool have;
-    enum lift_code rc = lift_csv_next(&csv, &have, err);
+    enum lift_code rc = source_start(src, &csv, o, &sep, err);
     if (rc)
+        goto done;
+    t->sep = sep;
+    if ((rc = next_record(src, &csv, &have, err)))
         goto done;
     if (!have) {
         rc = lift_error_set(err, LIFT_ERR_PARSE, "empty input '%s'", name);
@@ -772,26 +958,15 @@ static enum lift_code build(const char *data, size_t len,
     for (size_t i = 0; i < o->n_types; i++)
         if ((rc = apply_type(t, o->types[i], err)))
             goto done;
-
-    t->cap_rows = count_records(data, len);
-    if (t->cap_rows > max_rows)
-        t->cap_rows = max_rows;
-    t->row_line = lift_malloc_array(t->cap_rows, sizeof *t->row_line);
-    if (!t->row_line) {
-        rc = lift_error_nomem(err, "row lines");
+    if ((rc = grow_rows(t, max_rows, err)))
         goto done;
-    }
     for (size_t i = 0; i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
         if (c->forced && (rc = open_column(t, c, c->type, 0, err)))
             goto done;
     }
-    /* the scan goes on after the header; without one, from the start */
-    if (o->no_header) {
-        lift_csv_release(&csv);
-        lift_csv_init(&csv, data, len, o, sep, name);
-    }
-    if ((rc = scan_all(t, &csv, max_rows, name, &scratch, err)))
+    if ((rc = scan_all(t, src, &csv, o->no_header, max_rows, name, &scratch,
+                       err)))
         goto done;
     if (t->n_rows == 0) {
         rc = lift_error_set(err, LIFT_ERR_PARSE,
@@ -814,9 +989,14 @@ static enum lift_code build(const char *data, size_t len,
         }
     }
     if (t->n_redo) {
+        if (src->fd >= 0 && lseek(src->fd, src->start, SEEK_SET) < 0) {
+            rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot read '%s'",
+                                name);
+            goto done;
+        }
         lift_csv_release(&csv);
-        lift_csv_init(&csv, data, len, o, sep, name);
-        if ((rc = rescan_strings(t, &csv, !o->no_header, &scratch, err)))
+        if ((rc = source_start(src, &csv, o, &sep, err)) ||
+            (rc = rescan_strings(t, src, &csv, !o->no_header, &scratch, err)))
             goto done;
     }
     t->row_line = shrink(t->row_line, t->n_rows, sizeof *t->row_line);
@@ -850,86 +1030,72 @@ enum lift_code lift_table_read_mem(const char *data, size_t len,
         lift_read_opts_init(&defaults);
         opts = &defaults;
     }
-    const char *name = opts->name ? opts->name : "input";
+    struct source src = {.name = opts->name ? opts->name : "input",
+                         .mem = data,
+                         .mem_len = len,
+                         .fd = -1};
     size_t max_bytes =
         opts->max_bytes ? opts->max_bytes : LIFT_DEFAULT_MAX_BYTES;
     if (len > max_bytes)
         return lift_error_set(err, LIFT_ERR_LIMIT,
                               "'%s' is larger than the limit of %zu bytes",
-                              name, max_bytes);
-    return build(data, len, opts, name, out, err);
+                              src.name, max_bytes);
+    return build(&src, opts, out, err);
 }
 
-/* Reads the whole file into a malloc'd buffer, up to max_bytes. */
-static enum lift_code slurp(const char *path, size_t max_bytes, char **data,
-                            size_t *len, struct lift_error *err)
+/* Reads a whole stream (a pipe, a device) into a malloc'd buffer, up to
+ * max_bytes: what cannot be read twice or sized beforehand. */
+static enum lift_code slurp(int fd, const char *path, size_t max_bytes,
+                            char **data, size_t *len, struct lift_error *err)
 {
+    struct source s = {.name = path, .fd = fd, .max_bytes = max_bytes};
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return lift_error_sys(err, LIFT_ERR_IO, errno, "cannot open '%s'",
-                              path);
-    enum lift_code rc = LIFT_OK;
-    struct stat st;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = lift_error_set(err, LIFT_ERR_IO, "'%s' is a directory", path);
-        goto done;
-    }
-    cap = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-              ? (size_t)st.st_size + 1
-              : 65536;
-    if (cap > max_bytes + 1)
-        cap = max_bytes + 1;
-    if (!(buf = lift_malloc(cap))) {
-        rc = lift_error_nomem(err, "file contents");
-        goto done;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > max_bytes) {
-                rc = lift_error_set(err, LIFT_ERR_LIMIT,
-                                    "'%s' is larger than the limit of %zu "
-                                    "bytes",
-                                    path, max_bytes);
-                goto done;
-            }
-            size_t ncap = cap * 2 > max_bytes + 1 ? max_bytes + 1 : cap * 2;
-            char *nb = lift_realloc_array(buf, ncap, 1);
-            if (!nb) {
-                rc = lift_error_nomem(err, "file contents");
-                goto done;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot read '%s'",
-                                path);
-            goto done;
-        }
-        if (r == 0)
+    s.cap = 65536;
+    if (!(s.buf = lift_malloc(s.cap)))
+        return lift_error_nomem(err, "file contents");
+    enum lift_code rc;
+    while (!(rc = fill(&s, err)) && !s.eof) {
+        char *buf = lift_realloc_array(s.buf, s.cap * 2, 1);
+        if (!buf) {
+            rc = lift_error_nomem(err, "file contents");
             break;
-        n += (size_t)r;
+        }
+        s.buf = buf;
+        s.cap *= 2;
     }
-    if (n > max_bytes)
-        rc = lift_error_set(err, LIFT_ERR_LIMIT,
-                            "'%s' is larger than the limit of %zu bytes", path,
-                            max_bytes);
-done:
-    close(fd);
     if (rc) {
-        lift_free(buf);
+        lift_free(s.buf);
         return rc;
     }
-    *data = buf;
-    *len = n;
+    *data = s.buf;
+    *len = s.len;
     return LIFT_OK;
+}
+
+enum lift_code lift_table_read_fd(int fd, const struct lift_read_opts *opts,
+                                  size_t window, struct lift_table **out,
+                                  struct lift_error *err)
+{
+    *out = NULL;
+    struct stat st;
+    size_t max_bytes =
+        opts->max_bytes ? opts->max_bytes : LIFT_DEFAULT_MAX_BYTES;
+    const char *name = opts->name ? opts->name : "input";
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > max_bytes)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "'%s' is larger than the limit of %zu bytes",
+                              name, max_bytes);
+    struct source src = {.name = name,
+                         .fd = fd,
+                         .window = window ? window : WINDOW,
+                         .max_bytes = max_bytes,
+                         .max_line = opts->max_line ? opts->max_line
+                                                    : LIFT_DEFAULT_MAX_LINE,
+                         .start = lseek(fd, 0, SEEK_CUR)};
+    enum lift_code rc = build(&src, opts, out, err);
+    lift_free(src.buf);
+    return rc;
 }
 
 enum lift_code lift_table_read_csv(const char *path,
@@ -946,13 +1112,30 @@ enum lift_code lift_table_read_csv(const char *path,
     if (!o.name)
         o.name = path;
     size_t max_bytes = o.max_bytes ? o.max_bytes : LIFT_DEFAULT_MAX_BYTES;
-    char *data;
-    size_t len;
-    enum lift_code rc = slurp(path, max_bytes, &data, &len, err);
-    if (rc)
-        return rc;
-    rc = build(data, len, &o, o.name, out, err);
-    lift_free(data);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lift_error_sys(err, LIFT_ERR_IO, errno, "cannot open '%s'",
+                              path);
+    struct stat st;
+    enum lift_code rc;
+    if (fstat(fd, &st) != 0) {
+        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot read '%s'", path);
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = lift_error_set(err, LIFT_ERR_IO, "'%s' is a directory", path);
+    } else if (S_ISREG(st.st_mode)) {
+        rc = lift_table_read_fd(fd, &o, WINDOW, out, err);
+    } else {
+        char *data;
+        size_t len;
+        rc = slurp(fd, path, max_bytes, &data, &len, err);
+        if (!rc) {
+            struct source src = {
+                .name = o.name, .mem = data, .mem_len = len, .fd = -1};
+            rc = build(&src, &o, out, err);
+            lift_free(data);
+        }
+    }
+    close(fd);
     return rc;
 }
 

@@ -30,6 +30,8 @@
 #include <lift/table.h>
 
 #include "core/alloc.h"
+#include "core/rng.h"
+#include "data/reader.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1222,6 +1224,200 @@ static void real_hillstrom_shape_visit_zip(void **state)
     lift_table_free(t);
 }
 
+/* ---- streaming ---------------------------------------------------------- */
+
+/* Fails unless a and b hold the same table. */
+static void assert_same_table(const struct lift_table *a,
+                              const struct lift_table *b)
+{
+    assert_int_equal(lift_table_n_rows(a), lift_table_n_rows(b));
+    assert_int_equal(lift_table_n_cols(a), lift_table_n_cols(b));
+    assert_int_equal(lift_table_sep(a), lift_table_sep(b));
+    assert_int_equal(lift_table_n_replaced(a), lift_table_n_replaced(b));
+    size_t rows = lift_table_n_rows(a);
+    for (size_t r = 0; r < rows; r++)
+        assert_int_equal(lift_table_row_line(a, r), lift_table_row_line(b, r));
+    for (size_t c = 0; c < lift_table_n_cols(a); c++) {
+        assert_string_equal(lift_table_col_name(a, c),
+                            lift_table_col_name(b, c));
+        assert_int_equal(lift_table_col_type(a, c), lift_table_col_type(b, c));
+        const double *va = lift_table_values(a, c),
+                     *vb = lift_table_values(b, c);
+        const uint32_t *ka = lift_table_codes(a, c),
+                       *kb = lift_table_codes(b, c);
+        assert_true((va == NULL) == (vb == NULL));
+        assert_true((ka == NULL) == (kb == NULL));
+        if (va)
+            assert_memory_equal(va, vb, rows * sizeof *va);
+        if (ka) {
+            assert_memory_equal(ka, kb, rows * sizeof *ka);
+            assert_int_equal(lift_table_n_levels(a, c),
+                             lift_table_n_levels(b, c));
+            for (uint32_t k = 0; k < lift_table_n_levels(a, c); k++) {
+                size_t la, lb;
+                const char *sa = lift_table_level(a, c, k, &la);
+                const char *sb = lift_table_level(b, c, k, &lb);
+                assert_int_equal(la, lb);
+                assert_memory_equal(sa, sb, la);
+                assert_int_equal(lift_table_level_count(a, c, k),
+                                 lift_table_level_count(b, c, k));
+            }
+        }
+    }
+}
+
+/* A random CSV of 3 columns: numbers, words, quoted text with separators,
+ * doubled quotes, LF, CRLF and CR inside, UTF-8; blank lines; every line
+ * end; sometimes a column that turns from numbers to words (a second
+ * scan), invalid UTF-8, a ragged row, a bare quote or an unclosed one. */
+static size_t random_csv(struct lift_rng *r, char *buf, size_t cap)
+{
+    static const char *const words[] = {"a",
+                                        "yes",
+                                        "no",
+                                        "S\xC3\xA3o Paulo",
+                                        "\xE2\x82\xAC"
+                                        "5",
+                                        "NA",
+                                        "",
+                                        "x y z",
+                                        "2020-02-29",
+                                        "true"};
+    static const char *const quoted[] = {
+        "\"a,b\"",        "\"say \"\"hi\"\"\"",
+        "\"two\nlines\"", "\"cr\r\nlf\"",
+        "\"lone\rcr\"",   "\"\"",
+        "\"\n\n\n\"",     "\"x\xC3\xA9;\xF0\x9F\x98\x80\""};
+    static const char *const ends[] = {"\n", "\r\n", "\r"};
+    size_t n = (size_t)snprintf(buf, cap, "%sn,w,q%s",
+                                lift_rng_below(r, 4) ? "" : "\xEF\xBB\xBF",
+                                ends[lift_rng_below(r, 3)]);
+    size_t rows = 1 + lift_rng_below(r, 30);
+    size_t change_at = lift_rng_below(r, 3) ? SIZE_MAX : lift_rng_below(r, 30);
+    size_t defect = lift_rng_below(r, 4) ? SIZE_MAX : lift_rng_below(r, 4);
+    size_t defect_row = lift_rng_below(r, rows);
+    for (size_t row = 0; row < rows; row++) {
+        if (lift_rng_below(r, 8) == 0)
+            n += (size_t)snprintf(buf + n, cap - n, "%s",
+                                  ends[lift_rng_below(r, 3)]);
+        if (row >= change_at)
+            n += (size_t)snprintf(buf + n, cap - n, "w%zu", row % 3);
+        else
+            n += (size_t)snprintf(buf + n, cap - n, "%d.%02d",
+                                  (int)lift_rng_below(r, 1000),
+                                  (int)lift_rng_below(r, 100));
+        n += (size_t)snprintf(buf + n, cap - n, ",%s,%s",
+                              words[lift_rng_below(r, 10)],
+                              quoted[lift_rng_below(r, 8)]);
+        if (row == defect_row && defect != SIZE_MAX) {
+            static const char *const bad[] = {",extra", "\xFF", "x\"y",
+                                              ",\"open"};
+            n += (size_t)snprintf(buf + n, cap - n, "%s", bad[defect]);
+        }
+        if (row + 1 < rows || lift_rng_below(r, 2))
+            n += (size_t)snprintf(buf + n, cap - n, "%s",
+                                  ends[lift_rng_below(r, 3)]);
+    }
+    assert_true(n < cap);
+    return n;
+}
+
+static void read_fd_small_windows_same_as_memory(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    int fd = fileno(f);
+    struct lift_rng r;
+    lift_rng_seed(&r, 7);
+    char csv[8192];
+    static const size_t windows[] = {1, 2, 3, 5, 8, 17, 64, 4096};
+    for (int round = 0; round < 300; round++) {
+        size_t n = random_csv(&r, csv, sizeof csv);
+        assert_int_equal(ftruncate(fd, 0), 0);
+        assert_int_equal(pwrite(fd, csv, n, 0), (ssize_t)n);
+        struct lift_read_opts o;
+        lift_read_opts_init(&o);
+        o.sep = ',';
+        o.utf8 = round % 2 ? LIFT_UTF8_REPLACE : LIFT_UTF8_STRICT;
+        o.name = "s.csv";
+        struct lift_table *want = NULL;
+        struct lift_error want_err;
+        memset(&want_err, 0, sizeof want_err);
+        enum lift_code want_rc =
+            lift_table_read_mem(csv, n, &o, &want, &want_err);
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++) {
+            assert_true(lseek(fd, 0, SEEK_SET) == 0);
+            struct lift_table *got = (struct lift_table *)&got;
+            struct lift_error got_err;
+            memset(&got_err, 0, sizeof got_err);
+            enum lift_code rc =
+                lift_table_read_fd(fd, &o, windows[w], &got, &got_err);
+            if (rc != want_rc || strcmp(got_err.msg, want_err.msg) != 0)
+                fail_msg("round %d, window %zu: got %s '%s', want %s '%s'",
+                         round, windows[w], lift_code_name(rc), got_err.msg,
+                         lift_code_name(want_rc), want_err.msg);
+            if (rc == LIFT_OK)
+                assert_same_table(want, got);
+            else
+                assert_null(got);
+            lift_table_free(got);
+        }
+        lift_table_free(want);
+    }
+    fclose(f);
+}
+
+static void read_fd_offset_and_type_change_reads_from_start(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    int fd = fileno(f);
+    static const char junk[] = "skipped by the offset\n";
+    static const char csv[] = "n,w\n1,a\n2,b\nthree,c\n";
+    assert_int_equal(write(fd, junk, strlen(junk)), (ssize_t)strlen(junk));
+    assert_int_equal(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
+    assert_true(lseek(fd, (off_t)strlen(junk), SEEK_SET) > 0);
+    struct lift_read_opts o;
+    lift_read_opts_init(&o);
+    struct lift_table *t = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_table_read_fd(fd, &o, 4, &t, &err), LIFT_OK);
+    assert_int_equal(lift_table_n_rows(t), 3);
+    assert_int_equal(lift_table_col_type(t, 0), LIFT_COL_CATEGORICAL);
+    assert_string_equal(cell(t, "n", 0), "1");
+    assert_string_equal(cell(t, "n", 2), "three");
+    lift_table_free(t);
+    fclose(f);
+}
+
+static void read_fd_record_over_line_cap_limit_error(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    int fd = fileno(f);
+    /* a quoted field that never closes within the cap */
+    char csv[600];
+    size_t n = (size_t)snprintf(csv, sizeof csv, "a,b\n1,\"");
+    memset(csv + n, 'x', 500);
+    n += 500;
+    assert_int_equal(write(fd, csv, n), (ssize_t)n);
+    assert_true(lseek(fd, 0, SEEK_SET) == 0);
+    struct lift_read_opts o;
+    lift_read_opts_init(&o);
+    o.max_line = 100;
+    o.name = "big.csv";
+    struct lift_table *t = (struct lift_table *)&t;
+    struct lift_error err;
+    assert_int_equal(lift_table_read_fd(fd, &o, 16, &t, &err), LIFT_ERR_LIMIT);
+    assert_null(t);
+    assert_string_equal(err.msg, "line 2: record longer than the limit of 100 "
+                                 "bytes in 'big.csv'");
+    fclose(f);
+}
+
 /* ---- torture --------------------------------------------------------------
  */
 
@@ -1413,6 +1609,9 @@ int main(void)
         cmocka_unit_test(real_bank_sample_shape_target),
         cmocka_unit_test(real_sms_shape_labels_longest_text),
         cmocka_unit_test(real_hillstrom_shape_visit_zip),
+        cmocka_unit_test(read_fd_small_windows_same_as_memory),
+        cmocka_unit_test(read_fd_offset_and_type_change_reads_from_start),
+        cmocka_unit_test(read_fd_record_over_line_cap_limit_error),
         cmocka_unit_test(read_mem_every_alloc_failure_nomem_no_table),
         cmocka_unit_test(read_csv_every_alloc_failure_nomem_no_table),
     };
