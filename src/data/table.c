@@ -623,11 +623,13 @@ static enum lift_code ragged(const struct lift_csv *csv, size_t want,
                           csv->rec_line, want, csv->n_fields, name);
 }
 
-/* Doubles the row capacity of the row lines and of every open column. */
-static enum lift_code grow_rows(struct lift_table *t, size_t max_rows,
-                                struct lift_error *err)
+/* Sets the row capacity of the row lines and of every open column to
+ * cap (at most max_rows, at least 16). */
+static enum lift_code resize_rows(struct lift_table *t, size_t cap,
+                                  size_t max_rows, struct lift_error *err)
 {
-    size_t cap = t->cap_rows ? t->cap_rows * 2 : 1024;
+    if (cap < 16)
+        cap = 16;
     if (cap > max_rows)
         cap = max_rows;
     uint32_t *lines = lift_realloc_array(t->row_line, cap, sizeof *lines);
@@ -676,6 +678,7 @@ struct source {
     size_t window;   /* the buffer's first size */
     size_t cap, len; /* buffer size, bytes in it */
     size_t total, max_bytes, max_line;
+    size_t size; /* the file's size from its start offset, when known */
     off_t start; /* the file offset the input starts at */
     bool eof;
 };
@@ -767,6 +770,29 @@ static enum lift_code next_record(struct source *s, struct lift_csv *c,
     }
 }
 
+/* Records the input may hold: the line ends of the first window (of all
+ * the input in memory), scaled to the input's size, plus a margin. */
+static size_t estimate_rows(const struct source *s)
+{
+    const char *p = s->fd < 0 ? s->mem : s->buf;
+    size_t n = s->fd < 0 ? s->mem_len : s->len;
+    size_t total = s->fd < 0 ? s->mem_len : s->size;
+    if (n > WINDOW)
+        n = WINDOW;
+    size_t ends = 1;
+    for (const char *q = p, *end = p + n;
+         (q = memchr(q, '\n', (size_t)(end - q))); q++)
+        ends++;
+    if (ends == 1) /* no LF: lone CRs, or one long line */
+        for (const char *q = p, *end = p + n;
+             (q = memchr(q, '\r', (size_t)(end - q))); q++)
+            ends++;
+    if (total <= n || n == 0)
+        return ends + 16;
+    double est = (double)ends * ((double)total / (double)n) * 1.05 + 16.0;
+    return est > 1e9 ? (size_t)1e9 : (size_t)est;
+}
+
 /* Starts a scan from the first byte: the whole input in memory, or the
  * first window of the file (where *sep is detected when it is 0). */
 static enum lift_code source_start(struct source *s, struct lift_csv *c,
@@ -829,7 +855,8 @@ static enum lift_code scan_all(struct lift_table *t, struct source *src,
                                   "more data records than the limit of %zu "
                                   "in '%s'",
                                   max_rows, name);
-        if (row == t->cap_rows && (rc = grow_rows(t, max_rows, err)))
+        if (row == t->cap_rows &&
+            (rc = resize_rows(t, t->cap_rows * 2, max_rows, err)))
             return rc;
         t->row_line[row] =
             csv->rec_line > UINT32_MAX ? UINT32_MAX : (uint32_t)csv->rec_line;
@@ -958,7 +985,10 @@ static enum lift_code build(struct source *src, const struct lift_read_opts *o,
     for (size_t i = 0; i < o->n_types; i++)
         if ((rc = apply_type(t, o->types[i], err)))
             goto done;
-    if ((rc = grow_rows(t, max_rows, err)))
+    /* sized from the first window's records per byte, so that a file
+     * read once needs no copy of its columns (and leaves no freed blocks
+     * in the heap) */
+    if ((rc = resize_rows(t, estimate_rows(src), max_rows, err)))
         goto done;
     for (size_t i = 0; i < t->n_cols; i++) {
         struct column *c = &t->cols[i];
@@ -1082,7 +1112,8 @@ enum lift_code lift_table_read_fd(int fd, const struct lift_read_opts *opts,
     size_t max_bytes =
         opts->max_bytes ? opts->max_bytes : LIFT_DEFAULT_MAX_BYTES;
     const char *name = opts->name ? opts->name : "input";
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > max_bytes)
+    bool sized = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (sized && (uint64_t)st.st_size > max_bytes)
         return lift_error_set(err, LIFT_ERR_LIMIT,
                               "'%s' is larger than the limit of %zu bytes",
                               name, max_bytes);
@@ -1093,6 +1124,8 @@ enum lift_code lift_table_read_fd(int fd, const struct lift_read_opts *opts,
                          .max_line = opts->max_line ? opts->max_line
                                                     : LIFT_DEFAULT_MAX_LINE,
                          .start = lseek(fd, 0, SEEK_CUR)};
+    if (sized && src.start >= 0 && st.st_size > src.start)
+        src.size = (size_t)(st.st_size - src.start);
     enum lift_code rc = build(&src, opts, out, err);
     lift_free(src.buf);
     return rc;
