@@ -150,6 +150,7 @@ def main():
         [a.bench, a.file, "--sep", sep_arg, "--mode", "libcsv"],
         capture_output=True).returncode == 0
 
+    load_before = os.getloadavg()[0]
     m = {k: [] for k in ("lift_parse", "pandas_parse", "lift_scan",
                          "libcsv_scan", "lift_wall", "pandas_wall",
                          "lift_rss", "pandas_rss")}
@@ -182,6 +183,7 @@ def main():
             m[key + "_wall"].append(wall)
             m[key + "_rss"].append(rss)
 
+    load_after = os.getloadavg()[0]
     med = {k: median(v) for k, v in m.items() if v}
     parse_ratio = med["pandas_parse"] / med["lift_parse"]
     wall_ratio = med["pandas_wall"] / med["lift_wall"]
@@ -244,8 +246,9 @@ def main():
 
 File `{name}` ({size} bytes, separator `{sep_arg}`), {a.repeats} repeats
 alternating lift and pandas; medians. Run on {time.strftime('%Y-%m-%d')},
-{machine()}, lift {git_head(root)}, pandas {pd_version}, Python
-{py_version}.
+{machine()} (load average {load_before:.1f} before, {load_after:.1f}
+after: other jobs shared the machine), lift {git_head(root)}, pandas
+{pd_version}, Python {py_version}.
 
 | measure | lift | pandas | lift is |
 |---|---:|---:|---:|
@@ -263,7 +266,8 @@ scan it, infer the types, build the typed columns) in
 only* is the record scanner of `src/data/csv.c` against libcsv's
 `csv_parse` over the same bytes in memory. *Whole process* is
 `lift inspect FILE --sep S --json > /dev/null` against
-`python3 -c 'import pandas; pandas.read_csv(...)'` under `/usr/bin/time -v`.
+`python3 -c 'import pandas; pandas.read_csv(...)'` under `/usr/bin/time -v`
+(peak RSS from it; wall time by the driver's clock around it).
 
 Every run:
 {runs}
