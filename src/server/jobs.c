@@ -201,9 +201,6 @@ static void run(struct jobs *jobs, struct node *node)
         json_t *res = json_pack("{s:s,s:I,s:b,s:f}", "model", job->model,
                                 "version", (json_int_t)job->version, "promoted",
                                 promoted, "train_s", train_s);
-        json_t *vm =
-            json_object_get(json_loads(info, 0, NULL), "valid_metrics");
-        (void)vm;
         char *text = json_dumps(res, JSON_COMPACT);
         json_decref(res);
         lift_store_job_update(srv->store, job->id, "succeeded", NULL, NULL,

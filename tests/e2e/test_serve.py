@@ -141,18 +141,27 @@ def start(ddir, extra=()):
     port_file = os.path.join(ddir, "..", "port")
     if os.path.exists(port_file):
         os.unlink(port_file)
+    log = open(os.path.join(ddir, "..", "server.log"), "w")
     proc = subprocess.Popen([LIFT, "serve", "--data-dir", ddir, "--listen",
                              "127.0.0.1:0", "--port-file", port_file,
-                             *extra], stderr=subprocess.PIPE, text=True)
-    for _ in range(200):
+                             *extra], stderr=log, text=True)
+    for _ in range(600):
         if os.path.exists(port_file):
             with open(port_file) as f:
                 return proc, int(f.read().strip())
         if proc.poll() is not None:
-            raise RuntimeError("server exited: " + proc.stderr.read())
+            raise RuntimeError("server exited: " + server_log(ddir))
         time.sleep(0.05)
     proc.kill()
     raise RuntimeError("server did not start")
+
+
+def server_log(ddir, lines=40):
+    try:
+        with open(os.path.join(ddir, "..", "server.log")) as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return "(no server log)"
 
 
 def wait_job(c, job_id, limit=300):
@@ -202,11 +211,12 @@ def main():
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            rc = proc.wait(timeout=30)
-            check("sigterm_stops_cleanly", rc == 0, f"exit {rc}")
+            rc = proc.wait(timeout=60)
+            check("sigterm_stops_cleanly", rc == 0,
+                  f"exit {rc}; server log:\n{server_log(ddir)}")
         except subprocess.TimeoutExpired:
             proc.kill()
-            check("sigterm_stops_cleanly", False, "did not stop in 30 s")
+            check("sigterm_stops_cleanly", False, "did not stop in 60 s")
     out = subprocess.run([LIFT, "admin", "check", "--data-dir", ddir],
                          capture_output=True, text=True)
     check("registry_check_after_stop", out.returncode == 0, out.stderr)
