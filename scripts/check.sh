@@ -17,7 +17,11 @@
 #   4. fuzz corpus replay: every test of meson suite 'fuzz'
 #      (tests/fuzz/meson.build registers replay_<target> over
 #      tests/fuzz/corpus/<target>/), one result each
-#   5. the same 1-4 in build-asan/ (ASan + UBSan), unless CHECK_QUICK=1
+#   5. the same 1-4 in build-asan/ (ASan + UBSan), unless CHECK_QUICK=1;
+#      its end-to-end pass runs the scripts in ASAN_E2E (the CLI from
+#      reading to explaining on the real files, and the server): the
+#      heavy learners' scripts would take minutes under ASan, and their
+#      code runs under ASan in their unit tests
 #   6. format: clang-format --dry-run -Werror over the tracked *.c and *.h
 # Builds count one result each; a failed build skips the tests of its
 # tree. The last line is "N passed, N failed" (", N skipped" when any
@@ -223,12 +227,20 @@ step_suite() {
     [ $found -eq 1 ] || row "(no tests in suite '$suite')"
 }
 
-# step_e2e LIFT_BINARY TAG: every tests/e2e/test_*.sh and test_*.py.
+# The sanitizer build's end-to-end pass.
+ASAN_E2E=${ASAN_E2E:-"test_inspect.py test_learn.py test_admin.py test_serve.py"}
+
+# step_e2e LIFT_BINARY TAG [ONLY]: every tests/e2e/test_*.sh and test_*.py,
+# or only those named (space-separated basenames) in ONLY.
 step_e2e() {
-    local lift=$1 tag=$2 script log rc runner
+    local lift=$1 tag=$2 only=${3:-} script log rc runner
     local scripts=()
     for script in tests/e2e/test_*.sh tests/e2e/test_*.py; do
-        [ -f "$script" ] && scripts+=("$script")
+        [ -f "$script" ] || continue
+        if [ -n "$only" ] && [[ " $only " != *" $(basename "$script") "* ]]; then
+            continue
+        fi
+        scripts+=("$script")
     done
     if [ ${#scripts[@]} -eq 0 ]; then
         row "(no e2e tests yet)"
@@ -284,7 +296,9 @@ run_build() {
     echo "== $3: end-to-end tests (LIFT=$2/lift)"
     local lift=$2/lift
     [ "${lift#/}" = "$lift" ] && lift=$ROOT/$lift
-    step_e2e "$lift" "$(basename "$2")"
+    local only=
+    [ "$1" = asan ] && only=$ASAN_E2E
+    step_e2e "$lift" "$(basename "$2")" "$only"
     echo "== $3: fuzz corpus replay"
     step_suite "$2" fuzz judge_replay
 }
