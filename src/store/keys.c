@@ -42,15 +42,40 @@ void keys_generate(char text[LIFT_KEY_LEN + 1],
                       B64_VARIANT);
 }
 
+/* 1 when lo <= v <= hi, else 0, for v, lo, hi in 0..255, without a
+ * branch or a table lookup on v: v - lo wraps to a value with bit 31 set
+ * when v < lo, hi - v when v > hi. */
+static unsigned in_range(unsigned v, unsigned lo, unsigned hi)
+{
+    return (((v - lo) | (hi - v)) >> 31) ^ 1U;
+}
+
+/* 1 when some character of s[0..n) is outside A-Z a-z 0-9 - _, in time
+ * that depends on n only. libsodium 1.0.18's sodium_base642bin reads
+ * every byte from 0x80 up as '_' in the URL-safe alphabet (found by
+ * tests/fuzz/fuzz_key.c), so the alphabet is checked here first. */
+static unsigned outside_alphabet(const char *s, size_t n)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = (unsigned char)s[i];
+        unsigned ok = in_range(v, 'A', 'Z') | in_range(v, 'a', 'z') |
+                      in_range(v, '0', '9') | in_range(v, '-', '-') |
+                      in_range(v, '_', '_');
+        bad |= ok ^ 1U;
+    }
+    return bad;
+}
+
 bool keys_parse(const char *text, size_t len, unsigned char raw[KEYS_RAW_BYTES])
 {
     if (!text || len != LIFT_KEY_LEN ||
-        memcmp(text, KEYS_PREFIX, KEYS_PREFIX_LEN) != 0)
+        memcmp(text, KEYS_PREFIX, KEYS_PREFIX_LEN) != 0 ||
+        outside_alphabet(text + KEYS_PREFIX_LEN, B64_LEN))
         return false;
     size_t n = 0;
     const char *end = NULL;
-    /* rejects characters outside the alphabet and non-zero padding bits,
-     * so each key has exactly one text */
+    /* rejects non-zero padding bits, so each key has exactly one text */
     if (sodium_base642bin(raw, KEYS_RAW_BYTES, text + KEYS_PREFIX_LEN, B64_LEN,
                           NULL, &n, &end, B64_VARIANT) != 0)
         return false;
