@@ -11,15 +11,18 @@
  * works near a key that exists instead of wasting runs on the prefix.
  *
  * One store serves the whole run: opened on the first input in a
- * mkdtemp folder under /tmp, with one tenant; the folder is left for the
- * system's tmp cleaning (a fuzzer is killed, not returned from).
+ * mkdtemp folder under /tmp, with one tenant, and removed at exit (a
+ * fuzzer killed by a signal leaves it).
  *
  * Corpus (tests/fuzz/corpus/key/): "=" (the valid key), "=A" and "=lift-"
  * (one and five bytes changed), a key of the right shape never issued, a
  * key in standard base64, one a byte short, one with a NUL, names.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,20 +40,41 @@ struct fixture {
     struct lift_store *s;
     int64_t tenant;
     char key[LIFT_KEY_LEN + 1];
+    char base[32];
 };
+
+/* test harness state, not the library's */
+static struct fixture the_fixture;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_fixture(void)
+{
+    lift_store_close(the_fixture.s);
+    the_fixture.s = NULL;
+    nftw(the_fixture.base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static struct fixture *fixture(void)
 {
-    static struct fixture f; /* test harness state, not the library's */
-    if (f.s)
-        return &f;
-    char base[] = "/tmp/lift-fuzz-key-XXXXXX";
-    CHECK(mkdtemp(base) != NULL);
+    struct fixture *f = &the_fixture;
+    if (f->s)
+        return f;
+    strcpy(f->base, "/tmp/lift-fuzz-key-XXXXXX");
+    CHECK(mkdtemp(f->base) != NULL);
     struct lift_error err;
-    CHECK(lift_store_open(base, &f.s, &err) == LIFT_OK);
-    CHECK(lift_store_tenant_create(f.s, "fuzz", &f.tenant, f.key, &err) ==
+    CHECK(lift_store_open(f->base, &f->s, &err) == LIFT_OK);
+    atexit(remove_fixture);
+    CHECK(lift_store_tenant_create(f->s, "fuzz", &f->tenant, f->key, &err) ==
           LIFT_OK);
-    return &f;
+    return f;
 }
 
 static bool name_rule(const char *s)
