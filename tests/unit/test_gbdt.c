@@ -261,6 +261,49 @@ static void hist_subtraction_equals_direct_build(void **state)
     }
 }
 
+static void hist_build_columns_together_equal_alone(void **state)
+{
+    (void)state;
+    /* six columns in one call (a pass of four, then two) against each
+     * column alone: the same sums, bit for bit */
+    size_t n = 3001, nc = 6;
+    uint8_t *codes = malloc(n * nc);
+    double *gh = malloc(2 * n * sizeof *gh);
+    uint32_t *rows = malloc(n * sizeof *rows);
+    uint16_t nb[6];
+    uint8_t cat[6] = {0};
+    uint64_t seed = 17;
+    assert_non_null(codes);
+    assert_non_null(gh);
+    assert_non_null(rows);
+    size_t m = 0;
+    for (size_t c = 0; c < nc; c++)
+        nb[c] = (uint16_t)(2 + 50 * c);
+    for (size_t r = 0; r < n; r++) {
+        for (size_t c = 0; c < nc; c++)
+            codes[c * n + r] = (uint8_t)below(&seed, nb[c]);
+        gh[2 * r] = uniform(&seed) - 0.5;
+        gh[2 * r + 1] = uniform(&seed);
+        if (uniform(&seed) < 0.7)
+            rows[m++] = (uint32_t)r;
+    }
+    struct lift_binned x = {n, nc, codes, nb, cat};
+    uint32_t cols[6] = {5, 0, 3, 1, 4, 2};
+    struct lift_gbdt_bin *all = calloc(nc * LIFT_GBDT_SLOTS, sizeof *all);
+    struct lift_gbdt_bin *one = calloc(nc * LIFT_GBDT_SLOTS, sizeof *one);
+    assert_non_null(all);
+    assert_non_null(one);
+    lift_gbdt_hist_build(&x, cols, nc, rows, m, gh, all);
+    for (size_t c = 0; c < nc; c++)
+        lift_gbdt_hist_build(&x, &cols[c], 1, rows, m, gh, one);
+    assert_memory_equal(all, one, nc * LIFT_GBDT_SLOTS * sizeof *all);
+    free(all);
+    free(one);
+    free(codes);
+    free(gh);
+    free(rows);
+}
+
 /* ---- TreeSHAP ----------------------------------------------------------- */
 
 #define NCOL 4
@@ -803,6 +846,7 @@ int main(void)
         cmocka_unit_test(best_split_categorical_equals_exhaustive),
         cmocka_unit_test(best_split_categorical_small_levels_stay_right),
         cmocka_unit_test(hist_subtraction_equals_direct_build),
+        cmocka_unit_test(hist_build_columns_together_equal_alone),
         cmocka_unit_test(tree_shap_equals_brute_force_shapley),
         cmocka_unit_test(fit_learns_signal_and_explains_exactly),
         cmocka_unit_test(fit_missing_follows_learned_direction),
