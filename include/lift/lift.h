@@ -12,6 +12,7 @@
 #include <lift/error.h>
 #include <lift/evaluate.h>
 #include <lift/log.h>
+#include <lift/marketing.h>
 #include <lift/model.h>
 #include <lift/server.h>
 #include <lift/metrics.h>
