@@ -106,6 +106,14 @@ enum lift_code predict_body(const struct lift_model *m, const char *name,
                             int64_t version, const char *body, size_t len,
                             size_t max_records, char **response,
                             size_t *response_len, struct lift_error *err);
+/* predict_body with jansson reading every body (no fast path): the
+ * obvious path the fuzz target checks the fast one against. */
+enum lift_code predict_body_jansson(const struct lift_model *m,
+                                    const char *name, int64_t version,
+                                    const char *body, size_t len,
+                                    size_t max_records, char **response,
+                                    size_t *response_len,
+                                    struct lift_error *err);
 
 /* A parsed POST /v1/models body. */
 struct train_request {

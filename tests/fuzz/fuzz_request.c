@@ -4,7 +4,9 @@
  * The first input byte picks the route whose body the rest is:
  *   even  POST /v1/models/{name}:predict (predict_body), scored by a small
  *         model trained once from an in-memory table with numeric,
- *         categorical and text columns;
+ *         categorical and text columns; the answer (or error) must be
+ *         byte for byte that of predict_body_jansson, which never takes
+ *         the fast path;
  *   odd   POST /v1/models (train_request_parse), the body parsed as the
  *         route does (JSON_REJECT_DUPLICATES) first.
  * Both are exactly what the routes run, without libmicrohttpd. Every
@@ -64,6 +66,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (rc != LIFT_OK && (out || err.code != rc || !err.msg[0]))
             abort();
+        /* the fast path must answer exactly as jansson's */
+        char *ref = NULL;
+        size_t ref_len = 0;
+        struct lift_error ref_err;
+        enum lift_code ref_rc = predict_body_jansson(
+            model(), "m", 1, body, len, 100, &ref, &ref_len, &ref_err);
+        if (ref_rc != rc ||
+            (rc == LIFT_OK &&
+             (ref_len != out_len || memcmp(ref, out, out_len) != 0)) ||
+            (rc != LIFT_OK && strcmp(ref_err.msg, err.msg) != 0))
+            abort();
+        free(ref);
         free(out);
         return 0;
     }
