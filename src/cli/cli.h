@@ -75,5 +75,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_target(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif
