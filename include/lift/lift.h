@@ -19,6 +19,7 @@
 #include <lift/split.h>
 #include <lift/store.h>
 #include <lift/table.h>
+#include <lift/text.h>
 #include <lift/uplift.h>
 
 #ifdef __cplusplus
