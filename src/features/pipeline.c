@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "data/parse.h"
+#include "text/analyze.h"
 #include "text/tokenize.h"
 
 enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
@@ -37,6 +38,10 @@ enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
 #define PART_MISSING 0xFFFFFFF1u
 #define PART_RARE 0xFFFFFFF2u
 #define PART_BIN 0x80000000u
+/* set in the stored index mode when text inputs carry their analysis
+ * settings (files written before the Unicode analyser lack it and keep
+ * the simple tokenizer) */
+#define MODE_TEXT_OPTS 0x100u
 
 struct vocab {
     size_t n, cap;
@@ -62,6 +67,7 @@ struct pl_input {
     double *edges;
     struct vocab vocab;
     uint64_t seed;
+    struct lift_text_analyzer *ta; /* text; NULL: the simple tokenizer */
 };
 
 struct pl_cross {
@@ -209,6 +215,7 @@ void lift_pipeline_free(struct lift_pipeline *p)
         lift_free(in->sentinel_num);
         lift_free(in->edges);
         vocab_release(&in->vocab);
+        lift_text_analyzer_free(in->ta);
     }
     lift_free(p->in);
     for (size_t i = 0; i < p->n_cross; i++) {
@@ -301,6 +308,7 @@ enum lift_code lift_row_init(struct lift_row *r, const struct lift_pipeline *p,
 
 void lift_row_release(struct lift_row *r)
 {
+    lift_text_scratch_free(r->text);
     lift_free(r->idx);
     lift_free(r->val);
     lift_free(r->src);
@@ -540,9 +548,12 @@ static void finish_text(const struct lift_pipeline *p,
         m++;
     }
     r->nnz = start + m;
+    bool sublinear = in->ta && lift_text_analyzer_opts(in->ta)->sublinear;
     double norm = 0.0;
     for (size_t i = 0; i < m; i++) {
         float w = r->val[start + i];
+        if (sublinear)
+            w = 1.0f + logf(w);
         if (p->mode == LIFT_INDEX_DICT) {
             /* feature -> entry: text features are contiguous per input */
             uint32_t e = p->feat_part[idx[i]];
@@ -556,14 +567,51 @@ static void finish_text(const struct lift_pipeline *p,
         r->val[start + i] *= inv;
 }
 
-static void map_text(const struct lift_pipeline *p, const struct pl_input *in,
-                     uint32_t g, const char *s, size_t len, struct lift_row *r)
+/* Tokens of a text value through the input's analyser (the simple
+ * tokenizer for models saved before it). */
+static enum lift_code tokenize_value(const struct pl_input *in,
+                                     struct lift_text_scratch **scratch,
+                                     const char *s, size_t len,
+                                     lift_text_term_fn fn, void *user,
+                                     struct lift_error *err)
+{
+    if (!in->ta) {
+        lift_tokenize_simple(s, len, fn, user);
+        return LIFT_OK;
+    }
+    enum lift_code rc;
+    if (!*scratch && (rc = lift_text_scratch_new(scratch, err)))
+        return rc;
+    return lift_text_analyze(in->ta, *scratch, s, len, fn, user, err);
+}
+
+/* Names the line (or the field) of a value the analyser refused. */
+static enum lift_code text_error(const struct pl_input *in, size_t line,
+                                 struct lift_error *err)
+{
+    char where[300];
+    if (line)
+        snprintf(where, sizeof where, "line %zu, column '%s'", line, in->name);
+    else
+        snprintf(where, sizeof where, "field '%s'", in->name);
+    lift_error_prefix(err, where);
+    return err ? err->code : LIFT_ERR_PARSE;
+}
+
+static enum lift_code map_text(const struct lift_pipeline *p,
+                               const struct pl_input *in, uint32_t g,
+                               const char *s, size_t len, size_t line,
+                               struct lift_row *r, struct lift_error *err)
 {
     if (!s)
-        return;
+        return LIFT_OK;
     struct text_ctx t = {p, in, r, g, r->nnz, p->max_tokens};
-    lift_tokenize_simple(s, len, text_token, &t);
+    if (tokenize_value(in, &r->text, s, len, text_token, &t, err)) {
+        r->nnz = t.start;
+        return text_error(in, line, err);
+    }
     finish_text(p, in, r, t.start);
+    return LIFT_OK;
 }
 
 /* Maps one cell of input g. key/key_len receive the categorical text for
@@ -589,10 +637,8 @@ static enum lift_code map_cell(const struct lift_pipeline *p, uint32_t g,
     const char *s;
     size_t len;
     text_of(in, c, buf, cap, &s, &len);
-    if (in->kind == PL_TEXT) {
-        map_text(p, in, g, s, len, r);
-        return LIFT_OK;
-    }
+    if (in->kind == PL_TEXT)
+        return map_text(p, in, g, s, len, o.line, r, err);
     uint32_t f = categorical_feature(p, in, s, len);
     if (f != LIFT_FEATURE_NONE)
         put(r, f, 1.0f, g);
@@ -1215,8 +1261,10 @@ done:
 
 static enum lift_code count_text(const struct lift_table *t, size_t col,
                                  const uint32_t *rows, size_t n,
-                                 struct fit_group *g, struct lift_error *err)
+                                 const struct pl_input *in, struct fit_group *g,
+                                 struct lift_error *err)
 {
+    struct lift_text_scratch *scratch = NULL;
     const uint32_t *codes = lift_table_codes(t, col);
     size_t *last = NULL;
     struct doc_ctx d = {&g->seen, &g->count, &g->count_cap, &last, 0,
@@ -1230,8 +1278,12 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
         size_t len;
         const char *s = lift_table_level(t, col, codes[row], &len);
         d.row = i;
-        lift_tokenize_simple(s, len, count_token, &d);
+        if (tokenize_value(in, &scratch, s, len, count_token, &d, err)) {
+            d.rc = text_error(in, lift_table_row_line(t, row), err);
+            break;
+        }
     }
+    lift_text_scratch_free(scratch);
     lift_free(last);
     return d.rc;
 }
@@ -1563,6 +1615,14 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
     if ((rc = choose_inputs(p, t, spec, &cols, err)) ||
         (rc = choose_crosses(p, spec, err)))
         goto done;
+    struct lift_text_opts defaults;
+    lift_text_opts_init(&defaults);
+    for (size_t g = 0; g < p->n_inputs; g++)
+        if (p->in[g].kind == PL_TEXT &&
+            (rc = lift_text_analyzer_new(spec->text_opts ? spec->text_opts
+                                                         : &defaults,
+                                         &p->in[g].ta, err)))
+            goto done;
     n_groups = p->n_inputs + p->n_cross;
     groups = lift_calloc(n_groups, sizeof *groups);
     missing = lift_calloc(n_groups, sizeof *missing);
@@ -1583,7 +1643,7 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
             rc = count_categorical(t, cols[g], rows, n_rows, in, &groups[g],
                                    err);
         else
-            rc = count_text(t, cols[g], rows, n_rows, &groups[g], err);
+            rc = count_text(t, cols[g], rows, n_rows, in, &groups[g], err);
         if (rc)
             goto done;
         if (in->kind != PL_NUMERIC)
@@ -1697,7 +1757,10 @@ static void save_vocab(struct lift_writer *w, const struct vocab *v)
 enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
                                   struct lift_writer *w, struct lift_error *err)
 {
-    lift_writer_u32(w, (uint32_t)p->mode);
+    bool text_opts = false;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        text_opts = text_opts || p->in[i].ta;
+    lift_writer_u32(w, (uint32_t)p->mode | (text_opts ? MODE_TEXT_OPTS : 0));
     lift_writer_u32(w, p->bits);
     lift_writer_u32(w, p->bins);
     lift_writer_u32(w, p->max_tokens);
@@ -1720,6 +1783,12 @@ enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
         lift_writer_u64(w, in->n_edges);
         lift_writer_f64s(w, in->edges, in->n_edges);
         save_vocab(w, &in->vocab);
+        if (text_opts && in->kind == PL_TEXT) {
+            /* a text input without an analyser cannot be written beside
+             * ones with: fitting gives every text input one */
+            LIFT_ASSERT(in->ta);
+            lift_text_opts_save(lift_text_analyzer_opts(in->ta), w);
+        }
     }
     lift_writer_u64(w, p->n_cross);
     for (size_t i = 0; i < p->n_cross; i++) {
@@ -1827,7 +1896,8 @@ static bool check_dict(struct lift_pipeline *p, struct lift_reader *r,
 }
 
 static bool load_input(struct lift_pipeline *p, struct lift_reader *r,
-                       struct pl_input *in, struct lift_error *err)
+                       struct pl_input *in, bool text_opts,
+                       struct lift_error *err)
 {
     in->name = lift_reader_str(r, NAME_MAX_LEN, "input name");
     uint8_t kind = lift_reader_u8(r, "input kind");
@@ -1894,7 +1964,15 @@ static bool load_input(struct lift_pipeline *p, struct lift_reader *r,
                          in->name);
     if (!lift_reader_ok(r))
         return false;
-    return load_vocab(r, &in->vocab, in->kind == PL_TEXT, p->n_features, err);
+    if (!load_vocab(r, &in->vocab, in->kind == PL_TEXT, p->n_features, err))
+        return false;
+    if (!text_opts || in->kind != PL_TEXT)
+        return true;
+    struct lift_text_opts o;
+    bool ok = lift_text_opts_load(&o, r, err) &&
+              lift_text_analyzer_new(&o, &in->ta, err) == LIFT_OK;
+    lift_text_opts_release(&o);
+    return ok;
 }
 
 enum lift_code lift_pipeline_load(struct lift_reader *r,
@@ -1911,6 +1989,8 @@ enum lift_code lift_pipeline_load(struct lift_reader *r,
         return lift_error_nomem(err, "model");
     enum lift_code rc = LIFT_OK;
     uint32_t mode = lift_reader_u32(r, "index mode");
+    bool text_opts = (mode & MODE_TEXT_OPTS) != 0;
+    mode &= ~MODE_TEXT_OPTS;
     p->bits = lift_reader_u32(r, "bits");
     p->bins = lift_reader_u32(r, "bins");
     p->max_tokens = lift_reader_u32(r, "max tokens");
@@ -1937,7 +2017,7 @@ enum lift_code lift_pipeline_load(struct lift_reader *r,
     for (size_t i = 0; i < ni; i++) {
         p->n_inputs = i + 1;
         p->in[i].f_value = p->in[i].f_missing = LIFT_FEATURE_NONE;
-        if (!load_input(p, r, &p->in[i], err))
+        if (!load_input(p, r, &p->in[i], text_opts, err))
             goto done;
     }
     size_t nx = lift_reader_count(r, 20, 1u << 16, "crosses");

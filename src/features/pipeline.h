@@ -16,9 +16,13 @@
  *       feature exists; otherwise an unseen level activates nothing);
  *       missing has its own feature when training had missing values.
  *   text
- *       tokens (text/tokenize.h) with tf-idf weights, idf fitted on the
- *       training rows (ln((1 + N) / (1 + df)) + 1), each row's text
- *       vector L2-normalised; unseen tokens are dropped.
+ *       terms of the Unicode analyser (text/analyze.h: NFKC, case
+ *       folding, stop words, stemming, n-grams, with the settings stored
+ *       per input) with tf-idf weights, tf sublinear (1 + ln tf) when the
+ *       settings say so, idf fitted on the training rows
+ *       (ln((1 + N) / (1 + df)) + 1), each row's text vector
+ *       L2-normalised; unseen terms are dropped. Models saved before the
+ *       analyser keep the simple tokenizer (text/tokenize.h).
  *   crosses (a, b of two categorical inputs)
  *       one-hot of the pair of levels.
  * Index modes: dict gives each (input, value) its own exact index; hash
@@ -43,6 +47,7 @@
 
 #include "core/serial.h"
 #include "features/csr.h"
+#include "text/analyze.h"
 
 enum lift_index_mode {
     LIFT_INDEX_DICT = 0,
@@ -65,6 +70,8 @@ struct lift_pipeline_spec {
     size_t max_features; /* 0 means no cap (dict mode) */
     unsigned bins;       /* 0: standardise numbers; else quantile one-hot */
     unsigned max_tokens; /* distinct tokens kept per text value; 0: 4096 */
+    /* analysis of text inputs (text/analyze.h); NULL: the defaults */
+    const struct lift_text_opts *text_opts;
 };
 
 struct lift_pipeline;
@@ -76,6 +83,7 @@ struct lift_row {
     float *val;
     uint32_t *src;
     size_t nnz, cap;
+    struct lift_text_scratch *text; /* made on first text value */
 };
 
 enum lift_code lift_pipeline_fit(const struct lift_table *t,

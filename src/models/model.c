@@ -1130,6 +1130,7 @@ enum lift_code lift_model_train(const struct lift_table *t,
     spec.n_text = o->text.n;
     spec.cross = (const char *const *)o->cross.items;
     spec.n_cross = o->cross.n;
+    spec.text_opts = &o->text_opts;
     if ((rc = lift_pipeline_fit(t, fit_rows, n_fit, &spec, &m->pipe, err)))
         goto done;
     const struct lift_learner_ops *ops = lift_learner_find(m->kind);

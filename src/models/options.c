@@ -22,6 +22,7 @@ enum lift_code lift_train_opts_new(struct lift_train_opts **out,
     o->task = -1;
     o->spec.index = LIFT_INDEX_DICT;
     o->spec.bits = 20;
+    lift_text_opts_init(&o->text_opts);
     o->params.seed = 42;
     o->params.l2 = -1.0; /* unset: the learner kind's default */
     o->params.threads = 1;
@@ -49,6 +50,7 @@ void lift_train_opts_free(struct lift_train_opts *o)
     list_release(&o->drop);
     list_release(&o->text);
     list_release(&o->cross);
+    lift_text_opts_release(&o->text_opts);
     lift_free(o);
 }
 
@@ -199,6 +201,8 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
             }
         return bad(err, key, value, "binary, regression or multiclass");
     }
+    if (lift_text_opts_has_key(key))
+        return lift_text_opts_set(&o->text_opts, key, value, err);
     if (IS("drop"))
         return list_add_all(&o->drop, key, value, err);
     if (IS("text"))
