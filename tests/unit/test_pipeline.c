@@ -65,11 +65,24 @@ static struct lift_table *table(const char *csv)
     return table_with(csv, NULL, 0);
 }
 
+/* Text as plain words: unigrams, no stop words, raw tf - the tf-idf
+ * arithmetic these tests check by hand (test_text.c covers the rest). */
+static const struct lift_text_opts *plain_text(void)
+{
+    static struct lift_text_opts o;
+    lift_text_opts_init(&o);
+    o.stop = false;
+    o.sublinear = false;
+    o.ngrams = 1;
+    return &o;
+}
+
 static struct lift_pipeline_spec spec_default(void)
 {
     struct lift_pipeline_spec s;
     memset(&s, 0, sizeof s);
     s.index = LIFT_INDEX_DICT;
+    s.text_opts = plain_text();
     return s;
 }
 
