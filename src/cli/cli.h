@@ -75,6 +75,10 @@ int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_text(int argc, char **argv);
+/* Reads a whole text file (at most 64 MiB) into *out (free()); false
+ * after reporting a usage error. */
+bool cli_read_text_file(struct cli_args *a, const char *path, char **out);
 int cmd_target(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 

@@ -26,7 +26,8 @@ static double now(void)
 }
 
 /* Keys that are flags without a value. */
-static const char *const bool_keys[] = {"strict"};
+static const char *const bool_keys[] = {"strict", "stem", "no-stop-words",
+                                        "token-classes", "sublinear-tf"};
 
 /* Consumes `--key VALUE` for any training option; false if the current
  * argument is not one (unknown keys are usage errors). */
@@ -51,6 +52,18 @@ static bool train_opt(struct cli_args *a, struct lift_train_opts *o)
             return true;
         }
     struct lift_error err;
+    if (strcmp(key, "stop-words") == 0) {
+        /* the option takes the words; the flag names a file of them */
+        const char *path;
+        char *words = NULL;
+        if (!cli_opt(a, "--stop-words", &path))
+            return false;
+        if (path && cli_read_text_file(a, path, &words) &&
+            lift_train_opts_set(o, key, words, &err))
+            cli_usage_error(a, "%s: %s", path, err.msg);
+        free(words);
+        return true;
+    }
     /* probe the key: an unknown one is not ours */
     if (lift_train_opts_set(o, key, "", &err) &&
         strncmp(err.msg, "unknown option", 14) == 0)
@@ -85,7 +98,10 @@ static const char train_usage[] =
     "--lr X, --l1 X, --l2 X, --optimizer lbfgs|sgd|adagrad|adam,\n"
     "--class-weight none|balanced, --valid F, --patience K, --tol X,\n"
     "--seed N, --threads N, --calibration none|platt|isotonic,\n"
-    "--calib-fraction F, --json, and the reader flags of 'lift inspect'.\n";
+    "--calib-fraction F, --json, and the reader flags of 'lift inspect'.\n"
+    "Text (--text COL): --lang en|zh|de|fr|es|pt, --stop-words FILE,\n"
+    "--no-stop-words, --stem, --ngrams 1..3, --char-ngrams 0|N|MIN,MAX,\n"
+    "--token-classes, --sublinear-tf[=false] (docs/TEXT.md).\n";
 
 struct learn_args {
     struct cli_args a;

@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"explain", cmd_explain, "why a record got its score; global importance"},
     {"admin", cmd_admin, "tenants, API keys and checks of a data dir"},
     {"serve", cmd_serve, "serve the HTTP/JSON API for many tenants"},
+    {"text", cmd_text, "tokens and keywords of a text column"},
     {"target", cmd_target, "whom to contact under a budget, and what it earns"},
     {"report", cmd_report, "an HTML page of charts about a model"},
 };
