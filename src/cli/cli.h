@@ -81,5 +81,6 @@ int cmd_text(int argc, char **argv);
 bool cli_read_text_file(struct cli_args *a, const char *path, char **out);
 int cmd_target(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_uplift(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"text", cmd_text, "tokens and keywords of a text column"},
     {"target", cmd_target, "whom to contact under a budget, and what it earns"},
     {"report", cmd_report, "an HTML page of charts about a model"},
+    {"uplift", cmd_uplift, "who is persuadable: uplift models, Qini, AUUC"},
 };
 
 static void print_usage(FILE *f)
