@@ -146,6 +146,8 @@ void route_predict(struct req *r);
 void route_evaluate(struct req *r);
 void route_job_get(struct req *r);
 void route_job_cancel(struct req *r);
+void route_campaign_target(struct req *r);
+void route_model_report(struct req *r);
 
 /* ---- snapshots ---------------------------------------------------------- */
 

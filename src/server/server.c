@@ -321,6 +321,13 @@ static bool route(struct req *r)
             goto bad_method;
         return true;
     }
+    if (strcmp(seg, "campaigns:target") == 0 && !more) {
+        if (!post)
+            goto bad_method;
+        r->handler = route_campaign_target;
+        r->body_kind = BODY_JSON;
+        return true;
+    }
     if (strcmp(seg, "models") != 0)
         goto not_found;
     if (!more) {
@@ -363,7 +370,15 @@ static bool route(struct req *r)
             goto bad_method;
         return true;
     }
-    if (!segment(&p, seg, sizeof seg) || strcmp(seg, "versions") != 0)
+    if (!segment(&p, seg, sizeof seg))
+        goto not_found;
+    if (strcmp(seg, "report") == 0 && !*p) {
+        if (!get)
+            goto bad_method;
+        r->handler = route_model_report;
+        return true;
+    }
+    if (strcmp(seg, "versions") != 0)
         goto not_found;
     if (!*p) {
         if (!put)
