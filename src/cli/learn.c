@@ -92,7 +92,7 @@ static const char train_usage[] =
     "usage: lift train FILE --target COL [--positive L] -o MODEL [options]\n"
     "\n"
     "Options: --task binary|regression|multiclass, --model "
-    "logistic|linear|softmax,\n"
+    "logistic|linear|softmax|mlp,\n"
     "--drop a,b, --text c, --cross a,b, --index dict|hash, --bits N,\n"
     "--min-count N, --max-features N, --bins N, --epochs N, --batch N,\n"
     "--lr X, --l1 X, --l2 X, --optimizer lbfgs|sgd|adagrad|adam,\n"
@@ -101,7 +101,9 @@ static const char train_usage[] =
     "--calib-fraction F, --json, and the reader flags of 'lift inspect'.\n"
     "Text (--text COL): --lang en|zh|de|fr|es|pt, --stop-words FILE,\n"
     "--no-stop-words, --stem, --ngrams 1..3, --char-ngrams 0|N|MIN,MAX,\n"
-    "--token-classes, --sublinear-tf[=false] (docs/TEXT.md).\n";
+    "--token-classes, --sublinear-tf[=false] (docs/TEXT.md).\n"
+    "MLP (--model mlp): --hidden 64,64, --activation relu|tanh,\n"
+    "--dropout P, --mem-limit BYTES (docs/CLI.md).\n";
 
 struct learn_args {
     struct cli_args a;
