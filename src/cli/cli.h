@@ -82,5 +82,6 @@ bool cli_read_text_file(struct cli_args *a, const char *path, char **out);
 int cmd_target(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_uplift(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"target", cmd_target, "whom to contact under a budget, and what it earns"},
     {"report", cmd_report, "an HTML page of charts about a model"},
     {"uplift", cmd_uplift, "who is persuadable: uplift models, Qini, AUUC"},
+    {"segment", cmd_segment, "customer segments by k-means"},
 };
 
 static void print_usage(FILE *f)

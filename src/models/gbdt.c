@@ -1668,6 +1668,11 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
         .cat_smooth = CAT_SMOOTH,
     };
     F.rounds = p->trees ? p->trees : DEFAULT_TREES;
+    if ((uint64_t)F.rounds * k > MAX_TREES)
+        return lift_error_set(err, LIFT_ERR_LIMIT,
+                              "%u rounds of %zu trees pass the limit of %llu "
+                              "trees",
+                              F.rounds, k, (unsigned long long)MAX_TREES);
     F.leaves = p->leaves;
     F.depth = p->depth ? p->depth : (p->leaves ? MAX_DEPTH : DEFAULT_DEPTH);
     if (F.depth > MAX_DEPTH)
