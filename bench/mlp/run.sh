@@ -7,7 +7,8 @@
 # `lift train --model mlp` + `lift eval`, torch_mlp.py (2 threads) and
 # sklearn_mlp.py, each whole process under /usr/bin/time -v, and prints
 # per data set the median AUC, fit seconds, whole-process wall seconds
-# and peak RSS of each tool, the ratios and the targets. Details:
+# and peak RSS of each tool, the ratios and the targets, after the
+# thread hand-over time of bench/mlp/handoff.c. Details:
 # bench/mlp/mlp_bench.py; results: bench/RESULTS.md, section "mlp".
 #
 # Environment (bench/run.sh sets the first three): LIFT (the binary),
@@ -52,6 +53,13 @@ if ! peers_ready; then
             "'sudo bash $PEERS/install_peers.sh'" >&2
         exit 1
     fi
+fi
+
+# What a second training thread would pay per batch (src/models/mlp.c's
+# overview): a hand-over round trip, when a C compiler is at hand.
+if command -v cc >/dev/null &&
+    cc -O2 -pthread -o "$OUT/handoff" "$HERE/handoff.c" 2>/dev/null; then
+    "$OUT/handoff" | sed 's/^/handoff: /'
 fi
 
 exec /usr/bin/python3 "$HERE/mlp_bench.py" --lift "$LIFT" --data "$DATA" \
