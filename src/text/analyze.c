@@ -52,7 +52,7 @@ struct token {
 
 struct lift_text_scratch {
     utf8proc_int32_t *cp;
-    size_t cp_cap;
+    size_t cp_cap, n_cp;
     char *bytes;
     size_t n_bytes, bytes_cap;
     struct token *tok;
@@ -90,6 +90,8 @@ void lift_text_opts_init(struct lift_text_opts *o)
     o->classes = false;
     o->sublinear = true;
     o->ngrams = 2;
+    o->char_min = 2;
+    o->char_max = 4;
 }
 
 void lift_text_opts_release(struct lift_text_opts *o)
@@ -942,33 +944,42 @@ static enum lift_code filter(const struct lift_text_analyzer *a,
     return LIFT_OK;
 }
 
-/* Character n-grams of one word: " word " cut into grams of char_min..
- * char_max code points, each passed as "[gram]". */
+/* Character n-grams of the whole normalised text (white space runs read
+ * as one space, so grams span word edges and punctuation, which carries
+ * signal in short messages: "£1", "!!", ".co"), each passed as "[gram]".
+ * Rewrites sc->cp in place: scanning is done with it. */
 static int char_grams(const struct lift_text_opts *o,
-                      struct lift_text_scratch *sc, const char *w, size_t wl,
-                      lift_text_term_fn fn, void *user)
+                      struct lift_text_scratch *sc, lift_text_term_fn fn,
+                      void *user)
 {
-    /* code point starts of " w " (w is at most 64 bytes) */
-    size_t starts[LIFT_TEXT_TOKEN_MAX + 3];
-    char buf[LIFT_TEXT_TOKEN_MAX + 3];
-    size_t bl = 0, np = 0;
-    buf[bl++] = ' ';
-    memcpy(buf + bl, w, wl);
-    bl += wl;
-    buf[bl++] = ' ';
-    for (size_t i = 0; i < bl; i++)
-        if (((unsigned char)buf[i] & 0xC0) != 0x80)
-            starts[np++] = i;
-    starts[np] = bl;
+    utf8proc_int32_t *cp = sc->cp;
+    size_t m = 0;
+    bool space = true;
+    for (size_t i = 0; i < sc->n_cp; i++) {
+        utf8proc_int32_t c = cp[i];
+        bool ws = c <= ' ' || utf8proc_category(c) == UTF8PROC_CATEGORY_ZS ||
+                  c == 0x85 || c == 0x2028 || c == 0x2029;
+        if (!ws)
+            cp[m++] = c;
+        else if (!space)
+            cp[m++] = ' ';
+        space = ws;
+    }
+    if (m && cp[m - 1] == ' ')
+        m--;
     for (unsigned g = o->char_min; g <= o->char_max; g++)
-        for (size_t k = 0; k + g <= np; k++) {
-            size_t from = starts[k], to = starts[k + g];
-            if (g == 1 && buf[from] == ' ')
+        for (size_t k = 0; k + g <= m; k++) {
+            if (g == 1 && cp[k] == ' ')
                 continue;
-            sc->term[0] = '[';
-            memcpy(sc->term + 1, buf + from, to - from);
-            sc->term[1 + to - from] = ']';
-            if (fn(user, sc->term, to - from + 2))
+            size_t tl = 0;
+            sc->term[tl++] = '[';
+            for (size_t j = k; j < k + g; j++) {
+                utf8proc_ssize_t e = utf8proc_encode_char(
+                    cp[j], (utf8proc_uint8_t *)sc->term + tl);
+                tl += (size_t)e;
+            }
+            sc->term[tl++] = ']';
+            if (fn(user, sc->term, tl))
                 return 1;
         }
     return 0;
@@ -1017,15 +1028,8 @@ static int emit(const struct lift_text_analyzer *a,
                 return 1;
         }
     }
-    if (o->char_max)
-        for (size_t i = 0; i < sc->n_tok; i++) {
-            const struct token *t = &sc->tok[i];
-            if (t->dropped ||
-                (t->kind != TOK_WORD && (t->kind != TOK_NUM || o->classes)))
-                continue;
-            if (char_grams(o, sc, tok_text(sc, t), t->len, fn, user))
-                return 1;
-        }
+    if (o->char_max && char_grams(o, sc, fn, user))
+        return 1;
     return 0;
 }
 
@@ -1040,6 +1044,7 @@ enum lift_code lift_text_analyze(const struct lift_text_analyzer *a,
         return rc;
     sc->n_tok = 0;
     sc->n_bytes = 0;
+    sc->n_cp = n;
     if ((rc = scan(sc, sc->cp, n, err)) || (rc = filter(a, sc, err)))
         return rc;
     emit(a, sc, fn, user);
