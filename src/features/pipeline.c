@@ -1680,7 +1680,12 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
                 cands[k].group = (uint32_t)g;
                 cands[k].order = (uint32_t)e;
                 cands[k].count = groups[g].count[e];
-                cands[k].keep = cands[k].count >= min_count;
+                /* unset, a text term needs two training rows: one seen
+                 * once cannot generalise (lift cv on the SMS split) */
+                size_t mc = spec->min_count ? min_count
+                            : g < p->n_inputs && p->in[g].kind == PL_TEXT ? 2
+                                                                          : 1;
+                cands[k].keep = cands[k].count >= mc;
                 n_keep += cands[k].keep;
             }
             fixed += 2; /* value/missing or missing/rare at most */

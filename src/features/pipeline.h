@@ -66,7 +66,7 @@ struct lift_pipeline_spec {
     size_t n_cross;
     enum lift_index_mode index;
     unsigned bits;       /* hash mode: 16..28 */
-    size_t min_count;    /* 0 means 1 */
+    size_t min_count;    /* 0: 1 for levels, 2 for text terms */
     size_t max_features; /* 0 means no cap (dict mode) */
     unsigned bins;       /* 0: standardise numbers; else quantile one-hot */
     unsigned max_tokens; /* distinct tokens kept per text value; 0: 4096 */

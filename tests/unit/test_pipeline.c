@@ -74,6 +74,7 @@ static const struct lift_text_opts *plain_text(void)
     o.stop = false;
     o.sublinear = false;
     o.ngrams = 1;
+    o.char_min = o.char_max = 0;
     return &o;
 }
 
@@ -83,6 +84,7 @@ static struct lift_pipeline_spec spec_default(void)
     memset(&s, 0, sizeof s);
     s.index = LIFT_INDEX_DICT;
     s.text_opts = plain_text();
+    s.min_count = 1; /* text terms seen once count too */
     return s;
 }
 
