@@ -524,6 +524,71 @@ static void fit_learner(struct lift_learner *l, const struct synth *d,
         fail_msg("fit failed: %s", err.msg);
 }
 
+struct seen {
+    unsigned calls, last_round, stop_at;
+    double last_auc;
+};
+
+static int on_progress(void *user, const struct lift_progress *pr)
+{
+    struct seen *s = user;
+    s->calls++;
+    s->last_round = pr->epoch;
+    s->last_auc = pr->valid_metric;
+    return s->stop_at && pr->epoch >= s->stop_at;
+}
+
+static void fit_reports_every_round_and_honours_cancel(void **state)
+{
+    (void)state;
+    struct synth d, v;
+    synth_make(&d, 2000, 8);
+    synth_make(&v, 500, 9);
+    for (int cancel = 0; cancel < 2; cancel++) {
+        struct lift_learner l;
+        memset(&l, 0, sizeof l);
+        l.ops = &lift_gbdt_ops;
+        l.task = LIFT_TASK_BINARY;
+        l.n_inputs = 3;
+        l.n_outputs = 1;
+        struct seen seen = {0, 0, cancel ? 5u : 0u, NAN};
+        struct lift_train_params p;
+        memset(&p, 0, sizeof p);
+        p.task = LIFT_TASK_BINARY;
+        p.n_classes = 2;
+        p.trees = 12;
+        p.depth = 3;
+        p.l2 = 1;
+        p.threads = 2;
+        p.patience = 100;
+        p.reducer = &lift_reducer_local;
+        p.progress = on_progress;
+        p.progress_user = &seen;
+        struct lift_train_data td;
+        memset(&td, 0, sizeof td);
+        td.xb = &d.x;
+        td.y = d.y;
+        td.vxb = &v.x;
+        td.vy = v.y;
+        struct lift_error err;
+        enum lift_code rc = l.ops->fit(&l, &td, &p, &err);
+        if (cancel) {
+            assert_int_equal(rc, LIFT_ERR_CANCELLED);
+            assert_null(l.state);
+            assert_int_equal(seen.calls, 5);
+        } else {
+            assert_int_equal(rc, LIFT_OK);
+            assert_int_equal(seen.calls, 12);
+            assert_int_equal(seen.last_round, 12);
+            /* the validation AUC of the last round is reported */
+            assert_true(seen.last_auc > 0.7 && seen.last_auc <= 1);
+            l.ops->destroy(&l);
+        }
+    }
+    synth_free(&d);
+    synth_free(&v);
+}
+
 static void *learner_bytes(const struct lift_learner *l, size_t *len)
 {
     struct lift_writer w;
@@ -853,6 +918,7 @@ int main(void)
         cmocka_unit_test(fit_categorical_levels_order_by_effect),
         cmocka_unit_test(fit_same_seed_any_threads_same_bytes),
         cmocka_unit_test(fit_early_stopping_model_loads),
+        cmocka_unit_test(fit_reports_every_round_and_honours_cancel),
         cmocka_unit_test(load_round_trip_and_every_truncation),
         cmocka_unit_test(model_same_seed_byte_identical_and_explains),
     };
