@@ -368,7 +368,7 @@ def update_results(path, section):
                 "command to rerun it is in the section.\n\n")
     pattern = re.compile(r"^## serve\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
+        text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text)
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
