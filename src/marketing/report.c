@@ -37,13 +37,15 @@
 #define TOP_FEATURES 10
 
 /* Plot geometry: the data area inside a W x H picture. */
-enum { W = 560, H = 340, ML = 64, MR = 20, MT = 20, MB = 52 };
+enum { W = 540, H = 330, ML = 64, MR = 20, MT = 20, MB = 52 };
 
 struct chart {
     struct lift_buf *b;
     struct lift_error *err;
     enum lift_code rc;
     double x0, x1, y0, y1;
+    bool no_x_ticks; /* bar charts label their bars instead */
+    bool no_y_ticks;
 };
 
 static void put(struct chart *c, const char *fmt, ...) LIFT_PRINTF(2, 3);
@@ -107,16 +109,23 @@ static void chart_open(struct chart *c, const char *id, const char *title,
     for (int i = 0; i <= 4; i++) {
         double xv = c->x0 + (c->x1 - c->x0) * i / 4.0;
         double yv = c->y0 + (c->y1 - c->y0) * i / 4.0;
-        put(c,
-            "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-            "y2=\"%d\"/><text class=\"tick\" x=\"%.1f\" y=\"%d\" "
-            "text-anchor=\"middle\">%.3g</text>\n",
-            px(c, xv), MT, px(c, xv), H - MB, px(c, xv), H - MB + 16, xv);
-        put(c,
-            "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
-            "y2=\"%.1f\"/><text class=\"tick\" x=\"%d\" y=\"%.1f\" "
-            "text-anchor=\"end\">%.3g</text>\n",
-            ML, py(c, yv), W - MR, py(c, yv), ML - 6, py(c, yv) + 4, yv);
+        if (!c->no_x_ticks)
+            put(c,
+                "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+                "y2=\"%d\"/><text class=\"tick\" x=\"%.1f\" y=\"%d\" "
+                "text-anchor=\"middle\">%.3g</text>\n",
+                px(c, xv), MT, px(c, xv), H - MB, px(c, xv), H - MB + 16, xv);
+        /* money axes: whole numbers rather than 5.69e+04 */
+        if (!c->no_y_ticks)
+            put(c,
+                fabs(c->y1 - c->y0) >= 100
+                    ? "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
+                      "y2=\"%.1f\"/><text class=\"tick\" x=\"%d\" y=\"%.1f\" "
+                      "text-anchor=\"end\">%.0f</text>\n"
+                    : "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
+                      "y2=\"%.1f\"/><text class=\"tick\" x=\"%d\" y=\"%.1f\" "
+                      "text-anchor=\"end\">%.3g</text>\n",
+                ML, py(c, yv), W - MR, py(c, yv), ML - 6, py(c, yv) + 4, yv);
     }
     put(c,
         "<text class=\"axis\" x=\"%d\" y=\"%d\" "
@@ -184,6 +193,7 @@ static void chart_lift(struct chart *c, const struct lift_gains_row *g)
         if (isfinite(g[d].lift) && g[d].lift > top)
             top = g[d].lift;
     c->x0 = 0, c->x1 = LIFT_DECILES, c->y0 = 0, c->y1 = ceil(top);
+    c->no_x_ticks = true;
     chart_open(c, "lift", "Lift by decile (1 = random)", LIFT_DECILES,
                "decile (1 = highest scores)", "lift over random");
     double bw = (W - ML - MR) / (double)LIFT_DECILES;
@@ -197,7 +207,12 @@ static void chart_lift(struct chart *c, const struct lift_gains_row *g)
             "text-anchor=\"middle\">%.2f</text>\n",
             x + bw * 0.15, y, bw * 0.7, (H - MB) - y, d + 1, l, x + bw / 2,
             y - 4, l);
+        put(c,
+            "<text class=\"tick\" x=\"%.1f\" y=\"%d\" "
+            "text-anchor=\"middle\">%zu</text>\n",
+            x + bw / 2, H - MB + 16, d + 1);
     }
+    c->no_x_ticks = false;
     guide(c, "diag", 0, 1, LIFT_DECILES, 1);
     chart_close(c);
 }
@@ -354,6 +369,7 @@ static enum lift_code chart_importance(struct chart *c,
     for (size_t i = 0; i < n; i++)
         top = fmax(top, fabs(imp[i].value));
     c->x0 = 0, c->x1 = top > 0 ? top : 1, c->y0 = 0, c->y1 = 1;
+    c->no_y_ticks = true;
     chart_open(c, "importance",
                "Top input columns by importance (mean |contribution|)", n,
                "mean |contribution| to the log-odds", "");
@@ -372,6 +388,7 @@ static enum lift_code chart_importance(struct chart *c,
         put(c, "</text>\n");
     }
     chart_close(c);
+    c->no_y_ticks = false;
     lift_free(imp);
     return LIFT_OK;
 }
@@ -385,7 +402,7 @@ static const char css[] =
     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
     "th{background:#f0f3f7}td:first-child,th:first-child{text-align:left}"
     "figure{display:inline-block;margin:8px 16px 16px 0;vertical-align:top}"
-    "figcaption{font-weight:bold;margin-bottom:4px;max-width:560px}"
+    "figcaption{font-weight:bold;margin-bottom:4px;max-width:540px}"
     ".bg{fill:#fafbfc;stroke:#999}.grid{stroke:#e3e6ea}"
     ".tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}"
     ".label{font-size:12px;fill:#222}"
@@ -498,7 +515,7 @@ enum lift_code lift_report_html(const struct lift_model *m,
         return rc;
     struct lift_buf b;
     lift_buf_init(&b, 0, "report");
-    struct chart c = {&b, err, LIFT_OK, 0, 1, 0, 1};
+    struct chart c = {&b, err, LIFT_OK, 0, 1, 0, 1, false, false};
     /* rows with a target only, for the metrics */
     size_t n = 0;
     uint8_t *y = lift_malloc(p->n);
