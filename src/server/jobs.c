@@ -65,6 +65,10 @@ static int on_progress(void *user, const struct lift_progress *p)
     struct progress_ctx *c = user;
     if (atomic_load(&c->node->cancel))
         return 1;
+    /* learners call between batches (stage "batch") only to let a
+     * cancellation in: nothing to show */
+    if (p->stage && strcmp(p->stage, "batch") == 0)
+        return 0;
     double t = now();
     if (t - c->last < 0.2 && p->epoch != p->epochs)
         return 0;

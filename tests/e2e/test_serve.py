@@ -440,6 +440,23 @@ def run(tmp, ddir, port, key_a, key_b):
     st, doc = c.call("DELETE", f"/v1/jobs/{d1['job']['id']}")
     check("cancel_finished_409", st == 409, doc)
 
+    # trees through the same routes: TreeSHAP explanations
+    st, doc = c.call("POST", "/v1/models",
+                     {"name": "trees", "dataset": "bank", "target": "y",
+                      "positive": "yes", "model": "gbdt",
+                      "drop": ["duration"],
+                      "params": {"trees": 30, "depth": 3}})
+    st, job = wait_job(c, doc["job"]["id"]) if st == 202 else (st, doc)
+    check("gbdt_trained_as_job", job.get("state") == "succeeded", job)
+    st, doc = c.call("POST", "/v1/models/trees:predict",
+                     {"records": recs[:3], "explain": True})
+    ok = check("gbdt_predict_explain", st == 200 and
+               len(doc["explanations"]) == 3, doc)
+    if ok:
+        worst = max(abs(e["base"] + sum(e["contributions"].values()) -
+                        e["raw"]) for e in doc["explanations"])
+        check("gbdt_treeshap_sums_to_raw", worst < 1e-6, worst)
+
     # deletes
     st, doc = c.call("DELETE", "/v1/models/resp/versions/2")
     check("delete_version", st == 200, doc)
