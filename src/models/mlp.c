@@ -505,34 +505,6 @@ struct fit {
     uint8_t *vlab;
 };
 
-static enum lift_code check_rows(enum loss_kind kind, size_t k, const double *y,
-                                 const double *w, size_t n, const char *what,
-                                 struct lift_error *err)
-{
-    for (size_t r = 0; r < n; r++) {
-        double v = y[r];
-        if (kind == LOSS_LOGISTIC && v != 0.0 && v != 1.0)
-            return lift_error_set(err, LIFT_ERR_INVALID,
-                                  "%s label %g of row %zu is not 0 or 1", what,
-                                  v, r);
-        if (kind == LOSS_SQUARED && !isfinite(v))
-            return lift_error_set(err, LIFT_ERR_INVALID,
-                                  "%s target of row %zu is not finite", what,
-                                  r);
-        if (kind == LOSS_SOFTMAX && !(v >= 0 && v < (double)k && v == floor(v)))
-            return lift_error_set(err, LIFT_ERR_INVALID,
-                                  "%s label %g of row %zu is not a class id "
-                                  "below %zu",
-                                  what, v, r, k);
-        if (w && !(isfinite(w[r]) && w[r] >= 0))
-            return lift_error_set(err, LIFT_ERR_INVALID,
-                                  "%s weight %g of row %zu is not a finite "
-                                  "number >= 0",
-                                  what, w[r], r);
-    }
-    return LIFT_OK;
-}
-
 /* Checks data and parameters and fills F's settings (no allocation). */
 static enum lift_code fit_settings(struct fit *F,
                                    const struct lift_train_data *d,
@@ -570,8 +542,8 @@ static enum lift_code fit_settings(struct fit *F,
         return lift_error_set(err, LIFT_ERR_LIMIT,
                               "%zu training rows exceed the limit of %u",
                               d->x->n_rows, UINT32_MAX);
-    enum lift_code rc =
-        check_rows(F->kind, F->k, d->y, d->w, d->x->n_rows, "training", err);
+    enum lift_code rc = lift_loss_check_rows(p->task, F->k, d->y, d->w,
+                                             d->x->n_rows, "training", err);
     if (rc)
         return rc;
     if (d->vx) {
@@ -580,8 +552,8 @@ static enum lift_code fit_settings(struct fit *F,
                                   "validation rows have %zu features, "
                                   "training rows %zu",
                                   d->vx->n_cols, d->x->n_cols);
-        if ((rc = check_rows(F->kind, F->k, d->vy, d->vw, d->vx->n_rows,
-                             "validation", err)))
+        if ((rc = lift_loss_check_rows(p->task, F->k, d->vy, d->vw,
+                                       d->vx->n_rows, "validation", err)))
             return rc;
     }
     if (p->optimizer != LIFT_OPT_AUTO && p->optimizer != LIFT_OPT_ADAM)
