@@ -18,6 +18,7 @@
 #include <lift/metrics.h>
 #include <lift/split.h>
 #include <lift/store.h>
+#include <lift/rfm.h>
 #include <lift/segment.h>
 #include <lift/table.h>
 #include <lift/text.h>
