@@ -89,12 +89,13 @@ enum lift_code lift_text_tokenize(struct lift_text_tokenizer *t, const char *s,
  *   with target (and positive, which may be NULL for a two-level or
  *   boolean target whose second level is positive):
  *   {"rows", "positives", "raise": [...], "lower": [...]}, each entry
- *   {"term", "log_odds", "docs", "positive_docs", "negative_docs"}:
- *   the smoothed log-odds ratio ln((a + 0.5) / (P - a + 0.5)) -
- *   ln((b + 0.5) / (N - b + 0.5)) of the documents with the term among
- *   positives (a of P) and negatives (b of N), for terms in at least
- *   min_docs documents (0: 3); "raise" is the top highest, "lower" the
- *   top lowest.
+ *   {"term", "z", "log_odds", "docs", "positive_docs", "negative_docs"}:
+ *   the log-odds ratio of the documents with the term among positives
+ *   (a of P) and negatives (b of N), smoothed by an informative
+ *   Dirichlet prior (text/keywords.c), and its z-score (over its
+ *   standard error), for terms in at least min_docs documents (0: 3);
+ *   "raise" is the top by z, "lower" the bottom. Character n-grams are
+ *   left out.
  * Missing text is skipped; LIFT_ERR_PARSE names the line of invalid
  * UTF-8; LIFT_ERR_NOT_FOUND for unknown columns or a positive label
  * the target lacks.

@@ -190,7 +190,7 @@ static void print_list(json_t *arr, const char *title, bool target)
 {
     printf("%s\n", title);
     if (target)
-        printf("  %-28s %9s %7s %9s %9s\n", "term", "log-odds", "docs",
+        printf("  %-28s %7s %9s %7s %9s %9s\n", "term", "z", "log-odds", "docs",
                "positive", "negative");
     else
         printf("  %-28s %9s %7s\n", "term", "score", "docs");
@@ -201,7 +201,8 @@ static void print_list(json_t *arr, const char *title, bool target)
         const char *term = json_string_value(json_object_get(e, "term"));
         long long docs = json_integer_value(json_object_get(e, "docs"));
         if (target)
-            printf("  %-28s %9.3f %7lld %9lld %9lld\n", term,
+            printf("  %-28s %7.2f %9.3f %7lld %9lld %9lld\n", term,
+                   json_number_value(json_object_get(e, "z")),
                    json_number_value(json_object_get(e, "log_odds")), docs,
                    (long long)json_integer_value(
                        json_object_get(e, "positive_docs")),

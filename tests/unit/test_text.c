@@ -418,10 +418,12 @@ static void keywords_log_odds_rank_outcome_terms(void **state)
     assert_int_equal(lift_text_keywords_json(t, "text", "label", "spam", &o, 2,
                                              2, &json, &err),
                      LIFT_OK);
-    /* free and prize: in 3 of 3 spam, 0 of 4 ham:
-     * ln(3.5 / 0.5) - ln(0.5 / 4.5) = 4.143135 */
+    /* free and prize: in 3 of 3 spam, 0 of 4 ham; D = 7, alpha0 = 1.4,
+     * alpha = 1.4 * 3 / 7 = 0.6: delta = ln(3.6 / 0.8) - ln(0.6 / 4.8)
+     * = 3.583519, z = delta / sqrt(1 / 3.6 + 1 / 0.6) = 2.569875 */
     assert_non_null(strstr(json, "\"raise\":[{\"term\":\"free\""));
-    assert_non_null(strstr(json, "4.14313"));
+    assert_non_null(strstr(json, "\"z\":2.56987"));
+    assert_non_null(strstr(json, "\"log_odds\":3.58352"));
     assert_non_null(strstr(json, "\"lower\":[{\"term\":\"lunch\""));
     free(json);
     assert_int_equal(
