@@ -20,8 +20,11 @@
  * (--text note --calibration isotonic --bins 4), platt.lift (--calibration
  * platt --min-count 3 --max-features 6), reg.lift (--target score --task
  * regression --drop y --text note), multi.lift (--target job --model
- * softmax --drop y --text note); sealed-* are '!' + their bodies (whole or
- * cut to two thirds), trunc-* plain truncated copies.
+ * softmax --drop y --text note), text*.lift (text settings stored:
+ * --text note; text-fr with --lang fr --stem --stop-words --token-classes
+ * --ngrams 3 --char-ngrams 1,3 --min-count 1; text-mlp --model mlp);
+ * sealed-* are '!' + their bodies (whole or cut to two thirds), trunc-*
+ * plain truncated copies.
  */
 #include <math.h>
 #include <stdint.h>
