@@ -33,6 +33,7 @@ python3
 curl
 time
 gzip
+chromium
 "
 
 # Prints the packages among "$@" that are not installed, one per line.
