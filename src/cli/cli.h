@@ -83,5 +83,6 @@ int cmd_target(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_uplift(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
+int cmd_rfm(int argc, char **argv);
 
 #endif

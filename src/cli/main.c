@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"report", cmd_report, "an HTML page of charts about a model"},
     {"uplift", cmd_uplift, "who is persuadable: uplift models, Qini, AUUC"},
     {"segment", cmd_segment, "customer segments by k-means"},
+    {"rfm", cmd_rfm, "recency, frequency, monetary scores and segments"},
 };
 
 static void print_usage(FILE *f)
