@@ -45,6 +45,21 @@ demo:
 	@echo
 	@echo '== the same campaign through the HTTP API (lift serve, curl)'
 	scripts/demo-api.sh build/lift $(DEMO_CSV)
+	@echo
+	@echo '== the campaign plan: cost 5 a call, 100 per subscription (train on'
+	@echo '   4 rows in 5, plan on the 5th, whose true labels give the realised profit)'
+	awk 'NR == 1 || NR % 5 != 1' $(DEMO_CSV) > build/demo/train.csv
+	awk 'NR == 1 || NR % 5 == 1' $(DEMO_CSV) > build/demo/test.csv
+	build/lift train build/demo/train.csv --sep ';' --target y --positive yes \
+		--drop duration -o build/demo/campaign.lift
+	build/lift target build/demo/campaign.lift build/demo/test.csv --sep ';' \
+		--cost 5 --value 100 -o build/demo/selected.csv
+	@echo
+	@echo '== the same campaign within a budget of 2000'
+	build/lift target build/demo/campaign.lift build/demo/test.csv --sep ';' \
+		--cost 5 --value 100 --budget 2000
+	build/lift report build/demo/campaign.lift build/demo/test.csv --sep ';' \
+		--cost 5 --value 100 --title 'bank campaign' -o build/demo/report.html
 
 # The reader takes plain files: unpack the bundled copy once.
 $(DEMO_CSV): data/bank-additional-full.csv.gz
