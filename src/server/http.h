@@ -147,6 +147,9 @@ void route_evaluate(struct req *r);
 void route_job_get(struct req *r);
 void route_job_cancel(struct req *r);
 void route_campaign_target(struct req *r);
+void route_uplift(struct req *r);
+void route_segments(struct req *r);
+void route_rfm(struct req *r);
 void route_model_report(struct req *r);
 
 /* ---- snapshots ---------------------------------------------------------- */

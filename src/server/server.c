@@ -328,6 +328,16 @@ static bool route(struct req *r)
         r->body_kind = BODY_JSON;
         return true;
     }
+    if (!more && (strcmp(seg, "uplift") == 0 || strcmp(seg, "segments") == 0 ||
+                  strcmp(seg, "rfm") == 0)) {
+        if (!post)
+            goto bad_method;
+        r->handler = seg[0] == 'u'   ? route_uplift
+                     : seg[0] == 's' ? route_segments
+                                     : route_rfm;
+        r->body_kind = BODY_JSON;
+        return true;
+    }
     if (strcmp(seg, "models") != 0)
         goto not_found;
     if (!more) {
