@@ -22,7 +22,7 @@ struct lift_train_opts {
     char *target, *positive, *model;
     int task; /* -1: inferred */
     struct lift_strlist drop, text, cross;
-    struct lift_pipeline_spec spec; /* lists filled at train time */
+    struct lift_pipeline_spec spec;  /* lists filled at train time */
     struct lift_text_opts text_opts; /* spec.text_opts points here */
     struct lift_train_params params;
     bool balanced;
