@@ -16,6 +16,8 @@ Runs the binary named by $LIFT on the SMS Spam Collection in $DATA:
       urgent ...) at the top; the terms that lower the odds are ham words
   `lift text tokenize` of a mixed Chinese / English / emoji file gives
       the exact terms; invalid UTF-8 is an error naming the line
+  `lift serve`: a model trained with text params (lang, ngrams, stem,
+      stop-words) scores raw text records; a bad language is 422
 
 Prints `ok - name` or `not ok - name: why` per check, then `N passed,
 N failed`; exits 1 when anything failed. Standard library only.
@@ -185,6 +187,47 @@ def test_tokenize(tmp):
     check("tokenize: invalid UTF-8 is an error naming the line", invalid)
 
 
+def test_server(tmp):
+    """The server trains with text params and scores raw text."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import test_serve as S  # its client, admin and start helpers
+    S.LIFT = LIFT
+    ddir = os.path.join(tmp, "serve", "data")
+    os.makedirs(os.path.dirname(ddir), exist_ok=True)
+    key = S.admin(ddir, "tenant", "create", "acme")["key"]
+    proc, port = S.start(ddir)
+    try:
+        c = S.Client(port, key)
+        with open(os.path.join(tmp, "train.csv"), "rb") as f:
+            st, doc = c.call("POST", "/v1/datasets?name=sms", f.read())
+        assert st in (200, 201), f"upload: {st} {doc}"
+        body = {"name": "spam", "dataset": "sms", "target": "label",
+                "positive": "spam", "model": "logistic", "text": ["text"],
+                "params": {"lang": "en", "ngrams": 1, "stem": True,
+                           "stop-words": "lar wif"}}
+        st, doc = c.call("POST", "/v1/models", body)
+        assert st == 202, f"train: {st} {doc}"
+        st, job = S.wait_job(c, doc["job"]["id"])
+        assert st == 200 and job["state"] == "succeeded", f"job: {job}"
+        recs = [{"text": "URGENT! You have WON a FREE prize, call 09061701461"
+                         " to claim"},
+                {"text": "Ok lar, see you at lunch then"},
+                {"text": "我们明天见 😀"}]
+        st, pred = c.call("POST", "/v1/models/spam:predict",
+                          {"records": recs})
+        assert st == 200, f"predict: {st} {pred}"
+        scores = pred.get("scores", [])
+        assert len(scores) == 3, f"predictions: {pred}"
+        assert scores[0] > 0.5 > scores[1], f"scores {scores}"
+        body["params"]["lang"] = "xx"
+        body["name"] = "bad"
+        st, doc = c.call("POST", "/v1/models", body)
+        assert st == 422, f"bad lang: {st} {doc}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
 def main():
     if not os.path.exists(SMS):
         print(f"ok - skipped: no {SMS}")
@@ -195,6 +238,8 @@ def main():
                 t(tmp)
             except Exception as e:
                 report(t.__name__, False, f"{type(e).__name__}: {e}")
+        check("server: text params train a model that scores raw text; a "
+              "bad language is 422", lambda: test_server(tmp))
     print(f"{results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 
