@@ -19,7 +19,9 @@ static const char usage[] =
     "\n"
     "Segments the rows by k-means++ on standardised numeric columns and\n"
     "one-hot categorical ones. Without --k, k = 2..k-max is chosen by the\n"
-    "mean silhouette of a seeded sample of at most --sample rows.\n";
+    "mean silhouette of a seeded sample of at most --sample rows.\n"
+    "--columns selects the columns to cluster (it does not rename them as\n"
+    "the reader flag of other commands does).\n";
 
 static const char *const keys[] = {"k",        "columns", "drop",   "target",
                                    "positive", "seed",    "n-init", "max-iter",
@@ -86,8 +88,6 @@ int cmd_segment(int argc, char **argv)
             json = true;
             continue;
         }
-        if (cli_reader_opt(&a, &rd))
-            continue;
         bool taken = false;
         for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !taken; k++) {
             char flag[32];
@@ -98,7 +98,8 @@ int cmd_segment(int argc, char **argv)
                     cli_usage_error(&a, "%s", err.msg);
             }
         }
-        if (taken)
+        /* After the segment keys: --columns here selects columns. */
+        if (taken || cli_reader_opt(&a, &rd))
             continue;
         if ((p = cli_positional(&a)) && !file) {
             file = p;
