@@ -54,6 +54,11 @@ enum lift_code lift_campaign_opts_check(const struct lift_campaign_opts *o,
         return lift_error_set(err, LIFT_ERR_INVALID,
                               "cost per contact must be a number >= 0, not %g",
                               o->cost);
+    if (o->value_col && !isnan(o->value))
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "give a value per conversion or a value "
+                              "column ('%s'), not both",
+                              o->value_col);
     if (!o->value_col && isnan(o->value))
         return lift_error_set(err, LIFT_ERR_INVALID,
                               "value per conversion is missing: give a value "

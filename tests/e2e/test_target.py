@@ -10,7 +10,8 @@ and value 100 the profit realised on the test labels beats contacting
 everyone and each fixed top 10/20/30 %, and the top decile lifts >= 3x;
 --budget 2000 spends at most 2000; the selection CSV matches the plan.
 Bad economics (negative cost, value 0, a budget below one contact,
-conflicting limits, a text value column) exit 1 / answer 422 with a clear
+conflicting limits, a text value column, a value and a value column)
+exit 1 / answer 422 with a clear
 sentence. The report is rendered by headless Chromium (Debian's chromium):
 the screenshot must not be blank and each chart must hold its expected
 number of points, in the file and in the rendered DOM.
@@ -281,6 +282,9 @@ def cli_checks(tmp, model, test):
          "value column 'job' is categorical, not numeric"),
         ("unknown_value_column", ["--cost", "5", "--value-col", "nope"],
          "nope"),
+        ("value_and_value_column",
+         ["--cost", "5", "--value", "100", "--value-col", "age"],
+         "not both"),
     ]
     for name, args, want in cases:
         out, _ = target(model, test, *args, "-o", bad)
