@@ -52,7 +52,10 @@ void lift_uplift_opts_free(struct lift_uplift_opts *o);
  * Sets one option from its text. Keys: treatment, control, target,
  * positive, estimators ("t_learner,class_transformation", the default),
  * test-fraction (0.3), k (top fraction, 0.3), bootstrap (resamples, 1000;
- * 0 none), value (1), cost (0), seed (42); every other key is a training
+ * 0 none), folds (0: one holdout; 2..20: cross-fitting, every row
+ * scored by the models of the other folds), value (1), cost (0), seed
+ * (42), customers ("true": list every row's uplifts and best treatment);
+ * every other key is a training
  * option (lift_train_opts_set: model, drop, epochs, ...), checked here.
  * LIFT_ERR_INVALID names the key and the bad value.
  */
@@ -62,7 +65,7 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
 /*
  * Fits and evaluates the estimators; *json receives the report (free()):
  * {"treatment","control","target","positive","rows","train_rows",
- *  "test_rows","test_fraction","k","bootstrap","seed","value","cost",
+ *  "test_rows","test_fraction","folds","k","bootstrap","seed","value","cost",
  *  "arms":[{"label","rows","rate"}],
  *  "treatments":[{"label","difference_in_means":{"effect","lo","hi",
  *    "treated_rate","control_rate","treated","control"},
@@ -70,7 +73,9 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
  *      "uplift_at_k","top_beats_random","average_effect",
  *      "qini_curve":[[x,q],...]}}}],
  *  "best_treatment":{name:{label or "none": customers}},
- *  "targeting":{name:{"targeted","expected_responses","expected_profit"}}}
+ *  "targeting":{name:{"targeted","expected_responses","expected_profit"}},
+ *  with customers: "customer_estimator" (t_learner when used) and
+ *  "customer_rows":[{"line","uplift":{label:uplift},"best"}]}
  * Best treatment and targeting cover every row with a treatment and an
  * outcome: the treatment of largest uplift x value - cost when that is
  * above 0, else "none".

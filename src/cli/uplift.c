@@ -17,13 +17,16 @@ static const char usage[] =
     "       [--positive L] [--model KIND] [--drop a,b] [--seed N]\n"
     "       [--estimators t_learner,class_transformation]\n"
     "       [--test-fraction F] [--k F] [--bootstrap B] [--value V]\n"
-    "       [--cost C] [training options] [reader flags] [--json]\n"
+    "       [--cost C] [--folds K] [-o OUT.csv] [training options]\n"
+    "       [reader flags] [--json]\n"
     "\n"
     "Fits uplift models (T-learner and class transformation) on a\n"
     "randomised campaign and evaluates them on a seeded held-out split:\n"
     "Qini coefficient with a bootstrap interval, AUUC, uplift at the top\n"
     "k share, the average effect beside the difference in means, the\n"
-    "best treatment per customer and targeting by uplift x value - cost.\n";
+    "best treatment per customer and targeting by uplift x value - cost.\n"
+    "-o writes each row's file line, uplift per treatment and best\n"
+    "treatment (T-learner unless --estimators names only the other).\n";
 
 /* Consumes `--key VALUE` (or --key=VALUE) into o; false when the current
  * argument is not an option. */
@@ -47,6 +50,62 @@ static bool uplift_opt(struct cli_args *a, struct lift_uplift_opts *o)
     if (value && lift_uplift_opts_set(o, key, value, &err))
         cli_usage_error(a, "%s", err.msg);
     return true;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int write_rows(json_t *doc, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        return CLI_FAIL;
+    }
+    json_t *rows = json_object_get(doc, "customer_rows");
+    json_t *first = json_array_get(rows, 0);
+    const char *lab;
+    json_t *v;
+    fputs("line", f);
+    json_object_foreach(json_object_get(first, "uplift"), lab, v)
+    {
+        fputc(',', f);
+        char name[512];
+        snprintf(name, sizeof name, "uplift_%s", lab);
+        csv_field(f, name);
+    }
+    fputs(",best\n", f);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        fprintf(f, "%lld",
+                (long long)json_integer_value(json_object_get(r, "line")));
+        json_object_foreach(json_object_get(r, "uplift"), lab, v)
+        {
+            fprintf(f, ",%.6g", json_number_value(v));
+        }
+        fputc(',', f);
+        csv_field(f, json_string_value(json_object_get(r, "best")));
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 static double num(json_t *o, const char *key)
@@ -107,7 +166,7 @@ int cmd_uplift(int argc, char **argv)
     struct cli_reader rd;
     struct lift_error err;
     struct lift_uplift_opts *o = NULL;
-    const char *file = NULL;
+    const char *file = NULL, *out = NULL;
     bool json = false;
     if (lift_uplift_opts_new(&o, &err))
         return cli_fail(&err);
@@ -124,7 +183,8 @@ int cmd_uplift(int argc, char **argv)
             json = true;
             continue;
         }
-        if (cli_reader_opt(&a, &rd) || uplift_opt(&a, o))
+        if (cli_opt(&a, "-o", &out) || cli_reader_opt(&a, &rd) ||
+            uplift_opt(&a, o))
             continue;
         if ((p = cli_positional(&a)) && !file) {
             file = p;
@@ -137,6 +197,8 @@ int cmd_uplift(int argc, char **argv)
     }
     if (!a.bad && !file)
         cli_usage_error(&a, "no input file");
+    if (!a.bad && out && lift_uplift_opts_set(o, "customers", "true", &err))
+        cli_usage_error(&a, "%s", err.msg);
     if (a.bad) {
         lift_uplift_opts_free(o);
         return CLI_USAGE;
@@ -155,6 +217,14 @@ int cmd_uplift(int argc, char **argv)
         fprintf(stderr, "lift: error: bad report: %s\n", jerr.text);
         rc = CLI_FAIL;
         goto done;
+    }
+    if (out) {
+        rc = write_rows(doc, out);
+        json_object_del(doc, "customer_rows");
+        if (rc != CLI_OK) {
+            json_decref(doc);
+            goto done;
+        }
     }
     if (json) {
         rc = cli_json_print(doc);

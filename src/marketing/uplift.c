@@ -47,6 +47,7 @@ static const char *const est_name[N_EST] = {"t_learner",
 struct lift_uplift_opts {
     char *treatment, *control, *target, *positive;
     bool use[N_EST];
+    bool customers;
     double test_fraction, k, value, cost;
     size_t bootstrap;
     unsigned folds;
@@ -156,6 +157,15 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
         return set_text(&o->target, key, value, err);
     if (strcmp(key, "positive") == 0)
         return set_text(&o->positive, key, value, err);
+    if (strcmp(key, "customers") == 0) {
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "bad value '%s' for 'customers': want true "
+                                  "or false",
+                                  value);
+        o->customers = strcmp(value, "true") == 0;
+        return LIFT_OK;
+    }
     if (strcmp(key, "estimators") == 0)
         return set_estimators(o, value, err);
     if (strcmp(key, "test-fraction") == 0) {
@@ -940,6 +950,50 @@ static enum lift_code fit_round(struct run *u, unsigned f, uint32_t *rows,
     return rc;
 }
 
+/* One entry per row with a treatment and an outcome: its line, the
+ * uplift of each treatment by the first estimator used, the best. */
+static enum lift_code customer_rows(const struct run *u, json_t *doc,
+                                    struct lift_error *err)
+{
+    const struct lift_table *t = u->t;
+    const struct lift_uplift_opts *o = u->o;
+    size_t nr = lift_table_n_rows(t), L = u->n_levels;
+    int e = o->use[EST_T] ? EST_T : EST_CT;
+    json_t *rows = json_array();
+    enum lift_code rc = json_add(doc, "customer_rows", rows, err);
+    if (!rc)
+        rc = json_add(doc, "customer_estimator", json_string(est_name[e]), err);
+    for (size_t r = 0; r < nr && !rc; r++) {
+        if (u->arm_of[r] == LIFT_MISSING_CODE)
+            continue;
+        json_t *up = json_object();
+        const char *best = "none";
+        double bv = 0;
+        for (uint32_t l = 0; l < L && up; l++) {
+            if (l == u->control || !lift_table_level_count(t, u->tcol, l))
+                continue;
+            double v = u->up[e][(size_t)l * nr + r];
+            const char *lab = lift_table_level(t, u->tcol, l, NULL);
+            if (json_object_set_new(up, lab, real(v))) {
+                json_decref(up);
+                up = NULL;
+                break;
+            }
+            if (v * o->value - o->cost > bv) {
+                bv = v * o->value - o->cost;
+                best = lab;
+            }
+        }
+        json_t *row = up ? json_pack("{s:I,s:o,s:s}", "line",
+                                     (json_int_t)lift_table_row_line(t, r),
+                                     "uplift", up, "best", best)
+                         : NULL;
+        if (!row || json_array_append_new(rows, row))
+            rc = lift_error_nomem(err, "uplift report");
+    }
+    return rc;
+}
+
 static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
                              size_t n_train, size_t n_test,
                              struct lift_error *err)
@@ -1066,6 +1120,8 @@ static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
                          err);
     }
     lift_free(cnt);
+    if (!rc && o->customers)
+        rc = customer_rows(u, doc, err);
     return rc;
 }
 

@@ -16,7 +16,8 @@ models that did not see it), seed 42, 1000 bootstrap resamples:
   rare conversions leave the women's e-mail short of the 95 %), so a
   change that loses a met cell fails the test and one that gains a cell
   shows in the log.
-Then: best treatment counts cover every row, the JSON has every field,
+Then: best treatment counts cover every row and match the per-customer
+file (-o), the JSON has every field,
 the server answers as the CLI does for the same options, and bad input
 (a treatment column with one level, an absent control label, an outcome
 that is not 0/1, a treatment that is not categorical) is a clear error.
@@ -121,15 +122,22 @@ def errors(tmp):
     return one
 
 
-def server(one):
+def server(one, tmp):
+    out = os.path.join(tmp, "uplift.csv")
     opts = {"treatment": "segment", "control": "No E-Mail",
             "target": "visit", "drop": "spend,conversion", "bootstrap": 200,
             "seed": 7}
     rc, cli, err = lift("uplift", HILLSTROM, "--treatment", "segment",
                         "--control", "No E-Mail", "--target", "visit",
                         "--drop", "spend,conversion", "--bootstrap", "200",
-                        "--seed", "7", "--json")
-    check("cli_holdout_runs", rc == 0, err)
+                        "--seed", "7", "-o", out, "--json")
+    if check("cli_holdout_runs", rc == 0, err):
+        with open(out, newline="") as f:
+            best = [r["best"] for r in csv.DictReader(f)]
+        want = cli["best_treatment"]["t_learner"]
+        check("per_customer_file_best_treatment",
+              len(best) == 64000 and
+              all(best.count(k) == v for k, v in want.items()), want)
     with Server() as s:
         st, doc = s.upload("hill", HILLSTROM)
         check("server_upload", st == 201, doc)
@@ -165,7 +173,7 @@ def main():
     outcome_checks(rows, "conversion", "visit")
     tmp = tempfile.mkdtemp(prefix="lift-uplift-")
     one = errors(tmp)
-    server(one)
+    server(one, tmp)
     finish()
 
 
