@@ -60,14 +60,18 @@ void lift_train_opts_free(struct lift_train_opts *o);
 
 /*
  * Sets one option from its text. Keys: target, positive, task
- * (binary|regression|multiclass), model (logistic|linear|softmax|...),
- * drop (comma list; adds), text (comma list; adds), cross (a,b; adds),
- * index (dict|hash), bits (16..28), min-count, max-features, bins,
- * epochs, batch, lr, l1, l2, optimizer (lbfgs|sgd|adagrad|adam),
- * class-weight (none|balanced), valid (fraction), patience, tol, seed,
- * threads, calibration (none|platt|isotonic), calib-fraction, strict
- * (true|false). LIFT_ERR_INVALID names the key and the bad value; an
- * unknown key is LIFT_ERR_INVALID too.
+ * (binary|regression|multiclass), model (logistic|linear|softmax|mlp|
+ * gbdt), drop (comma list; adds), text (comma list; adds), cross (a,b;
+ * adds), index (dict|hash), bits (16..28), min-count, max-features,
+ * bins; epochs, batch, lr, l1, l2, optimizer (auto|newton|lbfgs|sgd|
+ * adagrad|adam), class-weight (none|balanced), valid (fraction),
+ * patience, tol, seed, threads, calibration (none|platt|isotonic),
+ * calib-fraction, mem-limit; mlp: hidden, activation (relu|tanh),
+ * dropout; gbdt: trees, depth, leaves, min-child-weight, subsample,
+ * colsample; text: the keys of include/lift/text.h (lang, stop-words,
+ * stem, ngrams, ...). docs/CLI.md gives ranges and defaults.
+ * LIFT_ERR_INVALID names the key and the bad value; an unknown key is
+ * LIFT_ERR_INVALID too.
  */
 enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
                                    const char *value, struct lift_error *err);

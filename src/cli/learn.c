@@ -44,7 +44,7 @@ static bool train_opt(struct cli_args *a, struct lift_train_opts *o)
     memcpy(key, arg + 2, klen);
     key[klen] = '\0';
     for (size_t i = 0; i < sizeof bool_keys / sizeof bool_keys[0]; i++)
-        if (strcmp(key, bool_keys[i]) == 0 && !eq) {
+        if (bool_keys[i] && strcmp(key, bool_keys[i]) == 0 && !eq) {
             a->i++;
             struct lift_error err;
             if (lift_train_opts_set(o, key, "true", &err))
@@ -350,10 +350,19 @@ static const char eval_usage[] =
     "and\nmacro-F1 (multiclass).\n";
 
 /* Parses MODEL FILE [reader flags] plus the command's extras. */
+/* The flags each of eval, predict and explain takes. */
+enum {
+    TAKES_JSON = 1u,   /* --json */
+    TAKES_OUTPUT = 2u, /* -o / --output, --id */
+    TAKES_RECORD = 4u, /* --record, --class */
+    TAKES_READER = 8u, /* the reader flags, and FILE */
+};
+
 static int parse_model_file(struct learn_args *la, int argc, char **argv,
-                            const char *cmd, const char *usage, bool need_file)
+                            const char *cmd, const char *usage, unsigned takes)
 {
     struct cli_args *a = &la->a;
+    bool need_file = takes & TAKES_READER;
     cli_args_init(a, argc, argv, 2, cmd);
     cli_reader_init(&la->rd);
     while (a->i < argc && !a->bad) {
@@ -362,20 +371,22 @@ static int parse_model_file(struct learn_args *la, int argc, char **argv,
             fputs(usage, stdout);
             return -1;
         }
-        if (cli_flag(a, "--json")) {
+        if ((takes & TAKES_JSON) && cli_flag(a, "--json")) {
             la->json = true;
             continue;
         }
-        if (cli_opt(a, "-o", &la->output) ||
-            cli_opt(a, "--output", &la->output) ||
-            cli_opt(a, "--id", &la->id) || cli_opt(a, "--record", &la->record))
+        if ((takes & TAKES_OUTPUT) && (cli_opt(a, "-o", &la->output) ||
+                                       cli_opt(a, "--output", &la->output) ||
+                                       cli_opt(a, "--id", &la->id)))
             continue;
-        if (cli_opt(a, "--class", &v)) {
+        if ((takes & TAKES_RECORD) && cli_opt(a, "--record", &la->record))
+            continue;
+        if ((takes & TAKES_RECORD) && cli_opt(a, "--class", &v)) {
             if (v && cli_parse_size(a, "--class", v, &la->klass))
                 la->has_class = true;
             continue;
         }
-        if (cli_reader_opt(a, &la->rd))
+        if ((takes & TAKES_READER) && cli_reader_opt(a, &la->rd))
             continue;
         const char *p = cli_positional(a);
         if (p && !la->model_path) {
@@ -401,7 +412,8 @@ static int parse_model_file(struct learn_args *la, int argc, char **argv,
 int cmd_eval(int argc, char **argv)
 {
     struct learn_args la = {0};
-    int rc = parse_model_file(&la, argc, argv, "eval", eval_usage, true);
+    int rc = parse_model_file(&la, argc, argv, "eval", eval_usage,
+                              TAKES_JSON | TAKES_READER);
     if (rc)
         return rc == -1 ? CLI_OK : rc;
     struct lift_error err;
@@ -455,7 +467,8 @@ static int csv_field(FILE *f, const char *s)
 int cmd_predict(int argc, char **argv)
 {
     struct learn_args la = {0};
-    int rc = parse_model_file(&la, argc, argv, "predict", predict_usage, true);
+    int rc = parse_model_file(&la, argc, argv, "predict", predict_usage,
+                              TAKES_OUTPUT | TAKES_READER);
     if (rc)
         return rc == -1 ? CLI_OK : rc;
     struct lift_error err;
@@ -564,8 +577,15 @@ int cmd_cv(int argc, char **argv)
         rc = CLI_USAGE;
         goto done;
     }
+    /* folds drawn with the training seed (--seed, default 42) */
+    uint64_t seed = 42;
+    for (int i = 2; i < argc; i++)
+        if (strncmp(argv[i], "--seed=", 7) == 0)
+            seed = strtoull(argv[i] + 7, NULL, 10);
+        else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            seed = strtoull(argv[i + 1], NULL, 10);
     struct lift_cv_opts cv = {(unsigned)la.folds, by_time, la.time_col,
-                              la.test_fraction, 42};
+                              la.test_fraction, seed};
     if (lift_table_read_csv(la.file, &la.rd.opts, &t, &err) ||
         lift_cv_json(t, la.o, &cv, &text, &err)) {
         rc = cli_fail(&err);
@@ -650,7 +670,8 @@ static struct lift_field *fields_of(json_t *obj, size_t *n, char *msg,
 int cmd_explain(int argc, char **argv)
 {
     struct learn_args la = {0};
-    int rc = parse_model_file(&la, argc, argv, "explain", explain_usage, false);
+    int rc = parse_model_file(&la, argc, argv, "explain", explain_usage,
+                              TAKES_JSON | TAKES_RECORD);
     if (rc)
         return rc == -1 ? CLI_OK : rc;
     struct lift_error err;

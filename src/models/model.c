@@ -1336,7 +1336,7 @@ enum lift_code lift_model_from_bytes(const void *data, size_t len,
                               "damaged or truncated)");
     lift_reader_init(&r, b + 8, len - 16);
     uint32_t version = lift_reader_u32(&r, "version");
-    (void)lift_reader_u32(&r, "flags");
+    uint32_t flags = lift_reader_u32(&r, "flags");
     if (version > FORMAT_VERSION)
         return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
                               "model file format %u is newer than this lift "
@@ -1345,6 +1345,11 @@ enum lift_code lift_model_from_bytes(const void *data, size_t len,
     if (version == 0)
         return lift_error_set(err, LIFT_ERR_CORRUPT,
                               "bad model file format version 0");
+    if (flags != 0) /* no flag is defined in version 1 */
+        return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                              "model file uses features this lift does not "
+                              "know (header flags 0x%08x)",
+                              flags);
     struct lift_model *m = lift_calloc(1, sizeof *m);
     if (!m)
         return lift_error_nomem(err, "model");

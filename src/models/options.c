@@ -348,15 +348,6 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
             return bad(err, key, value, "none, platt or isotonic");
         return LIFT_OK;
     }
-    if (IS("strict")) {
-        if (strcmp(value, "true") == 0)
-            o->strict = true;
-        else if (strcmp(value, "false") == 0)
-            o->strict = false;
-        else
-            return bad(err, key, value, "true or false");
-        return LIFT_OK;
-    }
 #undef IS
     return lift_error_set(err, LIFT_ERR_INVALID, "unknown option '%s'", key);
 }

@@ -29,7 +29,6 @@ struct lift_train_opts {
     double valid;
     enum lift_calibration calibration;
     double calib_fraction;
-    bool strict;
     struct lift_logger log;
 };
 

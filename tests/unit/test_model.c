@@ -835,11 +835,11 @@ static void opts_set_bad_value_invalid_naming_key(void **state)
     struct lift_train_opts *o = NULL;
     assert_int_equal(lift_train_opts_new(&o, NULL), LIFT_OK);
     static const char *const bad[][2] = {
-        {"lr", "-1"},           {"lr", "fast"},       {"epochs", "0"},
-        {"epochs", "1.5"},      {"l2", "-0.1"},       {"seed", "-3"},
-        {"model", "forest"},    {"task", "ranking"},  {"index", "trie"},
-        {"bits", "8"},          {"calibration", "x"}, {"valid", "1.5"},
-        {"class-weight", "up"}, {"strict", "yes"},    {"optimizer", "nadam"},
+        {"lr", "-1"},           {"lr", "fast"},         {"epochs", "0"},
+        {"epochs", "1.5"},      {"l2", "-0.1"},         {"seed", "-3"},
+        {"model", "forest"},    {"task", "ranking"},    {"index", "trie"},
+        {"bits", "8"},          {"calibration", "x"},   {"valid", "1.5"},
+        {"class-weight", "up"}, {"activation", "gelu"}, {"optimizer", "nadam"},
         {"min-count", "0"},     {"cross", ""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
