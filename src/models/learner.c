@@ -17,11 +17,8 @@
 #include "models/mlp.h"
 
 static const struct lift_learner_ops *const registry[] = {
-    &lift_logistic_ops,
-    &lift_linear_ops,
-    &lift_softmax_ops,
-    &lift_gbdt_ops,
-    &lift_mlp_ops,
+    &lift_logistic_ops, &lift_linear_ops, &lift_softmax_ops,
+    &lift_gbdt_ops,     &lift_mlp_ops,
 };
 
 const struct lift_learner_ops *lift_learner_find(const char *name)
