@@ -23,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "data/parse.h"
+#include "marketing/common.h"
 #include "marketing/rfm.h"
 
 #define N_SEG 8
@@ -82,19 +83,6 @@ void lift_rfm_opts_free(struct lift_rfm_opts *o)
     lift_free(o);
 }
 
-static enum lift_code text(char **dst, const char *key, const char *value,
-                           struct lift_error *err)
-{
-    if (!*value)
-        return lift_error_set(err, LIFT_ERR_INVALID, "'%s' is empty", key);
-    char *s = lift_strdup(value);
-    if (!s)
-        return lift_error_nomem(err, key);
-    lift_free(*dst);
-    *dst = s;
-    return LIFT_OK;
-}
-
 enum lift_code lift_rfm_opts_set(struct lift_rfm_opts *o, const char *key,
                                  const char *value, struct lift_error *err)
 {
@@ -102,17 +90,17 @@ enum lift_code lift_rfm_opts_set(struct lift_rfm_opts *o, const char *key,
         return lift_error_set(err, LIFT_ERR_INVALID,
                               "missing option key or value");
     if (strcmp(key, "recency") == 0)
-        return text(&o->recency, key, value, err);
+        return lift_mkt_text(&o->recency, key, value, err);
     if (strcmp(key, "frequency") == 0)
-        return text(&o->frequency, key, value, err);
+        return lift_mkt_text(&o->frequency, key, value, err);
     if (strcmp(key, "monetary") == 0)
-        return text(&o->monetary, key, value, err);
+        return lift_mkt_text(&o->monetary, key, value, err);
     if (strcmp(key, "customer") == 0)
-        return text(&o->customer, key, value, err);
+        return lift_mkt_text(&o->customer, key, value, err);
     if (strcmp(key, "date") == 0)
-        return text(&o->date, key, value, err);
+        return lift_mkt_text(&o->date, key, value, err);
     if (strcmp(key, "amount") == 0)
-        return text(&o->amount, key, value, err);
+        return lift_mkt_text(&o->amount, key, value, err);
     if (strcmp(key, "as-of") == 0) {
         double v;
         if (!lift_parse_date(value, strlen(value), &v))
@@ -121,7 +109,7 @@ enum lift_code lift_rfm_opts_set(struct lift_rfm_opts *o, const char *key,
                                   "8601 date (YYYY-MM-DD)",
                                   value);
         o->as_of = v;
-        return text(&o->as_of_text, key, value, err);
+        return lift_mkt_text(&o->as_of_text, key, value, err);
     }
     if (strcmp(key, "customers") == 0) {
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
@@ -421,14 +409,6 @@ static json_t *customer_id(const struct lift_table *t,
     return json_real(lift_table_values(t, c->id_col)[c->row[i]]);
 }
 
-static enum lift_code add(json_t *o, const char *key, json_t *v,
-                          struct lift_error *err)
-{
-    if (!v || json_object_set_new(o, key, v))
-        return lift_error_nomem(err, "rfm report");
-    return LIFT_OK;
-}
-
 static void date_text(double secs, char *buf, size_t cap)
 {
     time_t s = (time_t)secs;
@@ -481,12 +461,16 @@ enum lift_code lift_rfm_run(const struct lift_table *t,
     if (!cols)
         date_text(as_of, day, sizeof day);
     json_t *segs = json_array();
-    if ((rc = add(doc, "mode", json_string(cols ? "columns" : "transactions"),
-                  err)) ||
-        (rc = add(doc, "customers", json_integer((json_int_t)n), err)) ||
-        (rc = add(doc, "scored", json_integer((json_int_t)scored), err)) ||
-        (rc = add(doc, "as_of", cols ? json_null() : json_string(day), err)) ||
-        (rc = add(doc, "segments", segs, err)))
+    if ((rc = lift_mkt_json_add(doc, "mode",
+                                json_string(cols ? "columns" : "transactions"),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "customers", json_integer((json_int_t)n),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "scored", json_integer((json_int_t)scored),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "as_of",
+                                cols ? json_null() : json_string(day), err)) ||
+        (rc = lift_mkt_json_add(doc, "segments", segs, err)))
         goto done;
     for (int s = 0; s <= N_SEG; s++) {
         double cnt = 0, sr = 0, sf = 0, sm = 0;
@@ -515,7 +499,7 @@ enum lift_code lift_rfm_run(const struct lift_table *t,
     }
     if (o->customers) {
         json_t *rows = json_array();
-        if ((rc = add(doc, "customer_rows", rows, err)))
+        if ((rc = lift_mkt_json_add(doc, "customer_rows", rows, err)))
             goto done;
         for (size_t i = 0; i < n; i++) {
             json_t *r = json_pack(

@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/parse.h"
+#include "marketing/common.h"
 #include "marketing/segment.h"
 
 #define MAX_K 1000
@@ -88,19 +89,6 @@ static enum lift_code whole(const char *key, const char *value, double lo,
     return LIFT_OK;
 }
 
-static enum lift_code text(char **dst, const char *key, const char *value,
-                           struct lift_error *err)
-{
-    if (!*value)
-        return lift_error_set(err, LIFT_ERR_INVALID, "'%s' is empty", key);
-    char *s = lift_strdup(value);
-    if (!s)
-        return lift_error_nomem(err, key);
-    lift_free(*dst);
-    *dst = s;
-    return LIFT_OK;
-}
-
 enum lift_code lift_segment_opts_set(struct lift_segment_opts *o,
                                      const char *key, const char *value,
                                      struct lift_error *err)
@@ -121,13 +109,13 @@ enum lift_code lift_segment_opts_set(struct lift_segment_opts *o,
         return LIFT_OK;
     }
     if (strcmp(key, "columns") == 0)
-        return text(&o->columns, key, value, err);
+        return lift_mkt_text(&o->columns, key, value, err);
     if (strcmp(key, "drop") == 0)
-        return text(&o->drop, key, value, err);
+        return lift_mkt_text(&o->drop, key, value, err);
     if (strcmp(key, "target") == 0)
-        return text(&o->target, key, value, err);
+        return lift_mkt_text(&o->target, key, value, err);
     if (strcmp(key, "positive") == 0)
-        return text(&o->positive, key, value, err);
+        return lift_mkt_text(&o->positive, key, value, err);
     if (strcmp(key, "seed") == 0) {
         if ((rc = whole(key, value, 0, 9007199254740992.0, &v, err)))
             return rc;
@@ -603,14 +591,6 @@ static enum lift_code response(const struct lift_table *t,
     return LIFT_OK;
 }
 
-static enum lift_code add(json_t *o, const char *key, json_t *v,
-                          struct lift_error *err)
-{
-    if (!v || json_object_set_new(o, key, v))
-        return lift_error_nomem(err, "segment report");
-    return LIFT_OK;
-}
-
 static enum lift_code segment_json(const struct lift_table *t,
                                    const struct enc *e, const uint32_t *label,
                                    uint32_t seg, uint32_t rank, size_t size,
@@ -622,12 +602,14 @@ static enum lift_code segment_json(const struct lift_table *t,
            *dist = json_array();
     enum lift_code rc;
     if (!s || json_array_append_new(arr, s) ||
-        (rc = add(s, "segment", json_integer(rank), err)) ||
-        (rc = add(s, "size", json_integer((json_int_t)size), err)) ||
-        (rc = add(s, "share", json_real((double)size / (double)n), err)) ||
-        (rc = add(s, "centroid", cent, err)) ||
-        (rc = add(s, "levels", lev, err)) ||
-        (rc = add(s, "distinguishing", dist, err))) {
+        (rc = lift_mkt_json_add(s, "segment", json_integer(rank), err)) ||
+        (rc = lift_mkt_json_add(s, "size", json_integer((json_int_t)size),
+                                err)) ||
+        (rc = lift_mkt_json_add(s, "share", json_real((double)size / (double)n),
+                                err)) ||
+        (rc = lift_mkt_json_add(s, "centroid", cent, err)) ||
+        (rc = lift_mkt_json_add(s, "levels", lev, err)) ||
+        (rc = lift_mkt_json_add(s, "distinguishing", dist, err))) {
         json_decref(cent);
         json_decref(lev);
         json_decref(dist);
@@ -651,7 +633,8 @@ static enum lift_code segment_json(const struct lift_table *t,
                     sum += v[i];
                     cnt++;
                 }
-            rc = add(cent, name, real(cnt ? sum / (double)cnt : NAN), err);
+            rc = lift_mkt_json_add(cent, name,
+                                   real(cnt ? sum / (double)cnt : NAN), err);
             continue;
         }
         uint32_t L = (uint32_t)lift_table_n_levels(t, c);
@@ -665,7 +648,7 @@ static enum lift_code segment_json(const struct lift_table *t,
             if (label[i] == seg && codes[i] != LIFT_MISSING_CODE)
                 in[codes[i]]++;
         json_t *cl = json_object();
-        rc = add(lev, name, cl, err);
+        rc = lift_mkt_json_add(lev, name, cl, err);
         /* The TOP_LEVELS most frequent levels in the segment. */
         for (size_t r = 0; r < TOP_LEVELS && !rc; r++) {
             uint32_t best = UINT32_MAX;
@@ -674,8 +657,9 @@ static enum lift_code segment_json(const struct lift_table *t,
                     best = l;
             if (best == UINT32_MAX)
                 break;
-            rc = add(cl, lift_table_level(t, c, best, NULL),
-                     json_real((double)in[best] / (double)size), err);
+            rc = lift_mkt_json_add(cl, lift_table_level(t, c, best, NULL),
+                                   json_real((double)in[best] / (double)size),
+                                   err);
             in[best] = 0;
         }
         for (size_t i = 0; i < n; i++)
@@ -718,7 +702,8 @@ static enum lift_code segment_json(const struct lift_table *t,
                 sum += y[i];
                 cnt++;
             }
-        rc = add(s, "response_rate", real(cnt ? sum / (double)cnt : NAN), err);
+        rc = lift_mkt_json_add(s, "response_rate",
+                               real(cnt ? sum / (double)cnt : NAN), err);
     }
     return rc;
 }
@@ -757,7 +742,7 @@ static enum lift_code choose_k(const struct enc *e,
         char key[24];
         snprintf(key, sizeof key, "%zu", kk);
         if (!rc)
-            rc = add(sil, key, real(s), err);
+            rc = lift_mkt_json_add(sil, key, real(s), err);
         if (!rc && s > best) {
             best = s;
             *k = kk;
@@ -825,15 +810,19 @@ enum lift_code lift_segment_run(const struct lift_table *t,
                          o->seed, centers, label, &inertia, &iters, err)))
         goto done;
     json_t *segs = json_array();
-    if ((rc = add(doc, "k", json_integer((json_int_t)k), err)) ||
-        (rc = add(doc, "inertia", json_real(inertia), err)) ||
-        (rc = add(doc, "rows", json_integer((json_int_t)n), err)) ||
-        (rc = add(doc, "features", json_integer((json_int_t)e.d), err)) ||
-        (rc = add(doc, "iterations", json_integer(iters), err)) ||
-        (rc = add(doc, "target",
-                  o->target ? json_string(o->target) : json_null(), err)) ||
-        (rc = add(doc, "silhouette", sil ? sil : json_null(), err)) ||
-        (rc = add(doc, "segments", segs, err))) {
+    if ((rc = lift_mkt_json_add(doc, "k", json_integer((json_int_t)k), err)) ||
+        (rc = lift_mkt_json_add(doc, "inertia", json_real(inertia), err)) ||
+        (rc = lift_mkt_json_add(doc, "rows", json_integer((json_int_t)n),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "features", json_integer((json_int_t)e.d),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "iterations", json_integer(iters), err)) ||
+        (rc = lift_mkt_json_add(
+             doc, "target", o->target ? json_string(o->target) : json_null(),
+             err)) ||
+        (rc = lift_mkt_json_add(doc, "silhouette", sil ? sil : json_null(),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "segments", segs, err))) {
         sil = NULL;
         goto done;
     }

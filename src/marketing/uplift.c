@@ -35,6 +35,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "data/parse.h"
+#include "marketing/common.h"
 #include "marketing/uplift.h"
 
 #define MAX_PASS 64
@@ -89,19 +90,6 @@ void lift_uplift_opts_free(struct lift_uplift_opts *o)
     lift_free(o);
 }
 
-static enum lift_code set_text(char **dst, const char *key, const char *value,
-                               struct lift_error *err)
-{
-    if (!*value)
-        return lift_error_set(err, LIFT_ERR_INVALID, "'%s' is empty", key);
-    char *s = lift_strdup(value);
-    if (!s)
-        return lift_error_nomem(err, key);
-    lift_free(*dst);
-    *dst = s;
-    return LIFT_OK;
-}
-
 static enum lift_code set_real(double *dst, const char *key, const char *value,
                                double lo, double hi, bool lo_open,
                                struct lift_error *err)
@@ -150,13 +138,13 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
                               "missing option key or "
                               "value");
     if (strcmp(key, "treatment") == 0)
-        return set_text(&o->treatment, key, value, err);
+        return lift_mkt_text(&o->treatment, key, value, err);
     if (strcmp(key, "control") == 0)
-        return set_text(&o->control, key, value, err);
+        return lift_mkt_text(&o->control, key, value, err);
     if (strcmp(key, "target") == 0)
-        return set_text(&o->target, key, value, err);
+        return lift_mkt_text(&o->target, key, value, err);
     if (strcmp(key, "positive") == 0)
-        return set_text(&o->positive, key, value, err);
+        return lift_mkt_text(&o->positive, key, value, err);
     if (strcmp(key, "customers") == 0) {
         if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
             return lift_error_set(err, LIFT_ERR_INVALID,
@@ -741,14 +729,6 @@ static enum lift_code resolve(struct run *u, size_t *n_elig,
     return LIFT_OK;
 }
 
-static enum lift_code json_add(json_t *obj, const char *key, json_t *v,
-                               struct lift_error *err)
-{
-    if (!v || json_object_set_new(obj, key, v))
-        return lift_error_nomem(err, "uplift report");
-    return LIFT_OK;
-}
-
 /* Evaluates uplift scores on the test rows of one treatment. */
 static enum lift_code evaluate_one(const struct run *u, uint32_t level,
                                    const double *up, json_t *dst,
@@ -809,15 +789,17 @@ static enum lift_code evaluate_one(const struct run *u, uint32_t level,
         }
         next = cx[i] + 1.0 / CURVE_POINTS;
     }
-    if ((rc = json_add(dst, "qini", real(st.qini), err)) ||
-        (rc = json_add(dst, "qini_lo", real(lo), err)) ||
-        (rc = json_add(dst, "qini_hi", real(hi), err)) ||
-        (rc = json_add(dst, "auuc", real(st.auuc), err)) ||
-        (rc = json_add(dst, "auuc_random", real(st.auuc_random), err)) ||
-        (rc = json_add(dst, "uplift_at_k", real(st.uplift_at_k), err)) ||
-        (rc = json_add(dst, "top_beats_random", real(beats), err)) ||
-        (rc = json_add(dst, "average_effect", real(mean), err)) ||
-        (rc = json_add(dst, "qini_curve", curve, err)))
+    if ((rc = lift_mkt_json_add(dst, "qini", real(st.qini), err)) ||
+        (rc = lift_mkt_json_add(dst, "qini_lo", real(lo), err)) ||
+        (rc = lift_mkt_json_add(dst, "qini_hi", real(hi), err)) ||
+        (rc = lift_mkt_json_add(dst, "auuc", real(st.auuc), err)) ||
+        (rc = lift_mkt_json_add(dst, "auuc_random", real(st.auuc_random),
+                                err)) ||
+        (rc = lift_mkt_json_add(dst, "uplift_at_k", real(st.uplift_at_k),
+                                err)) ||
+        (rc = lift_mkt_json_add(dst, "top_beats_random", real(beats), err)) ||
+        (rc = lift_mkt_json_add(dst, "average_effect", real(mean), err)) ||
+        (rc = lift_mkt_json_add(dst, "qini_curve", curve, err)))
         goto done;
 done:
     lift_free(s);
@@ -960,9 +942,10 @@ static enum lift_code customer_rows(const struct run *u, json_t *doc,
     size_t nr = lift_table_n_rows(t), L = u->n_levels;
     int e = o->use[EST_T] ? EST_T : EST_CT;
     json_t *rows = json_array();
-    enum lift_code rc = json_add(doc, "customer_rows", rows, err);
+    enum lift_code rc = lift_mkt_json_add(doc, "customer_rows", rows, err);
     if (!rc)
-        rc = json_add(doc, "customer_estimator", json_string(est_name[e]), err);
+        rc = lift_mkt_json_add(doc, "customer_estimator",
+                               json_string(est_name[e]), err);
     for (size_t r = 0; r < nr && !rc; r++) {
         if (u->arm_of[r] == LIFT_MISSING_CODE)
             continue;
@@ -1002,32 +985,36 @@ static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
     const struct lift_uplift_opts *o = u->o;
     size_t nr = lift_table_n_rows(t), L = u->n_levels;
     enum lift_code rc;
-    if ((rc = json_add(doc, "treatment", json_string(o->treatment), err)) ||
-        (rc = json_add(doc, "control", json_string(o->control), err)) ||
-        (rc = json_add(doc, "target", json_string(o->target), err)) ||
-        (rc = json_add(doc, "positive",
-                       o->positive ? json_string(o->positive) : json_null(),
-                       err)) ||
-        (rc = json_add(doc, "rows", json_integer((json_int_t)n_elig), err)) ||
-        (rc = json_add(doc, "train_rows", json_integer((json_int_t)n_train),
-                       err)) ||
-        (rc = json_add(doc, "test_rows", json_integer((json_int_t)n_test),
-                       err)) ||
-        (rc = json_add(doc, "test_fraction",
-                       o->folds ? json_null() : json_real(o->test_fraction),
-                       err)) ||
+    if ((rc = lift_mkt_json_add(doc, "treatment", json_string(o->treatment),
+                                err)) ||
         (rc =
-             json_add(doc, "folds", json_integer((json_int_t)o->folds), err)) ||
-        (rc = json_add(doc, "k", json_real(o->k), err)) ||
-        (rc = json_add(doc, "bootstrap", json_integer((json_int_t)o->bootstrap),
-                       err)) ||
-        (rc = json_add(doc, "seed", json_integer((json_int_t)o->seed), err)) ||
-        (rc = json_add(doc, "value", json_real(o->value), err)) ||
-        (rc = json_add(doc, "cost", json_real(o->cost), err)))
+             lift_mkt_json_add(doc, "control", json_string(o->control), err)) ||
+        (rc = lift_mkt_json_add(doc, "target", json_string(o->target), err)) ||
+        (rc = lift_mkt_json_add(
+             doc, "positive",
+             o->positive ? json_string(o->positive) : json_null(), err)) ||
+        (rc = lift_mkt_json_add(doc, "rows", json_integer((json_int_t)n_elig),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "train_rows",
+                                json_integer((json_int_t)n_train), err)) ||
+        (rc = lift_mkt_json_add(doc, "test_rows",
+                                json_integer((json_int_t)n_test), err)) ||
+        (rc = lift_mkt_json_add(
+             doc, "test_fraction",
+             o->folds ? json_null() : json_real(o->test_fraction), err)) ||
+        (rc = lift_mkt_json_add(doc, "folds",
+                                json_integer((json_int_t)o->folds), err)) ||
+        (rc = lift_mkt_json_add(doc, "k", json_real(o->k), err)) ||
+        (rc = lift_mkt_json_add(doc, "bootstrap",
+                                json_integer((json_int_t)o->bootstrap), err)) ||
+        (rc = lift_mkt_json_add(doc, "seed", json_integer((json_int_t)o->seed),
+                                err)) ||
+        (rc = lift_mkt_json_add(doc, "value", json_real(o->value), err)) ||
+        (rc = lift_mkt_json_add(doc, "cost", json_real(o->cost), err)))
         return rc;
     json_t *arms = json_array(), *trs = json_array();
-    if ((rc = json_add(doc, "arms", arms, err)) ||
-        (rc = json_add(doc, "treatments", trs, err)))
+    if ((rc = lift_mkt_json_add(doc, "arms", arms, err)) ||
+        (rc = lift_mkt_json_add(doc, "treatments", trs, err)))
         return rc;
     for (uint32_t l = 0; l < L; l++) {
         double n = 0, pos = 0;
@@ -1048,26 +1035,26 @@ static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
         json_t *tr = json_object(), *ests = json_object();
         if (!tr || json_array_append_new(trs, tr))
             return lift_error_nomem(err, "uplift report");
-        if ((rc = json_add(tr, "label",
-                           json_string(lift_table_level(t, u->tcol, l, NULL)),
-                           err)) ||
-            (rc = json_add(tr, "difference_in_means", diff_in_means(u, l),
-                           err)) ||
-            (rc = json_add(tr, "estimators", ests, err)))
+        if ((rc = lift_mkt_json_add(
+                 tr, "label",
+                 json_string(lift_table_level(t, u->tcol, l, NULL)), err)) ||
+            (rc = lift_mkt_json_add(tr, "difference_in_means",
+                                    diff_in_means(u, l), err)) ||
+            (rc = lift_mkt_json_add(tr, "estimators", ests, err)))
             return rc;
         for (int e = 0; e < N_EST; e++) {
             if (!o->use[e])
                 continue;
             json_t *ej = json_object();
-            if ((rc = json_add(ests, est_name[e], ej, err)) ||
+            if ((rc = lift_mkt_json_add(ests, est_name[e], ej, err)) ||
                 (rc = evaluate_one(u, l, u->up[e] + (size_t)l * nr, ej, err)))
                 return rc;
         }
     }
     /* Best treatment and targeting, per estimator, over eligible rows. */
     json_t *best = json_object(), *tgt = json_object();
-    if ((rc = json_add(doc, "best_treatment", best, err)) ||
-        (rc = json_add(doc, "targeting", tgt, err)))
+    if ((rc = lift_mkt_json_add(doc, "best_treatment", best, err)) ||
+        (rc = lift_mkt_json_add(doc, "targeting", tgt, err)))
         return rc;
     size_t *cnt = lift_calloc(L + 1, sizeof *cnt);
     if (!cnt)
@@ -1101,23 +1088,23 @@ static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
             }
         }
         json_t *bj = json_object();
-        if ((rc = json_add(best, est_name[e], bj, err)))
+        if ((rc = lift_mkt_json_add(best, est_name[e], bj, err)))
             break;
         for (uint32_t l = 0; l <= L && !rc; l++) {
             if (l < L &&
                 (l == u->control || !lift_table_level_count(t, u->tcol, l)))
                 continue;
-            rc = json_add(
+            rc = lift_mkt_json_add(
                 bj, l < L ? lift_table_level(t, u->tcol, l, NULL) : "none",
                 json_integer((json_int_t)cnt[l]), err);
         }
         if (!rc)
-            rc =
-                json_add(tgt, est_name[e],
-                         json_pack("{s:I,s:o,s:o}", "targeted",
-                                   (json_int_t)targeted, "expected_responses",
-                                   real(resp), "expected_profit", real(profit)),
-                         err);
+            rc = lift_mkt_json_add(tgt, est_name[e],
+                                   json_pack("{s:I,s:o,s:o}", "targeted",
+                                             (json_int_t)targeted,
+                                             "expected_responses", real(resp),
+                                             "expected_profit", real(profit)),
+                                   err);
     }
     lift_free(cnt);
     if (!rc && o->customers)
