@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 void cli_args_init(struct cli_args *a, int argc, char **argv, int first,
                    const char *cmd)
@@ -207,4 +210,51 @@ int cli_json_print(json_t *doc)
         return CLI_FAIL;
     }
     return CLI_OK;
+}
+
+int cli_write_file_atomic(const char *path, const char *data, size_t len)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fprintf(stderr, "lift: error: out of memory\n");
+        return CLI_FAIL;
+    }
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "lift: error: cannot create a file beside '%s': %s\n",
+                path, strerror(errno));
+        free(tmp);
+        return CLI_FAIL;
+    }
+    int rc = CLI_OK;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    if (off != len || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
+        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    if (close(fd) != 0 && rc == CLI_OK) {
+        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && rename(tmp, path) != 0) {
+        fprintf(stderr, "lift: error: cannot rename to '%s': %s\n", path,
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    if (rc != CLI_OK)
+        unlink(tmp);
+    free(tmp);
+    return rc;
 }

@@ -62,6 +62,11 @@ void cli_usage_error(struct cli_args *a, const char *fmt, ...)
 /* Prints "lift: error: <err->msg>" and returns CLI_FAIL. */
 int cli_fail(const struct lift_error *err);
 
+/* Writes data to path atomically: a temp file beside it, fsync, rename;
+ * on failure the temp file is removed and the old path left as it was.
+ * Prints the error; returns CLI_OK or CLI_FAIL. */
+int cli_write_file_atomic(const char *path, const char *data, size_t len);
+
 /* JSON helpers: a real that is NaN or infinite becomes null. */
 json_t *cli_json_real(double v);
 /* Prints the document to stdout (indented) and releases it. */

@@ -176,48 +176,6 @@ static int parse_learn(struct learn_args *la, int argc, char **argv,
     return a->bad ? CLI_USAGE : CLI_OK;
 }
 
-/* Writes data to path atomically (temp file, fsync, rename). */
-static int write_file_atomic(const char *path, const char *data, size_t len)
-{
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return CLI_FAIL;
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    int rc = CLI_OK;
-    if (fd < 0) {
-        fprintf(stderr, "lift: error: cannot create a file beside '%s': %s\n",
-                path, strerror(errno));
-        free(tmp);
-        return CLI_FAIL;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (off != len || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
-        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
-                strerror(errno));
-        rc = CLI_FAIL;
-    }
-    close(fd);
-    if (rc == CLI_OK && rename(tmp, path) != 0) {
-        fprintf(stderr, "lift: error: cannot rename to '%s': %s\n", path,
-                strerror(errno));
-        rc = CLI_FAIL;
-    }
-    if (rc != CLI_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 int cmd_train(int argc, char **argv)
 {
     double t0 = now();
@@ -532,7 +490,7 @@ int cmd_predict(int argc, char **argv)
     if (la.output) {
         fclose(f);
         f = NULL;
-        rc = write_file_atomic(la.output, buf, buf_len);
+        rc = cli_write_file_atomic(la.output, buf, buf_len);
     } else if (fflush(stdout) != 0) {
         fprintf(stderr, "lift: error: cannot write the output\n");
         rc = CLI_FAIL;

@@ -109,53 +109,6 @@ static int parse(struct target_args *ta, int argc, char **argv, const char *cmd,
 }
 
 /* Writes data to path atomically: a temp file beside it, fsync, rename. */
-static int write_atomic(const char *path, const char *data, size_t len)
-{
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        fprintf(stderr, "lift: error: out of memory\n");
-        return CLI_FAIL;
-    }
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "lift: error: cannot create a file beside '%s': %s\n",
-                path, strerror(errno));
-        free(tmp);
-        return CLI_FAIL;
-    }
-    int rc = CLI_OK;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    if (off != len || fsync(fd) != 0 || fchmod(fd, 0644) != 0) {
-        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
-                strerror(errno));
-        rc = CLI_FAIL;
-    }
-    if (close(fd) != 0 && rc == CLI_OK) {
-        fprintf(stderr, "lift: error: cannot write '%s': %s\n", path,
-                strerror(errno));
-        rc = CLI_FAIL;
-    }
-    if (rc == CLI_OK && rename(tmp, path) != 0) {
-        fprintf(stderr, "lift: error: cannot rename to '%s': %s\n", path,
-                strerror(errno));
-        rc = CLI_FAIL;
-    }
-    if (rc != CLI_OK)
-        unlink(tmp);
-    free(tmp);
-    return rc;
-}
-
 static void print_totals(const char *name, json_t *o)
 {
     json_t *roi = json_object_get(o, "roi");
@@ -232,7 +185,7 @@ int cmd_target(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if (ta.output && (rc = write_atomic(ta.output, csv, csv_len)))
+    if (ta.output && (rc = cli_write_file_atomic(ta.output, csv, csv_len)))
         goto done;
     json_error_t jerr;
     if (!(doc = json_loads(text, 0, &jerr))) {
@@ -291,7 +244,7 @@ int cmd_report(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if ((rc = write_atomic(ta.output, html, len)))
+    if ((rc = cli_write_file_atomic(ta.output, html, len)))
         goto done;
     if (ta.json) {
         json_t *doc = json_object();
