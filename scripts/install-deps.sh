@@ -30,6 +30,7 @@ libopenblas-dev
 libxxhash-dev
 libcmocka-dev
 python3
+python3-sklearn
 curl
 time
 gzip
