@@ -249,6 +249,12 @@ const char *lift_pipeline_group_name(const struct lift_pipeline *p, size_t i)
     return i < p->n_inputs ? p->in[i].name : p->cross[i - p->n_inputs].name;
 }
 
+uint32_t lift_pipeline_feature_group(const struct lift_pipeline *p, uint32_t f)
+{
+    LIFT_ASSERT(p->mode == LIFT_INDEX_DICT && f < p->n_features);
+    return p->feat_group[f];
+}
+
 size_t lift_pipeline_max_nnz(const struct lift_pipeline *p)
 {
     return p->max_nnz;

@@ -98,6 +98,9 @@ size_t lift_pipeline_n_inputs(const struct lift_pipeline *p);
 size_t lift_pipeline_n_groups(const struct lift_pipeline *p);
 /* Name of input i, or of a cross "a&b" for i >= n_inputs. */
 const char *lift_pipeline_group_name(const struct lift_pipeline *p, size_t i);
+/* Dict mode: the group (input, or n_inputs + cross) that feature f
+ * belongs to; every entry with index f comes from that group. */
+uint32_t lift_pipeline_feature_group(const struct lift_pipeline *p, uint32_t f);
 /* Largest number of entries one row can produce. */
 size_t lift_pipeline_max_nnz(const struct lift_pipeline *p);
 enum lift_index_mode lift_pipeline_mode(const struct lift_pipeline *p);

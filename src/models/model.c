@@ -922,8 +922,17 @@ done:
     return out;
 }
 
+/*
+ * Global importance: mean |contribution| per group over a sample of the
+ * training rows. For sparse learners in dict mode the rows are read from
+ * the training matrix d (row i is rows[i]) and grouped through the
+ * pipeline's feature groups, which gives the same sums as mapping the
+ * rows again without analysing their text a third time; other learners
+ * map the sampled rows.
+ */
 static enum lift_code fit_importance(struct lift_model *m,
                                      const struct lift_binding *b,
+                                     const struct design *d,
                                      const uint32_t *rows, size_t n,
                                      struct lift_error *err)
 {
@@ -945,7 +954,26 @@ static enum lift_code fit_importance(struct lift_model *m,
     }
     size_t step = n > IMPORTANCE_SAMPLE ? n / IMPORTANCE_SAMPLE : 1, used = 0;
     size_t no = lift_model_n_outputs(m);
+    bool from_matrix = !is_binned(m) &&
+                       lift_pipeline_mode(m->pipe) == LIFT_INDEX_DICT &&
+                       d->x.n_rows == n;
     for (size_t i = 0; i < n; i += step, used++) {
+        if (from_matrix) {
+            const struct lift_csr *c = &d->x;
+            uint64_t s0 = c->indptr[i], s1 = c->indptr[i + 1];
+            size_t nnz = (size_t)(s1 - s0);
+            for (size_t k = 0; k < no; k++) {
+                memset(group, 0, ng * sizeof *group);
+                m->learner.ops->explain(&m->learner, c->idx + s0, c->val + s0,
+                                        nnz, k, x.entry);
+                for (size_t j = 0; j < nnz; j++)
+                    group[lift_pipeline_feature_group(
+                        m->pipe, c->idx[s0 + j])] += x.entry[j];
+                for (size_t g = 0; g < ng; g++)
+                    m->importance[g] += fabs(group[g]) / (double)no;
+            }
+            continue;
+        }
         if ((rc = mapped_table_row(m, b, rows[i], &x, err)))
             goto done;
         for (size_t k = 0; k < no; k++) {
@@ -1236,7 +1264,7 @@ enum lift_code lift_model_train(const struct lift_table *t,
                                       err)))
             goto done;
     }
-    if ((rc = fit_importance(m, bind, fit_rows, n_fit, err)))
+    if ((rc = fit_importance(m, bind, &x, fit_rows, n_fit, err)))
         goto done;
     if (n_valid)
         vm = validation_metrics(m, &vx, valid_y);
