@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 #include <lift/lift.h>
@@ -66,6 +67,10 @@ int cli_fail(const struct lift_error *err);
  * on failure the temp file is removed and the old path left as it was.
  * Prints the error; returns CLI_OK or CLI_FAIL. */
 int cli_write_file_atomic(const char *path, const char *data, size_t len);
+
+/* Writes one CSV field, quoted (with "" escapes) when it holds a comma,
+ * a quote or a line end. */
+void cli_csv_field(FILE *f, const char *s);
 
 /* JSON helpers: a real that is NaN or infinite becomes null. */
 json_t *cli_json_real(double v);

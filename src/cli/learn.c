@@ -408,20 +408,6 @@ static const char predict_usage[] =
     "number, or the --id column's value); multiclass: row,class,score.\n"
     "Regression scores are the predicted value.\n";
 
-/* Appends a CSV field, quoted when needed. */
-static int csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n"))
-        return fputs(s, f);
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    return fputc('"', f);
-}
-
 int cmd_predict(int argc, char **argv)
 {
     struct learn_args la = {0};
@@ -466,7 +452,7 @@ int cmd_predict(int argc, char **argv)
             char num[64];
             const uint32_t *codes = lift_table_codes(t, id_col);
             if (codes && codes[i] != LIFT_MISSING_CODE)
-                csv_field(f, lift_table_level(t, id_col, codes[i], NULL));
+                cli_csv_field(f, lift_table_level(t, id_col, codes[i], NULL));
             else if (!codes && !isnan(lift_table_values(t, id_col)[i])) {
                 snprintf(num, sizeof num, "%.15g",
                          lift_table_values(t, id_col)[i]);
@@ -481,7 +467,7 @@ int cmd_predict(int argc, char **argv)
                 if (p[i * k + c] > p[i * k + best])
                     best = c;
             fputc(',', f);
-            csv_field(f, lift_model_class(m, best));
+            cli_csv_field(f, lift_model_class(m, best));
             fprintf(f, ",%.9g\n", p[i * k + best]);
         } else {
             fprintf(f, ",%.9g\n", p[i]);

@@ -26,26 +26,13 @@ static const char usage[] =
 static const char *const keys[] = {
     "recency", "frequency", "monetary", "customer", "date", "amount", "as-of"};
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_rows(json_t *doc, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     if (!f) {
-        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        fprintf(stderr, "lift: error: out of memory (rows)\n");
         return CLI_FAIL;
     }
     fputs("customer,recency,frequency,monetary,r,f,m,segment\n", f);
@@ -55,7 +42,7 @@ static int write_rows(json_t *doc, const char *path)
     {
         json_t *id = json_object_get(r, "customer");
         if (json_is_string(id))
-            csv_field(f, json_string_value(id));
+            cli_csv_field(f, json_string_value(id));
         else if (json_is_integer(id))
             fprintf(f, "%lld", (long long)json_integer_value(id));
         else
@@ -67,14 +54,17 @@ static int write_rows(json_t *doc, const char *path)
                 (long long)json_integer_value(json_object_get(r, "r")),
                 (long long)json_integer_value(json_object_get(r, "f")),
                 (long long)json_integer_value(json_object_get(r, "m")));
-        csv_field(f, json_string_value(json_object_get(r, "segment")));
+        cli_csv_field(f, json_string_value(json_object_get(r, "segment")));
         fputc('\n', f);
     }
     if (fclose(f) != 0) {
-        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        fprintf(stderr, "lift: error: out of memory (rows)\n");
+        free(buf);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    int rc = cli_write_file_atomic(path, buf, len);
+    free(buf);
+    return rc;
 }
 
 static void print_report(json_t *doc)

@@ -52,26 +52,13 @@ static bool uplift_opt(struct cli_args *a, struct lift_uplift_opts *o)
     return true;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_rows(json_t *doc, const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
     if (!f) {
-        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        fprintf(stderr, "lift: error: out of memory (rows)\n");
         return CLI_FAIL;
     }
     json_t *rows = json_object_get(doc, "customer_rows");
@@ -84,7 +71,7 @@ static int write_rows(json_t *doc, const char *path)
         fputc(',', f);
         char name[512];
         snprintf(name, sizeof name, "uplift_%s", lab);
-        csv_field(f, name);
+        cli_csv_field(f, name);
     }
     fputs(",best\n", f);
     size_t i;
@@ -98,14 +85,17 @@ static int write_rows(json_t *doc, const char *path)
             fprintf(f, ",%.6g", json_number_value(v));
         }
         fputc(',', f);
-        csv_field(f, json_string_value(json_object_get(r, "best")));
+        cli_csv_field(f, json_string_value(json_object_get(r, "best")));
         fputc('\n', f);
     }
     if (fclose(f) != 0) {
-        fprintf(stderr, "lift: error: cannot write '%s'\n", path);
+        fprintf(stderr, "lift: error: out of memory (rows)\n");
+        free(buf);
         return CLI_FAIL;
     }
-    return CLI_OK;
+    int rc = cli_write_file_atomic(path, buf, len);
+    free(buf);
+    return rc;
 }
 
 static double num(json_t *o, const char *key)
