@@ -29,6 +29,9 @@ struct lift_server_opts {
     size_t max_body;      /* request body cap in bytes; 0: 64 MiB */
     size_t max_records;   /* records per predict request; 0: 10000 */
     unsigned timeout_s;   /* idle connection timeout; 0: 30 s */
+    /* "HOST:PORT" of a second listener serving only GET /metrics, with
+     * no key (for a scraper on an internal address); NULL: none */
+    const char *metrics_listen;
     struct lift_logger log;
 };
 
@@ -36,14 +39,16 @@ void lift_server_opts_init(struct lift_server_opts *o);
 
 struct lift_server;
 
-/* Opens the data dir and starts listening. LIFT_ERR_INVALID for a bad
- * listen address, LIFT_ERR_IO when the address cannot be bound, and the
- * errors of lift_store_open. */
+/* Opens the data dir and starts listening (on metrics_listen too when
+ * set). LIFT_ERR_INVALID for a bad listen address, LIFT_ERR_IO when an
+ * address cannot be bound, and the errors of lift_store_open. */
 enum lift_code lift_server_start(const struct lift_server_opts *o,
                                  struct lift_server **out,
                                  struct lift_error *err);
 /* The bound port (useful with port 0). */
 unsigned lift_server_port(const struct lift_server *s);
+/* The bound port of the metrics listener; 0 when there is none. */
+unsigned lift_server_metrics_port(const struct lift_server *s);
 /* Graceful stop: no new connections, in-flight requests finish, running
  * jobs stop at their next safe point (marked cancelled), the registry
  * closes. Frees s. */

@@ -269,6 +269,27 @@ enum lift_code lift_store_audit(struct lift_store *s, int64_t tenant,
 enum lift_code lift_store_audit_json(struct lift_store *s, int64_t tenant,
                                      size_t limit, char **json,
                                      struct lift_error *err);
+/* One page of lift_store_audit_json: the newest `limit` entries whose id
+ * is below `before` (no bound when before <= 0), newest first. Paging:
+ * pass the smallest id of a page as the next page's `before`. */
+enum lift_code lift_store_audit_page(struct lift_store *s, int64_t tenant,
+                                     int64_t before, size_t limit, char **json,
+                                     struct lift_error *err);
+
+/* ---- counts ------------------------------------------------------------- */
+
+struct lift_store_counts {
+    int64_t tenants, datasets, models;
+};
+/* How many tenants, datasets and models there are (of one tenant, or all
+ * when tenant < 0). Cheap: meant for every scrape of /metrics. */
+enum lift_code lift_store_counts(struct lift_store *s, int64_t tenant,
+                                 struct lift_store_counts *out,
+                                 struct lift_error *err);
+/* Jobs by kind and state, every tenant:
+ * [{"kind","state","count"}], ordered by kind then state. */
+enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
+                                          struct lift_error *err);
 
 /* ---- checks ------------------------------------------------------------- */
 

@@ -1,8 +1,8 @@
 /*
  * cli/serve.c - `lift serve --data-dir DIR --listen HOST:PORT [--threads
  * N] [--job-threads N] [--max-body SIZE] [--max-records N] [--timeout S]
- * [--port-file F]`: runs the HTTP service until SIGTERM or SIGINT, then
- * stops gracefully.
+ * [--port-file F] [--metrics-listen HOST:PORT]`: runs the HTTP service
+ * until SIGTERM or SIGINT, then stops gracefully.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,11 +17,14 @@ static const char usage[] =
     "usage: lift serve --data-dir DIR [--listen HOST:PORT] [--threads N]\n"
     "                  [--job-threads N] [--max-body SIZE] [--max-records N]\n"
     "                  [--timeout SECONDS] [--port-file FILE]\n"
+    "                  [--metrics-listen HOST:PORT]\n"
     "\n"
     "Serves the HTTP/JSON API (docs/HTTP_API.md) from the data dir (created\n"
     "0700 when absent) until SIGTERM or SIGINT. --listen defaults to\n"
     "127.0.0.1:8080; port 0 picks a free port, which --port-file records.\n"
-    "SIZE takes a K, M or G suffix (--max-body 64M).\n";
+    "SIZE takes a K, M or G suffix (--max-body 64M). --metrics-listen\n"
+    "serves GET /metrics (Prometheus text) on a second address without a\n"
+    "key: bind it to an address only the scraper reaches.\n";
 
 static bool parse_bytes(struct cli_args *a, const char *flag, const char *s,
                         size_t *out)
@@ -63,7 +66,8 @@ int cmd_serve(int argc, char **argv)
         }
         if (cli_opt(&a, "--data-dir", &o.data_dir) ||
             cli_opt(&a, "--listen", &o.listen) ||
-            cli_opt(&a, "--port-file", &port_file))
+            cli_opt(&a, "--port-file", &port_file) ||
+            cli_opt(&a, "--metrics-listen", &o.metrics_listen))
             continue;
         if (cli_opt(&a, "--threads", &v)) {
             if (v && cli_parse_size(&a, "--threads", v, &n))
@@ -114,6 +118,9 @@ int cmd_serve(int argc, char **argv)
     unsigned port = lift_server_port(s);
     fprintf(stderr, "lift: serving %s on port %u (data dir %s)\n", o.listen,
             port, o.data_dir);
+    if (o.metrics_listen)
+        fprintf(stderr, "lift: metrics on %s, port %u\n", o.metrics_listen,
+                lift_server_metrics_port(s));
     if (port_file) {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s.tmp", port_file);

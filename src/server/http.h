@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include <jansson.h>
 #include <lift/lift.h>
 #include <lift/server.h>
@@ -24,6 +26,8 @@
 
 struct jobs;
 struct snapshots;
+struct metrics;
+struct route_info;
 
 struct srv {
     struct lift_server_opts opts;
@@ -32,6 +36,10 @@ struct srv {
     struct jobs *jobs;
     struct snapshots *snaps;
     unsigned port;
+    struct metrics *metrics;            /* server/metrics.h */
+    struct MHD_Daemon *metrics_daemon;  /* --metrics-listen, or NULL */
+    unsigned metrics_port;
+    double started;                     /* CLOCK_MONOTONIC seconds */
 };
 
 enum body_kind {
@@ -55,6 +63,11 @@ struct req {
     route_fn handler;
     enum body_kind body_kind;
     struct lift_principal who;
+    const struct route_info *info; /* the matched route, or NULL */
+    bool authed;                   /* the key passed: audit its writes */
+    bool finished;                 /* counted and audited */
+    const char *audit_action;      /* NULL: the route's own */
+    char audit_object[LIFT_NAME_MAX + 32];
     /* body */
     char *body;
     size_t body_len, body_cap;
@@ -73,6 +86,11 @@ struct req {
     size_t response_fd_len;
     double start;
 };
+
+/* Parses "HOST:PORT" (an IPv4 address or localhost; port 0..65535):
+ * LIFT_ERR_INVALID naming what is wrong. */
+enum lift_code http_parse_listen(const char *listen, struct sockaddr_in *sa,
+                                 struct lift_error *err);
 
 /* The HTTP status of a library error code (STYLE.md's table). */
 unsigned http_status_of(enum lift_code code);
@@ -94,18 +112,23 @@ const char *http_query(struct req *r, const char *key);
 /* Every value of a repeated query parameter (at most cap). */
 size_t http_query_all(struct req *r, const char *key, const char **out,
                       size_t cap);
-/* Records an audit entry for a write. */
+/* Names the action and object of this write for its audit entry, which
+ * server.c writes once, when the request is answered (also when it
+ * fails). Without a call the route's own action and object (its path
+ * parameters, see route_info.c) are recorded. action must be a string
+ * constant; object never a record value or a key. */
 void http_audit(struct req *r, const char *action, const char *object);
 
 /* Scores a predict request body (JSON text) with model m: the whole
  * answer of POST /v1/models/{name}:predict, without HTTP. *response is a
- * malloc'd JSON text. Errors: LIFT_ERR_PARSE (bad JSON, with line and
+ * malloc'd JSON text; *n_scored (when not NULL) the records scored. Errors: LIFT_ERR_PARSE (bad JSON, with line and
  * column), LIFT_ERR_UNPROCESSABLE (shape, types, values), LIFT_ERR_LIMIT
  * (more than max_records). */
 enum lift_code predict_body(const struct lift_model *m, const char *name,
                             int64_t version, const char *body, size_t len,
                             size_t max_records, char **response,
-                            size_t *response_len, struct lift_error *err);
+                            size_t *response_len, size_t *n_scored,
+                            struct lift_error *err);
 /* predict_body with jansson reading every body (no fast path): the
  * obvious path the fuzz target checks the fast one against. */
 enum lift_code predict_body_jansson(const struct lift_model *m,
@@ -130,6 +153,8 @@ enum lift_code train_request_parse(json_t *body, struct train_request *req,
 void train_request_release(struct train_request *req);
 
 /* route handlers */
+void route_health(struct req *r);
+void route_ready(struct req *r);
 void route_dataset_create(struct req *r);
 void route_dataset_list(struct req *r);
 void route_dataset_get(struct req *r);
@@ -171,6 +196,8 @@ enum lift_code snapshots_acquire(struct srv *srv, int64_t tenant,
                                  const char *name, struct snapshot **out,
                                  struct lift_error *err);
 void snapshot_release(struct snapshot *s);
+/* How many model versions the cache holds loaded. */
+size_t snapshots_loaded(struct snapshots *s);
 /* Forgets the cached snapshot of (tenant, name): the next acquire loads
  * the serving version again. In-flight holders keep theirs. */
 void snapshots_invalidate(struct snapshots *s, int64_t tenant,

@@ -209,7 +209,6 @@ void route_dataset_create(struct req *r)
     json_object_set_new(doc, "schema", json_loads(schema, 0, NULL));
     http_json(r, 201, doc);
 done:
-    http_audit(r, "dataset.create", name ? name : "");
     json_decref(opts_json);
     free(opts_text);
     free(schema);
@@ -252,5 +251,4 @@ void route_dataset_delete(struct req *r)
         http_error_from(r, &err);
     else
         http_json(r, 200, json_pack("{s:s}", "deleted", r->name));
-    http_audit(r, "dataset.delete", r->name);
 }

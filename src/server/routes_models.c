@@ -11,6 +11,8 @@
  */
 #include "server/http.h"
 
+#include "server/metrics.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -250,8 +252,8 @@ void route_model_create(struct req *r)
                         "queued", "model", tr.name, "version",
                         (json_int_t)version));
 done:
-    if (r->status)
-        http_audit(r, "model.train", tr.name ? tr.name : "");
+    if (tr.name && lift_store_name_ok(tr.name))
+        http_audit(r, "model.train", tr.name);
     if (job) {
         lift_train_opts_free(job->opts);
         free(job->params_json);
@@ -302,9 +304,6 @@ static void delete_version(struct req *r, int64_t version)
             json_object_set_new(doc, "version", json_integer(version));
         http_json(r, 200, doc);
     }
-    char obj[LIFT_NAME_MAX + 32];
-    snprintf(obj, sizeof obj, "%s/%lld", r->name, (long long)version);
-    http_audit(r, version ? "version.delete" : "model.delete", obj);
 }
 
 void route_model_delete(struct req *r)
@@ -329,9 +328,6 @@ void route_version_promote(struct req *r)
                   json_pack("{s:s,s:I}", "model", r->name, "serving",
                             (json_int_t)r->version));
     }
-    char obj[LIFT_NAME_MAX + 32];
-    snprintf(obj, sizeof obj, "%s/%lld", r->name, (long long)r->version);
-    http_audit(r, "version.promote", obj);
 }
 
 /* Reads a whole (small) file into memory. */
@@ -399,7 +395,6 @@ void route_version_import(struct req *r)
                         lift_model_kind(m), "task",
                         lift_task_name(lift_model_task(m))));
 done:
-    http_audit(r, "version.import", r->name);
     lift_model_free(m);
     free(data);
 }
@@ -864,7 +859,7 @@ static enum lift_code predict(const struct lift_model *m, const char *name,
                               int64_t version, const char *body, size_t len,
                               size_t max_records, bool try_fast,
                               char **response, size_t *response_len,
-                              struct lift_error *err)
+                              size_t *n_scored, struct lift_error *err)
 {
     json_error_t jerr;
     struct lift_field *fields = NULL;
@@ -1019,6 +1014,8 @@ static enum lift_code predict(const struct lift_model *m, const char *name,
     }
     *response = o.p;
     *response_len = o.len;
+    if (n_scored)
+        *n_scored = n;
     o.p = NULL;
 done:
     for (size_t i = 0; i < w.n; i++)
@@ -1036,10 +1033,11 @@ done:
 enum lift_code predict_body(const struct lift_model *m, const char *name,
                             int64_t version, const char *body, size_t len,
                             size_t max_records, char **response,
-                            size_t *response_len, struct lift_error *err)
+                            size_t *response_len, size_t *n_scored,
+                            struct lift_error *err)
 {
     return predict(m, name, version, body, len, max_records, true, response,
-                   response_len, err);
+                   response_len, n_scored, err);
 }
 
 enum lift_code predict_body_jansson(const struct lift_model *m,
@@ -1050,7 +1048,7 @@ enum lift_code predict_body_jansson(const struct lift_model *m,
                                     struct lift_error *err)
 {
     return predict(m, name, version, body, len, max_records, false, response,
-                   response_len, err);
+                   response_len, NULL, err);
 }
 
 void route_predict(struct req *r)
@@ -1070,11 +1068,12 @@ void route_predict(struct req *r)
         return;
     }
     char *text;
-    size_t len;
+    size_t len, n_scored = 0;
     if (predict_body(snap->model, r->name, snap->version, r->body, r->body_len,
-                     r->srv->opts.max_records, &text, &len, &err)) {
+                     r->srv->opts.max_records, &text, &len, &n_scored, &err)) {
         http_error_from(r, &err);
     } else {
+        metrics_predictions(r->srv->metrics, n_scored);
         free(r->response);
         r->status = 200;
         r->response = text;
@@ -1153,5 +1152,4 @@ void route_job_cancel(struct req *r)
         http_json(r, 202,
                   json_pack("{s:s,s:s}", "id", r->id, "state", "cancelling"));
     }
-    http_audit(r, "job.cancel", r->id);
 }

@@ -18,6 +18,10 @@
  */
 #include "server/http.h"
 
+#include "server/metrics.h"
+#include "server/ops.h"
+#include "server/route_info.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -208,18 +212,74 @@ json_t *http_body_object(struct req *r)
 
 void http_audit(struct req *r, const char *action, const char *object)
 {
+    r->audit_action = action;
+    snprintf(r->audit_object, sizeof r->audit_object, "%s",
+             object ? object : "");
+}
+
+static bool is_write(const struct req *r)
+{
+    return r->info && r->info->action &&
+           (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+            strcmp(r->method, "DELETE") == 0);
+}
+
+/* The audit entry of an authenticated write: the route's action and
+ * object unless the handler named them (http_audit). Only names and ids
+ * from the path or the request's own object name: never a body value. */
+static void audit(struct req *r)
+{
+    if (!r->authed || !is_write(r))
+        return;
+    const char *action = r->audit_action ? r->audit_action : r->info->action;
+    if (!r->audit_action) {
+        const char *q;
+        switch (r->info->object) {
+        case AUDIT_OBJ_NAME:
+            snprintf(r->audit_object, sizeof r->audit_object, "%s", r->name);
+            break;
+        case AUDIT_OBJ_NAME_VERSION:
+            snprintf(r->audit_object, sizeof r->audit_object, "%s/%lld",
+                     r->name, (long long)r->version);
+            break;
+        case AUDIT_OBJ_ID:
+            snprintf(r->audit_object, sizeof r->audit_object, "%s", r->id);
+            break;
+        case AUDIT_OBJ_QUERY_NAME:
+            q = http_query(r, "name");
+            snprintf(r->audit_object, sizeof r->audit_object, "%s",
+                     q && lift_store_name_ok(q) ? q : "");
+            break;
+        case AUDIT_OBJ_NONE:
+            break;
+        }
+    }
     lift_store_audit(r->srv->store, r->who.tenant_id, r->who.key_id, action,
-                     object, (int)r->status, NULL);
+                     r->audit_object, (int)r->status, NULL);
+}
+
+/* Counts the answer in /metrics and audits a write, once per request,
+ * before the answer is queued: a client that reads /metrics or
+ * /v1/audit after its answer sees its request there. */
+static void finish(struct req *r)
+{
+    if (r->finished)
+        return;
+    r->finished = true;
+    size_t slot = r->info ? route_info_index(r->info) : route_info_count();
+    metrics_request(r->srv->metrics, slot, r->method, r->status,
+                    now() - r->start);
+    audit(r);
 }
 
 /* ---- routing ------------------------------------------------------------ */
 
-static void route_health(struct req *r)
+void route_health(struct req *r)
 {
     http_json_text(r, 200, "{\"status\":\"ok\"}");
 }
 
-static void route_ready(struct req *r)
+void route_ready(struct req *r)
 {
     http_json_text(r, 200, "{\"status\":\"ready\"}");
 }
@@ -274,6 +334,9 @@ static bool route(struct req *r)
     char seg[128], rest[LIFT_NAME_MAX + 64];
     bool get = method_is(r, "GET"), post = method_is(r, "POST"),
          del = method_is(r, "DELETE"), put = method_is(r, "PUT");
+    enum route_match ops = route_ops(r); /* operator routes, /v1/audit */
+    if (ops != ROUTE_NO_MATCH)
+        return ops == ROUTE_MATCHED;
     if (strcmp(p, "/healthz") == 0 && get) {
         r->handler = route_health;
         return true;
@@ -434,6 +497,8 @@ bad_method:
 
 /* ---- authentication ----------------------------------------------------- */
 
+/* Checks the bearer key, then that its role may call the route
+ * (route_info.c): 401 without a valid key, 403 for the wrong role. */
 static bool authenticate(struct req *r)
 {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
@@ -450,11 +515,16 @@ static bool authenticate(struct req *r)
         http_error_from(r, &err);
         return false;
     }
-    if (r->who.operator) {
+    if (r->who.operator && r->info->role == ROLE_TENANT) {
         http_error(r, LIFT_ERR_FORBIDDEN,
                    "operator keys manage the service; use a tenant key here");
         return false;
     }
+    if (!r->who.operator && r->info->role == ROLE_OPERATOR) {
+        http_error(r, LIFT_ERR_FORBIDDEN, "this route needs an operator key");
+        return false;
+    }
+    r->authed = true;
     return true;
 }
 
@@ -462,6 +532,7 @@ static bool authenticate(struct req *r)
 
 static enum MHD_Result send_answer(struct req *r)
 {
+    finish(r);
     struct MHD_Response *resp;
     if (r->response_fd >= 0) {
         resp = MHD_create_response_from_fd((uint64_t)r->response_fd_len,
@@ -509,7 +580,8 @@ static bool admit(struct req *r)
     }
     if (!route(r))
         return false;
-    if (r->handler == route_health || r->handler == route_ready)
+    r->info = route_info_of(r->handler);
+    if (r->info->role == ROLE_NONE)
         return true;
     if (!authenticate(r))
         return false;
@@ -632,6 +704,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    if (!r->finished) { /* the client went away before an answer */
+        r->finished = true;
+        r->status = 0;
+        audit(r);
+    }
     if (r->fd >= 0)
         close(r->fd);
     if (r->upload_path[0] && !r->upload_adopted)
@@ -650,8 +727,25 @@ struct lift_server {
     struct srv srv;
 };
 
-static enum lift_code parse_listen(const char *listen, struct sockaddr_in *sa,
-                                   struct lift_error *err)
+/* The counters of /metrics, one slot per row of route_info.c and one
+ * for requests that matched no route. */
+static enum lift_code metrics_new_for_routes(struct metrics **out,
+                                             struct lift_error *err)
+{
+    size_t n = route_info_count();
+    const char **labels = calloc(n + 1, sizeof *labels);
+    if (!labels)
+        return lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (metrics)");
+    for (size_t i = 0; i < n; i++)
+        labels[i] = route_info_at(i)->label;
+    labels[n] = "unmatched";
+    enum lift_code rc = metrics_new(n + 1, labels, out, err);
+    free(labels);
+    return rc;
+}
+
+enum lift_code http_parse_listen(const char *listen, struct sockaddr_in *sa,
+                                 struct lift_error *err)
 {
     const char *colon = listen ? strrchr(listen, ':') : NULL;
     memset(sa, 0, sizeof *sa);
@@ -698,12 +792,16 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
     if (!srv->opts.timeout_s)
         srv->opts.timeout_s = DEFAULT_TIMEOUT;
     struct sockaddr_in sa;
-    enum lift_code rc = parse_listen(o->listen, &sa, err);
+    srv->started = now();
+    enum lift_code rc = http_parse_listen(o->listen, &sa, err);
     if (rc)
         goto fail;
-    if ((rc = lift_store_open(o->data_dir, &srv->store, err)) ||
+    if ((rc = metrics_new_for_routes(&srv->metrics, err)) ||
+        (rc = lift_store_open(o->data_dir, &srv->store, err)) ||
         (rc = snapshots_new(&srv->snaps, err)) ||
         (rc = jobs_start(srv, &srv->jobs, err)))
+        goto fail;
+    if (o->metrics_listen && (rc = ops_metrics_listen(srv, err)))
         goto fail;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
@@ -724,10 +822,12 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
     *out = s;
     return LIFT_OK;
 fail:
+    ops_metrics_stop(srv);
     if (srv->jobs)
         jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
     lift_store_close(srv->store);
+    metrics_free(srv->metrics);
     free(s);
     return rc;
 }
@@ -735,6 +835,11 @@ fail:
 unsigned lift_server_port(const struct lift_server *s)
 {
     return s->srv.port;
+}
+
+unsigned lift_server_metrics_port(const struct lift_server *s)
+{
+    return s->srv.metrics_port;
 }
 
 void lift_server_stop(struct lift_server *s)
@@ -748,8 +853,10 @@ void lift_server_stop(struct lift_server *s)
             close(lfd);
         MHD_stop_daemon(srv->daemon);
     }
+    ops_metrics_stop(srv);
     jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
     lift_store_close(srv->store);
+    metrics_free(srv->metrics);
     free(s);
 }

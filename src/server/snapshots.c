@@ -53,6 +53,14 @@ void snapshots_free(struct snapshots *s)
     free(s);
 }
 
+size_t snapshots_loaded(struct snapshots *s)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
 static long find(struct snapshots *s, int64_t tenant, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)

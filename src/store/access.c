@@ -45,7 +45,17 @@ static const char sql_audit_insert[] =
 static const char sql_audit[] =
     "SELECT a.id, t.name, a.key_id, a.action, a.object, a.status, a.time "
     "FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
-    "WHERE ?1 < 0 OR a.tenant_id = ?1 ORDER BY a.id DESC LIMIT ?2";
+    "WHERE (?1 < 0 OR a.tenant_id = ?1) AND a.id < ?3 "
+    "ORDER BY a.id DESC LIMIT ?2";
+/* Each count uses an index or the table's b-tree count: cheap enough for
+ * every scrape of /metrics. */
+static const char sql_counts[] =
+    "SELECT (SELECT count(*) FROM tenants WHERE ?1 < 0 OR id = ?1), "
+    "(SELECT count(*) FROM datasets WHERE ?1 < 0 OR tenant_id = ?1), "
+    "(SELECT count(*) FROM models WHERE ?1 < 0 OR tenant_id = ?1)";
+static const char sql_job_counts[] =
+    "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state "
+    "ORDER BY kind, state";
 
 #define BAD_KEY_MSG "invalid or revoked API key"
 
@@ -348,17 +358,26 @@ enum lift_code lift_store_audit_json(struct lift_store *s, int64_t tenant,
                                      size_t limit, char **json,
                                      struct lift_error *err)
 {
+    return lift_store_audit_page(s, tenant, 0, limit, json, err);
+}
+
+enum lift_code lift_store_audit_page(struct lift_store *s, int64_t tenant,
+                                     int64_t before, size_t limit, char **json,
+                                     struct lift_error *err)
+{
     *json = NULL;
     json_t *list = json_array();
     if (!list)
         return lift_error_nomem(err, "audit list");
     int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+    if (before <= 0)
+        before = INT64_MAX;
     store_lock(s);
     sqlite3_stmt *st;
     bool row = false;
     enum lift_code code = reg_prepare(&s->reg, sql_audit, &st, err);
     if (!code)
-        code = reg_bind(&s->reg, st, err, "ii", tenant, lim);
+        code = reg_bind(&s->reg, st, err, "iii", tenant, lim, before);
     while (!code &&
            !(code = reg_step(&s->reg, st, &row, "read the audit log", err)) &&
            row) {
@@ -370,6 +389,53 @@ enum lift_code lift_store_audit_json(struct lift_store *s, int64_t tenant,
             (json_int_t)reg_int(st, 6));
         if (!a || json_array_append_new(list, a))
             code = lift_error_nomem(err, "audit list");
+    }
+    store_unlock(s);
+    if (code) {
+        json_decref(list);
+        return code;
+    }
+    return store_dump(list, json, err);
+}
+
+enum lift_code lift_store_counts(struct lift_store *s, int64_t tenant,
+                                 struct lift_store_counts *out,
+                                 struct lift_error *err)
+{
+    memset(out, 0, sizeof *out);
+    store_lock(s);
+    sqlite3_stmt *st;
+    bool row = false;
+    enum lift_code code = reg_prepare(&s->reg, sql_counts, &st, err);
+    if (!code && !(code = reg_bind(&s->reg, st, err, "i", tenant)))
+        code = reg_step(&s->reg, st, &row, "count objects", err);
+    if (!code && row) {
+        out->tenants = reg_int(st, 0);
+        out->datasets = reg_int(st, 1);
+        out->models = reg_int(st, 2);
+    }
+    store_unlock(s);
+    return code;
+}
+
+enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
+                                          struct lift_error *err)
+{
+    *json = NULL;
+    json_t *list = json_array();
+    if (!list)
+        return lift_error_nomem(err, "job counts");
+    store_lock(s);
+    sqlite3_stmt *st;
+    bool row = false;
+    enum lift_code code = reg_prepare(&s->reg, sql_job_counts, &st, err);
+    while (!code &&
+           !(code = reg_step(&s->reg, st, &row, "count jobs", err)) && row) {
+        json_t *c = json_pack("{s:s,s:s,s:I}", "kind", reg_text(st, 0),
+                              "state", reg_text(st, 1), "count",
+                              (json_int_t)reg_int(st, 2));
+        if (!c || json_array_append_new(list, c))
+            code = lift_error_nomem(err, "job counts");
     }
     store_unlock(s);
     if (code) {

@@ -1,0 +1,519 @@
+/*
+ * server/routes_ops.c - operator routes, the audit log and the metrics
+ * listener.
+ *
+ * Roles are checked in server.c before a handler runs (route_info.c says
+ * which keys each route takes), so these handlers only do their work:
+ *   GET    /metrics                    Prometheus text (operator)
+ *   POST   /v1/tenants                 {"name"} -> tenant + first key
+ *   GET    /v1/tenants, /v1/tenants/{name}
+ *   POST   /v1/tenants/{name}/keys     a new key (shown once)
+ *   GET    /v1/tenants/{name}/keys     the keys, never their secret
+ *   DELETE /v1/keys/{id}               revoke, effective at once
+ *   GET    /v1/audit                   a tenant its own entries, the
+ *                                      operator any tenant's (?tenant=)
+ * The metrics listener (--metrics-listen) is a second, single-threaded
+ * libmicrohttpd daemon that answers GET /metrics without a key and
+ * nothing else; it is meant for an internal address a scraper reaches.
+ */
+#include "server/ops.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/metrics.h"
+#include "server/route_info.h"
+
+#define AUDIT_DEFAULT_LIMIT 100
+#define AUDIT_MAX_LIMIT 1000
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4"
+
+/* ---- matching ----------------------------------------------------------- */
+
+/* Copies the path segment at *p (up to '/' or the end) into out and
+ * moves *p past it and its '/'; false when empty or too long. */
+static bool take(const char **p, char *out, size_t cap)
+{
+    const char *s = *p, *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *p = e ? e + 1 : s + n;
+    return true;
+}
+
+static enum route_match not_found(struct req *r)
+{
+    http_error(r, LIFT_ERR_NOT_FOUND, "no route %s %s", r->method, r->path);
+    return ROUTE_ANSWERED;
+}
+
+static enum route_match bad_method(struct req *r)
+{
+    http_error(r, LIFT_ERR_INVALID, "method %s is not allowed on %s",
+               r->method, r->path);
+    r->status = 405;
+    return ROUTE_ANSWERED;
+}
+
+static enum route_match matched(struct req *r, route_fn h, enum body_kind kind)
+{
+    r->handler = h;
+    r->body_kind = kind;
+    return ROUTE_MATCHED;
+}
+
+enum route_match route_ops(struct req *r)
+{
+    bool get = strcmp(r->method, "GET") == 0;
+    bool post = strcmp(r->method, "POST") == 0;
+    bool del = strcmp(r->method, "DELETE") == 0;
+    const char *p = r->path;
+    char seg[32];
+    if (strcmp(p, "/metrics") == 0)
+        return get ? matched(r, route_metrics, BODY_NONE) : bad_method(r);
+    if (strncmp(p, "/v1/", 4) != 0)
+        return ROUTE_NO_MATCH;
+    p += 4;
+    if (strcmp(p, "audit") == 0)
+        return get ? matched(r, route_audit, BODY_NONE) : bad_method(r);
+    if (strncmp(p, "keys/", 5) == 0) {
+        p += 5;
+        if (!take(&p, r->id, sizeof r->id) || *p)
+            return not_found(r);
+        return del ? matched(r, route_key_revoke, BODY_NONE) : bad_method(r);
+    }
+    if (strcmp(p, "tenants") == 0) {
+        if (post)
+            return matched(r, route_tenant_create, BODY_JSON);
+        return get ? matched(r, route_tenant_list, BODY_NONE) : bad_method(r);
+    }
+    if (strncmp(p, "tenants/", 8) != 0)
+        return ROUTE_NO_MATCH;
+    p += 8;
+    if (!take(&p, r->name, sizeof r->name))
+        return not_found(r);
+    if (!*p)
+        return get ? matched(r, route_tenant_get, BODY_NONE) : bad_method(r);
+    if (!take(&p, seg, sizeof seg) || *p)
+        return not_found(r);
+    if (strcmp(seg, "keys") == 0) {
+        if (post)
+            return matched(r, route_tenant_key_create, BODY_NONE);
+        return get ? matched(r, route_tenant_key_list, BODY_NONE)
+                   : bad_method(r);
+    }
+    return not_found(r);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Answers with the store's JSON text (freed) under `key`. */
+static void answer_list(struct req *r, const char *key, char *json)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, key, json_loads(json, 0, NULL));
+    free(json);
+    http_json(r, 200, doc);
+}
+
+/* The tenant of r->name, or false after a 404 (422 for a bad name). */
+static bool path_tenant(struct req *r, int64_t *id)
+{
+    struct lift_error err;
+    if (!lift_store_name_ok(r->name)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "bad tenant name '%s' (1 to %d characters of A-Z a-z 0-9 "
+                   ". _ -, not starting with '.')",
+                   r->name, LIFT_NAME_MAX);
+        return false;
+    }
+    if (lift_store_tenant_id(r->srv->store, r->name, id, &err)) {
+        http_error_from(r, &err);
+        return false;
+    }
+    return true;
+}
+
+/* A whole number in [lo, hi] from a query parameter; false after a 422
+ * naming the parameter and the range. */
+static bool query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
+                      int64_t *out)
+{
+    const char *v = http_query(r, key);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi || v[0] == '+' ||
+        v[0] == ' ') {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "query parameter '%s' must be a whole number from %lld to "
+                   "%lld (got '%.40s')",
+                   key, (long long)lo, (long long)hi, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+/* ---- /metrics ----------------------------------------------------------- */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+enum lift_code ops_metrics_text(struct srv *srv, char **text, size_t *len,
+                                struct lift_error *err)
+{
+    struct lift_store_counts counts;
+    struct metrics_state st;
+    char *jobs_text = NULL;
+    json_t *jobs = NULL;
+    struct metrics_jobs *rows = NULL;
+    memset(&st, 0, sizeof st);
+    *text = NULL;
+    enum lift_code rc = lift_store_counts(srv->store, -1, &counts, err);
+    if (!rc)
+        rc = lift_store_job_counts_json(srv->store, &jobs_text, err);
+    if (rc)
+        goto done;
+    jobs = json_loads(jobs_text, 0, NULL);
+    size_t n = json_array_size(jobs);
+    rows = calloc(n ? n : 1, sizeof *rows);
+    if (!jobs || !rows) {
+        rc = lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (metrics)");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = json_array_get(jobs, i);
+        rows[i].kind = json_string_value(json_object_get(j, "kind"));
+        rows[i].state = json_string_value(json_object_get(j, "state"));
+        rows[i].count = json_integer_value(json_object_get(j, "count"));
+    }
+    st.tenants = counts.tenants;
+    st.datasets = counts.datasets;
+    st.models = counts.models;
+    st.jobs = rows;
+    st.n_jobs = n;
+    st.snapshots = (int64_t)snapshots_loaded(srv->snaps);
+    st.resident_bytes = metrics_resident_bytes();
+    st.uptime_s = mono_now() - srv->started;
+    rc = metrics_render(srv->metrics, &st, text, len, err);
+done:
+    free(rows);
+    json_decref(jobs);
+    free(jobs_text);
+    return rc;
+}
+
+void route_metrics(struct req *r)
+{
+    struct lift_error err;
+    char *text;
+    size_t len;
+    if (ops_metrics_text(r->srv, &text, &len, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    free(r->response);
+    r->status = 200;
+    r->response = text;
+    r->response_len = len;
+    r->content_type = METRICS_CONTENT_TYPE;
+}
+
+/* ---- tenants and keys --------------------------------------------------- */
+
+void route_tenant_create(struct req *r)
+{
+    struct lift_error err;
+    json_t *body = http_body_object(r);
+    if (!body)
+        return;
+    json_t *jname = json_object_get(body, "name");
+    const char *name = json_string_value(jname);
+    if (json_object_size(body) != 1 || !name) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "the body must be {\"name\": \"...\"} and nothing else");
+        goto done;
+    }
+    if (!lift_store_name_ok(name)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "'name' must be 1 to %d characters of A-Z a-z 0-9 . _ -, "
+                   "not starting with '.'",
+                   LIFT_NAME_MAX);
+        goto done;
+    }
+    http_audit(r, "tenant.create", name);
+    int64_t id = 0;
+    char key[LIFT_KEY_LEN + 1], *keys = NULL;
+    if (lift_store_tenant_create(r->srv->store, name, &id, key, &err)) {
+        http_error_from(r, &err);
+        goto done;
+    }
+    /* the first key is the tenant's only one: its id from the list */
+    json_int_t key_id = 0;
+    if (!lift_store_keys_json(r->srv->store, id, &keys, &err)) {
+        json_t *list = json_loads(keys, 0, NULL);
+        key_id = json_integer_value(
+            json_object_get(json_array_get(list, 0), "id"));
+        json_decref(list);
+        free(keys);
+    }
+    http_json(r, 201,
+              json_pack("{s:I,s:s,s:{s:I,s:s}}", "id", (json_int_t)id, "name",
+                        name, "key", "id", key_id, "key", key));
+    memset(key, 0, sizeof key);
+done:
+    json_decref(body);
+}
+
+void route_tenant_list(struct req *r)
+{
+    struct lift_error err;
+    char *json;
+    if (lift_store_tenants_json(r->srv->store, &json, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    answer_list(r, "tenants", json);
+}
+
+void route_tenant_get(struct req *r)
+{
+    struct lift_error err;
+    int64_t id;
+    char *json = NULL;
+    struct lift_store_counts counts;
+    if (!path_tenant(r, &id))
+        return;
+    if (lift_store_tenants_json(r->srv->store, &json, &err) ||
+        lift_store_counts(r->srv->store, id, &counts, &err)) {
+        free(json);
+        http_error_from(r, &err);
+        return;
+    }
+    json_t *list = json_loads(json, 0, NULL), *t, *found = NULL;
+    free(json);
+    size_t i;
+    json_array_foreach(list, i, t)
+    {
+        if (json_integer_value(json_object_get(t, "id")) == id)
+            found = t;
+    }
+    if (!found) {
+        json_decref(list);
+        http_error(r, LIFT_ERR_NOT_FOUND, "no tenant '%s'", r->name);
+        return;
+    }
+    json_incref(found);
+    json_decref(list);
+    json_object_set_new(found, "datasets", json_integer(counts.datasets));
+    json_object_set_new(found, "models", json_integer(counts.models));
+    http_json(r, 200, found);
+}
+
+void route_tenant_key_create(struct req *r)
+{
+    struct lift_error err;
+    int64_t tenant, id;
+    char key[LIFT_KEY_LEN + 1];
+    if (!path_tenant(r, &tenant))
+        return;
+    if (lift_store_key_create(r->srv->store, tenant, false, key, &id, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    http_json(r, 201,
+              json_pack("{s:I,s:s,s:b,s:s}", "id", (json_int_t)id, "tenant",
+                        r->name, "operator", 0, "key", key));
+    memset(key, 0, sizeof key);
+}
+
+void route_tenant_key_list(struct req *r)
+{
+    struct lift_error err;
+    int64_t tenant;
+    char *json;
+    if (!path_tenant(r, &tenant))
+        return;
+    if (lift_store_keys_json(r->srv->store, tenant, &json, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    answer_list(r, "keys", json);
+}
+
+void route_key_revoke(struct req *r)
+{
+    struct lift_error err;
+    char *end;
+    errno = 0;
+    long long id = strtoll(r->id, &end, 10);
+    if (*end || errno || id <= 0 || r->id[0] == '+') {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "a key id is a positive whole number, not '%s'", r->id);
+        return;
+    }
+    if (lift_store_key_revoke(r->srv->store, (int64_t)id, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    http_json(r, 200,
+              json_pack("{s:I,s:b}", "id", (json_int_t)id, "revoked", 1));
+}
+
+/* ---- the audit log ------------------------------------------------------ */
+
+void route_audit(struct req *r)
+{
+    struct lift_error err;
+    int64_t limit = AUDIT_DEFAULT_LIMIT, before = 0;
+    if (!query_int(r, "limit", 1, AUDIT_MAX_LIMIT, &limit) ||
+        !query_int(r, "before", 1, INT64_MAX, &before))
+        return;
+    const char *name = http_query(r, "tenant");
+    int64_t tenant = r->who.tenant_id;
+    if (r->who.operator) {
+        tenant = -1; /* every tenant's and the operator's own */
+        if (name && strlen(name) > LIFT_NAME_MAX) {
+            http_error(r, LIFT_ERR_UNPROCESSABLE,
+                       "query parameter 'tenant' is longer than %d characters",
+                       LIFT_NAME_MAX);
+            return;
+        }
+        if (name) {
+            snprintf(r->name, sizeof r->name, "%s", name);
+            if (!path_tenant(r, &tenant))
+                return;
+        }
+    } else if (name && strcmp(name, r->who.tenant) != 0) {
+        http_error(r, LIFT_ERR_FORBIDDEN,
+                   "a tenant key reads only its own audit log; another "
+                   "tenant's needs an operator key");
+        return;
+    }
+    /* one more than asked tells whether there is a next page */
+    char *json;
+    if (lift_store_audit_page(r->srv->store, tenant, before,
+                              (size_t)limit + 1, &json, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    json_t *list = json_loads(json, 0, NULL);
+    free(json);
+    json_t *next = json_null();
+    if (json_array_size(list) > (size_t)limit) {
+        json_array_remove(list, (size_t)limit);
+        next = json_object_get(json_array_get(list, (size_t)limit - 1), "id");
+        json_incref(next);
+    }
+    http_json(r, 200,
+              json_pack("{s:o,s:o}", "entries", list ? list : json_array(),
+                        "next_before", next));
+}
+
+/* ---- the metrics listener ----------------------------------------------- */
+
+static enum MHD_Result answer_text(struct MHD_Connection *conn,
+                                   unsigned status, const char *ctype,
+                                   char *text, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    enum MHD_Result ok = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static enum MHD_Result on_metrics_request(void *cls,
+                                          struct MHD_Connection *conn,
+                                          const char *url, const char *method,
+                                          const char *version,
+                                          const char *data, size_t *size,
+                                          void **con_cls)
+{
+    (void)version;
+    (void)data;
+    (void)size;
+    (void)con_cls;
+    struct srv *srv = cls;
+    double t0 = mono_now();
+    const char *msg = NULL;
+    unsigned status = 200;
+    char *text = NULL;
+    size_t len = 0;
+    size_t slot = route_info_index(route_info_of(route_metrics));
+    if (strcmp(url, "/metrics") != 0) {
+        status = 404;
+        msg = "{\"error\":{\"code\":\"not_found\",\"message\":\"this address "
+              "serves only GET /metrics\"}}";
+        slot = route_info_count(); /* "unmatched" */
+    } else if (strcmp(method, "GET") != 0) {
+        status = 405;
+        msg = "{\"error\":{\"code\":\"invalid\",\"message\":\"/metrics takes "
+              "GET only\"}}";
+    } else {
+        struct lift_error err;
+        if (ops_metrics_text(srv, &text, &len, &err)) {
+            status = http_status_of(err.code);
+            msg = "{\"error\":{\"code\":\"internal\",\"message\":\"cannot "
+                  "read the metrics\"}}";
+        }
+    }
+    if (msg) {
+        text = strdup(msg);
+        len = text ? strlen(text) : 0;
+        if (!text)
+            return MHD_NO;
+    }
+    metrics_request(srv->metrics, slot, method, status, mono_now() - t0);
+    return answer_text(conn, status,
+                       msg ? "application/json" : METRICS_CONTENT_TYPE, text,
+                       len);
+}
+
+enum lift_code ops_metrics_listen(struct srv *srv, struct lift_error *err)
+{
+    struct sockaddr_in sa;
+    enum lift_code rc = http_parse_listen(srv->opts.metrics_listen, &sa, err);
+    if (rc)
+        return rc;
+    srv->metrics_daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+        MHD_OPTION_END);
+    if (!srv->metrics_daemon)
+        return lift_error_sys(err, LIFT_ERR_IO, errno,
+                              "cannot listen for metrics on '%s'",
+                              srv->opts.metrics_listen);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(srv->metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->metrics_port = info ? info->port : ntohs(sa.sin_port);
+    return LIFT_OK;
+}
+
+void ops_metrics_stop(struct srv *srv)
+{
+    if (srv->metrics_daemon) {
+        MHD_stop_daemon(srv->metrics_daemon);
+        srv->metrics_daemon = NULL;
+    }
+}
