@@ -9,6 +9,8 @@
  *   lift admin key list [--tenant NAME] --data-dir DIR [--json]
  *   lift admin key revoke ID --data-dir DIR [--json]
  *   lift admin check --data-dir DIR [--repair] [--json]
+ *   lift admin audit --data-dir DIR [--tenant NAME] [--format jsonl|csv]
+ *                    [-o FILE]                       (cli/audit.c)
  *
  * A new key is printed once and never again: the store keeps only its
  * hash. `check` exits 1 when the data dir fails its check.
@@ -31,6 +33,8 @@ static const char usage[] =
     "       lift admin key list [--tenant NAME] --data-dir DIR [--json]\n"
     "       lift admin key revoke ID --data-dir DIR [--json]\n"
     "       lift admin check --data-dir DIR [--repair] [--json]\n"
+    "       lift admin audit --data-dir DIR [--tenant NAME]"
+    " [--format jsonl|csv] [-o FILE]\n"
     "\n"
     "Manages the tenants and API keys of a `lift serve` data dir, and\n"
     "checks it: registry integrity, every blob present with its size, no\n"
@@ -394,6 +398,10 @@ int cmd_admin(int argc, char **argv)
     if (strcmp(group, "check") == 0) {
         cli_args_init(&a, argc, argv, 3, "admin");
         return check(&a);
+    }
+    if (strcmp(group, "audit") == 0) {
+        cli_args_init(&a, argc, argv, 3, "admin");
+        return cmd_admin_audit(&a);
     }
     cli_args_init(&a, argc, argv, 4, "admin");
     if (strcmp(group, "tenant") == 0 && action) {

@@ -84,6 +84,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+/* `lift admin audit` (cli/audit.c); a positioned after "audit". */
+int cmd_admin_audit(struct cli_args *a);
 int cmd_serve(int argc, char **argv);
 int cmd_text(int argc, char **argv);
 /* Reads a whole text file (at most 64 MiB) into *out (free()); false

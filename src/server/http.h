@@ -36,10 +36,10 @@ struct srv {
     struct jobs *jobs;
     struct snapshots *snaps;
     unsigned port;
-    struct metrics *metrics;            /* server/metrics.h */
-    struct MHD_Daemon *metrics_daemon;  /* --metrics-listen, or NULL */
+    struct metrics *metrics;           /* server/metrics.h */
+    struct MHD_Daemon *metrics_daemon; /* --metrics-listen, or NULL */
     unsigned metrics_port;
-    double started;                     /* CLOCK_MONOTONIC seconds */
+    double started; /* CLOCK_MONOTONIC seconds */
 };
 
 enum body_kind {
@@ -121,9 +121,9 @@ void http_audit(struct req *r, const char *action, const char *object);
 
 /* Scores a predict request body (JSON text) with model m: the whole
  * answer of POST /v1/models/{name}:predict, without HTTP. *response is a
- * malloc'd JSON text; *n_scored (when not NULL) the records scored. Errors: LIFT_ERR_PARSE (bad JSON, with line and
- * column), LIFT_ERR_UNPROCESSABLE (shape, types, values), LIFT_ERR_LIMIT
- * (more than max_records). */
+ * malloc'd JSON text; *n_scored (when not NULL) the records scored. Errors:
+ * LIFT_ERR_PARSE (bad JSON, with line and column), LIFT_ERR_UNPROCESSABLE
+ * (shape, types, values), LIFT_ERR_LIMIT (more than max_records). */
 enum lift_code predict_body(const struct lift_model *m, const char *name,
                             int64_t version, const char *body, size_t len,
                             size_t max_records, char **response,

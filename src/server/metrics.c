@@ -44,7 +44,7 @@ static const char *const method_names[METRICS_N_METHODS] = {
 
 struct metrics {
     size_t n_routes;
-    const char **labels; /* the caller's strings */
+    const char **labels;            /* the caller's strings */
     atomic_uint_fast64_t *requests; /* [route][method][status] */
     atomic_uint_fast64_t *buckets;  /* [route][method][bucket] */
     atomic_uint_fast64_t *sum_ns;   /* [route][method] */

@@ -44,8 +44,8 @@ enum metrics_method {
 struct metrics;
 
 /* Counters for n_routes route slots named by labels (the array is
- * copied, not the strings: they must outlive m). LIFT_ERR_INVALID for no routes,
- * LIFT_ERR_NOMEM. */
+ * copied, not the strings: they must outlive m). LIFT_ERR_INVALID for no
+ * routes, LIFT_ERR_NOMEM. */
 enum lift_code metrics_new(size_t n_routes, const char *const *labels,
                            struct metrics **out, struct lift_error *err);
 void metrics_free(struct metrics *m);
@@ -75,8 +75,8 @@ struct metrics_state {
     int64_t tenants, datasets, models;
     const struct metrics_jobs *jobs;
     size_t n_jobs;
-    int64_t snapshots;         /* model versions loaded */
-    int64_t resident_bytes;    /* < 0: unknown, left out */
+    int64_t snapshots;      /* model versions loaded */
+    int64_t resident_bytes; /* < 0: unknown, left out */
     double uptime_s;
 };
 

@@ -55,8 +55,8 @@ static enum route_match not_found(struct req *r)
 
 static enum route_match bad_method(struct req *r)
 {
-    http_error(r, LIFT_ERR_INVALID, "method %s is not allowed on %s",
-               r->method, r->path);
+    http_error(r, LIFT_ERR_INVALID, "method %s is not allowed on %s", r->method,
+               r->path);
     r->status = 405;
     return ROUTE_ANSWERED;
 }
@@ -265,8 +265,8 @@ void route_tenant_create(struct req *r)
     json_int_t key_id = 0;
     if (!lift_store_keys_json(r->srv->store, id, &keys, &err)) {
         json_t *list = json_loads(keys, 0, NULL);
-        key_id = json_integer_value(
-            json_object_get(json_array_get(list, 0), "id"));
+        key_id =
+            json_integer_value(json_object_get(json_array_get(list, 0), "id"));
         json_decref(list);
         free(keys);
     }
@@ -405,8 +405,8 @@ void route_audit(struct req *r)
     }
     /* one more than asked tells whether there is a next page */
     char *json;
-    if (lift_store_audit_page(r->srv->store, tenant, before,
-                              (size_t)limit + 1, &json, &err)) {
+    if (lift_store_audit_page(r->srv->store, tenant, before, (size_t)limit + 1,
+                              &json, &err)) {
         http_error_from(r, &err);
         return;
     }
@@ -425,9 +425,8 @@ void route_audit(struct req *r)
 
 /* ---- the metrics listener ----------------------------------------------- */
 
-static enum MHD_Result answer_text(struct MHD_Connection *conn,
-                                   unsigned status, const char *ctype,
-                                   char *text, size_t len)
+static enum MHD_Result answer_text(struct MHD_Connection *conn, unsigned status,
+                                   const char *ctype, char *text, size_t len)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -444,9 +443,8 @@ static enum MHD_Result answer_text(struct MHD_Connection *conn,
 static enum MHD_Result on_metrics_request(void *cls,
                                           struct MHD_Connection *conn,
                                           const char *url, const char *method,
-                                          const char *version,
-                                          const char *data, size_t *size,
-                                          void **con_cls)
+                                          const char *version, const char *data,
+                                          size_t *size, void **con_cls)
 {
     (void)version;
     (void)data;
@@ -497,9 +495,8 @@ enum lift_code ops_metrics_listen(struct srv *srv, struct lift_error *err)
     srv->metrics_daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-        MHD_OPTION_END);
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
     if (!srv->metrics_daemon)
         return lift_error_sys(err, LIFT_ERR_IO, errno,
                               "cannot listen for metrics on '%s'",

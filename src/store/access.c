@@ -429,11 +429,11 @@ enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
     sqlite3_stmt *st;
     bool row = false;
     enum lift_code code = reg_prepare(&s->reg, sql_job_counts, &st, err);
-    while (!code &&
-           !(code = reg_step(&s->reg, st, &row, "count jobs", err)) && row) {
-        json_t *c = json_pack("{s:s,s:s,s:I}", "kind", reg_text(st, 0),
-                              "state", reg_text(st, 1), "count",
-                              (json_int_t)reg_int(st, 2));
+    while (!code && !(code = reg_step(&s->reg, st, &row, "count jobs", err)) &&
+           row) {
+        json_t *c =
+            json_pack("{s:s,s:s,s:I}", "kind", reg_text(st, 0), "state",
+                      reg_text(st, 1), "count", (json_int_t)reg_int(st, 2));
         if (!c || json_array_append_new(list, c))
             code = lift_error_nomem(err, "job counts");
     }

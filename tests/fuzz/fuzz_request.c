@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((data[0] & 1) == 0) {
         char *out = NULL;
         size_t out_len = 0;
-        enum lift_code rc =
-            predict_body(model(), "m", 1, body, len, 100, &out, &out_len, NULL, &err);
+        enum lift_code rc = predict_body(model(), "m", 1, body, len, 100, &out,
+                                         &out_len, NULL, &err);
         if (rc == LIFT_OK && (!out || strlen(out) != out_len))
             abort();
         if (rc != LIFT_OK && (out || err.code != rc || !err.msg[0]))
