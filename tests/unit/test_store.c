@@ -1275,6 +1275,96 @@ static void audit_written_and_listed_per_tenant(void **state)
     json_decref(list);
 }
 
+static void audit_page_before_cursor_pages_without_overlap(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(lift_store_audit(f->s, i % 2 ? f->b : f->a, 1,
+                                          "dataset.create", "d", 201, &err),
+                         LIFT_OK);
+    /* acme has entries 1, 3, 5, 7: pages of 3, then the rest */
+    char *json = NULL;
+    assert_int_equal(lift_store_audit_page(f->s, f->a, 0, 3, &json, &err),
+                     LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 3);
+    int64_t ids[3];
+    for (size_t i = 0; i < 3; i++)
+        ids[i] =
+            json_integer_value(json_object_get(json_array_get(list, i), "id"));
+    json_decref(list);
+    assert_true(ids[0] > ids[1] && ids[1] > ids[2]);
+    assert_int_equal(lift_store_audit_page(f->s, f->a, ids[2], 3, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 1);
+    assert_true(json_integer_value(
+                    json_object_get(json_array_get(list, 0), "id")) < ids[2]);
+    json_decref(list);
+    /* every tenant, below the newest */
+    assert_int_equal(lift_store_audit_page(f->s, -1, ids[0], 100, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 6);
+    json_decref(list);
+}
+
+static void counts_per_tenant_and_all(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_store_counts c;
+    assert_int_equal(lift_store_counts(f->s, -1, &c, &err), LIFT_OK);
+    assert_int_equal(c.tenants, 2);
+    assert_int_equal(c.datasets, 0);
+    assert_int_equal(c.models, 0);
+    put_dataset(f->s, f->a, "one", "a,b\n1,2\n");
+    put_dataset(f->s, f->a, "two", "a,b\n1,2\n");
+    put_dataset(f->s, f->b, "three", "a,b\n1,2\n");
+    int64_t v;
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->b, "m", "{}", &v, &err), LIFT_OK);
+    assert_int_equal(lift_store_counts(f->s, -1, &c, &err), LIFT_OK);
+    assert_int_equal(c.datasets, 3);
+    assert_int_equal(c.models, 1);
+    assert_int_equal(lift_store_counts(f->s, f->a, &c, &err), LIFT_OK);
+    assert_int_equal(c.tenants, 1);
+    assert_int_equal(c.datasets, 2);
+    assert_int_equal(c.models, 0);
+}
+
+static void job_counts_by_kind_and_state(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[3][17];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(lift_store_job_create(f->s, i ? f->a : f->b, "train",
+                                               "{}", id[i], &err),
+                         LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id[0], "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id[1], "failed", NULL, "x", NULL, &err),
+        LIFT_OK);
+    char *json = NULL;
+    assert_int_equal(lift_store_job_counts_json(f->s, &json, &err), LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 3); /* failed, queued, running */
+    const char *want[] = {"failed", "queued", "running"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *e = json_array_get(list, i);
+        assert_string_equal(json_string_value(json_object_get(e, "kind")),
+                            "train");
+        assert_string_equal(json_string_value(json_object_get(e, "state")),
+                            want[i]);
+        assert_int_equal(json_integer_value(json_object_get(e, "count")), 1);
+    }
+    json_decref(list);
+}
+
 /* ---- allocation failures ----------------------------------------------- */
 
 /* One pass over the calls that allocate through the project's wrappers;
@@ -1499,6 +1589,9 @@ int main(void)
         T(second_open_leaves_live_work_alone),
         T(check_finds_missing_and_orphan_blobs),
         T(audit_written_and_listed_per_tenant),
+        T(audit_page_before_cursor_pages_without_overlap),
+        T(counts_per_tenant_and_all),
+        T(job_counts_by_kind_and_state),
         T(allocation_failures_nomem_never_crash),
         T(threads_mixed_operations_consistent_counts),
 #undef T
