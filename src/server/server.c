@@ -515,12 +515,13 @@ static bool authenticate(struct req *r)
         http_error_from(r, &err);
         return false;
     }
-    if (r->who.operator&& r->info->role == ROLE_TENANT) {
+    bool op = r->who.operator;
+    if (op && r->info->role == ROLE_TENANT) {
         http_error(r, LIFT_ERR_FORBIDDEN,
                    "operator keys manage the service; use a tenant key here");
         return false;
     }
-    if (!r->who.operator&& r->info->role == ROLE_OPERATOR) {
+    if (!op && r->info->role == ROLE_OPERATOR) {
         http_error(r, LIFT_ERR_FORBIDDEN, "this route needs an operator key");
         return false;
     }
