@@ -18,6 +18,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,16 @@ def headers_only(port, key, path, length):
     resp.read()
     conn.close()
     return resp.status
+
+
+def cut_upload(port, key, name):
+    """Sends the headers and part of a declared body, then hangs up."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall((f"POST /v1/datasets?name={name} HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {key}\r\nContent-Type: text/csv\r\n"
+               "Content-Length: 1000\r\n\r\na,b\n1,2\n").encode())
+    time.sleep(0.2)
+    s.close()
 
 
 def message(doc):
@@ -448,6 +459,17 @@ def run(tmp, ddir, port, mport, keys, key_ids):
           st == 404 and st2 == 422 and st3 == 404, f"{st} {st2} {st3}")
 
     # -- the audit log
+    cut_upload(port, acme, "cut")
+    n_writes += 1
+    for _ in range(50):  # the server notices the hang-up on its own time
+        st, doc = call(port, "GET", "/v1/audit?limit=1", key=acme)
+        if st == 200 and doc["entries"] and \
+                doc["entries"][0]["object"] == "cut":
+            break
+        time.sleep(0.1)
+    check("an upload cut short is audited with status 0",
+          doc["entries"][0]["status"] == 0 and
+          not os.listdir(os.path.join(ddir, "tmp")), str(doc))
     st, doc = call(port, "GET", "/v1/audit", key=acme)
     texts.append(json.dumps(doc))
     entries = doc.get("entries", []) if st == 200 else []
@@ -463,7 +485,8 @@ def run(tmp, ddir, port, mport, keys, key_ids):
     want = {("dataset.create", "bank", 201), ("dataset.create", "secrets", 201),
             ("dataset.create", "bank", 409), ("model.train", "resp", 202),
             ("dataset.delete", "nothing-here", 404),
-            ("model.train", "", 400), ("dataset.create", "huge", 413)}
+            ("model.train", "", 400), ("dataset.create", "huge", 413),
+            ("dataset.create", "cut", 0)}
     check("audit: who, what and outcome, failed attempts included",
           got == want and all(e["tenant"] == "acme" and
                               e["key"] == key_ids["acme"] and
