@@ -222,6 +222,25 @@ enum lift_code lift_model_explain_record(
     double *base, double *raw, double *score, struct lift_record_report *report,
     struct lift_error *err);
 
+/*
+ * Explains rows[0..n) of a table (rows NULL: all rows; n is then
+ * ignored) in one pass, as lift_model_explain_record does one record:
+ * row i explains output k[i] (k NULL: output 0 for every row), and
+ * receives contrib[i * lift_model_n_inputs(m) + g], the contribution of
+ * input g in the order of lift_model_input_name (not sorted), base[i]
+ * and raw[i], so that base[i] + sum over g == raw[i]. Columns are matched
+ * as in lift_model_predict_table. Errors: LIFT_ERR_UNSUPPORTED for a
+ * model kind that cannot explain, LIFT_ERR_INVALID for an output out of
+ * range, LIFT_ERR_UNPROCESSABLE for a value the model cannot read
+ * (naming column and line), NOMEM. Thread-safe.
+ */
+enum lift_code lift_model_explain_table(const struct lift_model *m,
+                                        const struct lift_table *t,
+                                        const uint32_t *rows, size_t n,
+                                        const size_t *k, double *contrib,
+                                        double *base, double *raw,
+                                        struct lift_error *err);
+
 /* Global importance per input column (mean |contribution| over the
  * training sample kept in the model), sorted decreasing; capacity
  * lift_model_n_inputs(m). */

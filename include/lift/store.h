@@ -8,7 +8,8 @@
  *                                PRAGMA user_version, migrated forward
  *   secret                       32 random bytes (0600): the key of the
  *                                keyed BLAKE2b hashes of API keys
- *   blobs/                       datasets and model files, immutable
+ *   blobs/                       datasets, model files and job results
+ *                                (bulk scoring), immutable
  *   tmp/                         uploads in progress (cleaned on open)
  *   lock                         flock: shared while a process has the
  *                                dir open, exclusive during the clean-up
@@ -254,6 +255,28 @@ enum lift_code lift_store_job_json(struct lift_store *s, int64_t tenant,
 enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,
                                     const char *id, char state[16],
                                     struct lift_error *err);
+
+/* Adopts tmp_path (written and closed by the caller; fsynced here) as
+ * the result file of a tenant's queued or running job and marks the job
+ * succeeded with result_json, in one transaction: the row points to the
+ * file only once it is durable. LIFT_ERR_NOT_FOUND for an unknown job,
+ * LIFT_ERR_CONFLICT for a job that has finished (cancelled meanwhile),
+ * LIFT_ERR_INVALID for bad JSON or a tmp_path not in DIR/tmp (left
+ * alone). On any other failure the temp file is removed. The file lives
+ * as long as the job's row: it goes with the job's tenant. */
+enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
+                                         const char *id, const char *tmp_path,
+                                         const char *result_json,
+                                         struct lift_error *err);
+/* The result file of a tenant's job: its absolute path and size.
+ * LIFT_ERR_NOT_FOUND for an unknown job (or another tenant's) or a
+ * succeeded job without a result file (training), LIFT_ERR_CONFLICT
+ * naming the state for a job that has not succeeded (queued, running,
+ * failed, cancelled). */
+enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
+                                         const char *id, char *path,
+                                         size_t cap, int64_t *bytes,
+                                         struct lift_error *err);
 
 /* ---- audit -------------------------------------------------------------- */
 

@@ -396,6 +396,52 @@ done:
     return rc;
 }
 
+enum lift_code lift_model_explain_table(const struct lift_model *m,
+                                        const struct lift_table *t,
+                                        const uint32_t *rows, size_t n,
+                                        const size_t *k, double *contrib,
+                                        double *base, double *raw,
+                                        struct lift_error *err)
+{
+    size_t no = lift_model_n_outputs(m);
+    if (!rows)
+        n = lift_table_n_rows(t);
+    if (!can_explain(m))
+        return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
+                              "%s models cannot explain yet", m->kind);
+    for (size_t i = 0; k && i < n; i++)
+        if (k[i] >= no)
+            return lift_error_set(err, LIFT_ERR_INVALID,
+                                  "output %zu out of range (the model has "
+                                  "%zu)",
+                                  k[i], no);
+    struct lift_binding *b;
+    enum lift_code rc = lift_pipeline_bind(m->pipe, t, false, &b, NULL, err);
+    if (rc)
+        return rc;
+    struct mapped x;
+    if ((rc = mapped_init(&x, m, true, err))) {
+        lift_binding_free(b);
+        return rc;
+    }
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    double *scores = lift_malloc_array(no, sizeof *scores);
+    if (!scores)
+        rc = lift_error_nomem(err, "explanation");
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t ki = k ? k[i] : 0;
+        if ((rc = mapped_table_row(m, b, rows ? rows[i] : i, &x, err)))
+            break;
+        base[i] = mapped_explain(m, &x, ki, contrib + i * ng);
+        mapped_predict(m, &x, scores);
+        raw[i] = scores[ki];
+    }
+    lift_free(scores);
+    mapped_release(&x);
+    lift_binding_free(b);
+    return rc;
+}
+
 size_t lift_model_importance(const struct lift_model *m,
                              struct lift_contribution *out)
 {

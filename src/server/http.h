@@ -25,6 +25,7 @@
 #include <pthread.h>
 
 struct jobs;
+struct score_job;
 struct snapshots;
 struct metrics;
 struct route_info;
@@ -219,6 +220,7 @@ struct train_job {
     struct lift_train_opts *opts; /* owned by the job */
     unsigned cv_folds;
     char *params_json; /* the request's options, for the version record */
+    struct score_job *score; /* set: a bulk scoring job (server/bulk.h) */
 };
 
 /* Queues a training job (takes ownership of job). */

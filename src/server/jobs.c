@@ -1,5 +1,5 @@
 /*
- * server/jobs.c - the training job pool.
+ * server/jobs.c - the job pool: training and bulk scoring.
  *
  * Jobs wait in a FIFO queue; job_threads workers take them one at a time,
  * so training never runs on an HTTP thread and at most job_threads models
@@ -8,9 +8,14 @@
  * reserved version (the store promotes a model's first version). Progress
  * goes to the job's record at most every 200 ms; the progress callback is
  * also where cancellation is noticed, so a cancelled job stops at its
- * next epoch or fold and is marked cancelled.
+ * next epoch or fold and is marked cancelled. Scoring jobs (a struct
+ * train_job whose `score` is set) run in the same workers and queue;
+ * server/bulk.c does their work and checks the same cancel flag between
+ * chunks of rows.
  */
 #include "server/http.h"
+
+#include "server/bulk.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,6 +56,7 @@ static void free_job(struct train_job *job)
         return;
     lift_train_opts_free(job->opts);
     free(job->params_json);
+    score_job_free(job->score);
     free(job);
 }
 
@@ -239,7 +245,11 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&j->mu);
         lift_store_job_update(j->srv->store, n->job->id, "running", NULL, NULL,
                               NULL, NULL);
-        run(j, n);
+        if (n->job->score)
+            score_job_run(j->srv, n->job->id, n->job->tenant, n->job->score,
+                          &n->cancel);
+        else
+            run(j, n);
         pthread_mutex_lock(&j->mu);
         j->running[slot] = NULL;
         free_job(n->job);
@@ -345,8 +355,9 @@ enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
                 j->tail = q;
         }
         pthread_mutex_unlock(&j->mu);
-        lift_store_version_fail(j->srv->store, tenant, n->job->model,
-                                n->job->version, "cancelled", NULL);
+        if (!n->job->score)
+            lift_store_version_fail(j->srv->store, tenant, n->job->model,
+                                    n->job->version, "cancelled", NULL);
         lift_store_job_update(j->srv->store, id, "cancelled", NULL,
                               "cancelled before it started", NULL, NULL);
         free_job(n->job);
@@ -373,8 +384,10 @@ void jobs_stop(struct jobs *j)
     pthread_mutex_unlock(&j->mu);
     for (struct node *n = queued; n;) {
         struct node *next = n->next;
-        lift_store_version_fail(j->srv->store, n->job->tenant, n->job->model,
-                                n->job->version, "the server stopped", NULL);
+        if (!n->job->score)
+            lift_store_version_fail(j->srv->store, n->job->tenant,
+                                    n->job->model, n->job->version,
+                                    "the server stopped", NULL);
         lift_store_job_update(j->srv->store, n->job->id, "cancelled", NULL,
                               "the server stopped", NULL, NULL);
         free_job(n->job);

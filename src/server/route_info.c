@@ -9,6 +9,7 @@
  */
 #include "server/route_info.h"
 
+#include "server/bulk.h"
 #include "server/ops.h"
 
 static const struct route_info table[] = {
@@ -44,7 +45,11 @@ static const struct route_info table[] = {
      AUDIT_OBJ_NONE},
     {route_evaluate, "/v1/models/{name}:evaluate", "POST", ROLE_TENANT, NULL,
      AUDIT_OBJ_NONE},
+    {route_model_score, "/v1/models/{name}:score", "POST", ROLE_TENANT,
+     "model.score", AUDIT_OBJ_NAME},
     {route_job_get, "/v1/jobs/{id}", "GET", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
+    {route_job_result, "/v1/jobs/{id}/result", "GET", ROLE_TENANT, NULL,
+     AUDIT_OBJ_NONE},
     {route_job_cancel, "/v1/jobs/{id}", "DELETE", ROLE_TENANT, "job.cancel",
      AUDIT_OBJ_ID},
     {route_campaign_target, "/v1/campaigns:target", "POST", ROLE_TENANT, NULL,

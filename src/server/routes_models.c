@@ -11,6 +11,7 @@
  */
 #include "server/http.h"
 
+#include "server/bulk.h"
 #include "server/metrics.h"
 
 #include <errno.h>
@@ -1056,10 +1057,16 @@ void route_predict(struct req *r)
     struct lift_error err;
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct && strncasecmp(ct, "text/csv", 8) == 0 &&
+        (ct[8] == '\0' || ct[8] == ';')) {
+        route_predict_csv(r); /* server/bulk.c */
+        return;
+    }
     if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
         (ct[16] != '\0' && ct[16] != ';')) {
         http_error(r, LIFT_ERR_UNSUPPORTED,
-                   "this route takes Content-Type: application/json");
+                   "this route takes Content-Type: application/json or "
+                   "text/csv");
         return;
     }
     struct snapshot *snap = NULL;

@@ -18,6 +18,7 @@
  */
 #include "server/http.h"
 
+#include "server/bulk.h"
 #include "server/metrics.h"
 #include "server/ops.h"
 #include "server/route_info.h"
@@ -374,7 +375,15 @@ static bool route(struct req *r)
         return true;
     }
     if (strcmp(seg, "jobs") == 0) {
-        if (!more || !segment(&p, r->id, sizeof r->id) || *p)
+        if (!more || !segment(&p, r->id, sizeof r->id))
+            goto not_found;
+        if (strcmp(p, "result") == 0) { /* bulk scoring: server/bulk.c */
+            if (!get)
+                goto bad_method;
+            r->handler = route_job_result;
+            return true;
+        }
+        if (*p)
             goto not_found;
         if (get)
             r->handler = route_job_get;
@@ -429,6 +438,8 @@ static bool route(struct req *r)
             r->handler = route_predict;
         else if (strcmp(verb, "evaluate") == 0)
             r->handler = route_evaluate;
+        else if (strcmp(verb, "score") == 0)
+            r->handler = route_model_score;
         else
             goto not_found;
         r->body_kind = BODY_JSON;

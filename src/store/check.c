@@ -2,8 +2,8 @@
  * store/check.c - lift_store_check: is the data dir whole?
  *
  * Three questions: does SQLite's integrity_check pass; does every
- * dataset and ready version have its blob, of the recorded size; is
- * every file in blobs/ pointed to by a row. Temp files are listed but
+ * dataset, ready version and job result have its blob, of the recorded
+ * size; is every file in blobs/ pointed to by a row. Temp files are listed but
  * are not a fault (a live server has uploads in progress). Repair
  * removes unreferenced blobs and temp files, only when no other process
  * has the dir open (DIR/lock); missing or damaged blobs cannot be
@@ -28,10 +28,14 @@ static const char sql_all_blobs[] =
     "JOIN tenants t ON t.id = d.tenant_id "
     "UNION ALL SELECT 'model', t.name, m.name || ' v' || v.version, v.blob, "
     "v.bytes FROM versions v JOIN models m ON m.id = v.model_id "
-    "JOIN tenants t ON t.id = m.tenant_id WHERE v.state = 'ready'";
+    "JOIN tenants t ON t.id = m.tenant_id WHERE v.state = 'ready' "
+    "UNION ALL SELECT 'job result', t.name, j.id, j.result_blob, "
+    "j.result_bytes FROM jobs j JOIN tenants t ON t.id = j.tenant_id "
+    "WHERE j.result_blob IS NOT NULL";
 static const char sql_blob_used[] =
     "SELECT 1 FROM datasets WHERE blob = ?1 "
-    "UNION ALL SELECT 1 FROM versions WHERE blob = ?1";
+    "UNION ALL SELECT 1 FROM versions WHERE blob = ?1 "
+    "UNION ALL SELECT 1 FROM jobs WHERE result_blob = ?1";
 
 struct findings {
     json_t *integrity; /* array of messages; empty when ok */

@@ -7,6 +7,17 @@
  * final states is finished: further updates are CONFLICT, which is how
  * a worker learns that its job was cancelled under it. started is set
  * by the first move to running, finished by the move to a final state.
+ *
+ * Result files (bulk scoring): the worker writes the file to tmp/, and
+ * lift_store_job_result_put fsyncs it (before the lock), renames it into
+ * blobs/ and, in one transaction, marks the job succeeded with its result
+ * and the blob's name; so a job row points to a result blob only once the
+ * blob is durable, and a crash before the commit leaves at most a temp
+ * file or an unreferenced blob, which the next open removes. A job that
+ * finished meanwhile (cancelled) is CONFLICT and the file is dropped.
+ * Retention: the blob lives as long as its job row; the rows of a tenant
+ * go with the tenant (ON DELETE CASCADE), and the blobs they pointed to
+ * become unreferenced and are removed by the next open or check --repair.
  */
 #include "store/store_int.h"
 
@@ -32,6 +43,13 @@ static const char sql_job_update[] =
 static const char sql_job_get[] =
     "SELECT id, kind, state, created, started, finished, progress_json, "
     "error, result_json FROM jobs WHERE id = ?1 AND tenant_id = ?2";
+
+static const char sql_job_result_put[] =
+    "UPDATE jobs SET state = 'succeeded', result_json = ?2, "
+    "result_blob = ?3, result_bytes = ?4, finished = ?5 WHERE id = ?1";
+static const char sql_job_result_get[] =
+    "SELECT state, result_blob, result_bytes FROM jobs "
+    "WHERE id = ?1 AND tenant_id = ?2";
 
 static bool final_state(const char *state)
 {
@@ -194,6 +212,91 @@ enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,
     enum lift_code code = get_job(s, tenant, id, &st, err);
     if (!code)
         snprintf(state, 16, "%s", reg_text(st, 2));
+    store_unlock(s);
+    return code;
+}
+
+enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
+                                         const char *id, const char *tmp_path,
+                                         const char *result_json,
+                                         struct lift_error *err)
+{
+    enum lift_code code = id_ok(id) ? LIFT_OK : no_job(err, id);
+    if (!code)
+        code = store_check_json(result_json, "the result", err);
+    int64_t bytes = 0;
+    if (!code)
+        code = blob_sync_tmp(s->dir, tmp_path, &bytes, err);
+    if (code) {
+        store_discard_tmp(s, tmp_path);
+        return code;
+    }
+    char blob[BLOB_NAME_LEN + 1];
+    sqlite3_stmt *st;
+    bool row = false;
+    store_lock(s);
+    if (!(code = reg_begin(&s->reg, err)) &&
+        !(code = reg_prepare(&s->reg, sql_job_result_get, &st, err)) &&
+        !(code = reg_bind(&s->reg, st, err, "ti", id, tenant)))
+        code = reg_step(&s->reg, st, &row, "look up a job", err);
+    if (!code && !row)
+        code = no_job(err, id);
+    if (!code && final_state(reg_text(st, 0)))
+        code =
+            lift_error_set(err, LIFT_ERR_CONFLICT, "job '%s' has finished (%s)",
+                           id, reg_text(st, 0));
+    bool adopted = false;
+    if (!code && !(code = blob_adopt(s->dir, tmp_path, blob, err)))
+        adopted = true;
+    if (!code && !(code = reg_prepare(&s->reg, sql_job_result_put, &st, err)) &&
+        !(code = reg_bind(&s->reg, st, err, "ttiii", id, result_json, blob,
+                          bytes, store_now())))
+        code = reg_run(&s->reg, st, "store the job result", err);
+    if (!code)
+        code = reg_commit(&s->reg, err);
+    if (code) {
+        reg_rollback(&s->reg);
+        if (adopted)
+            blob_remove(s->dir, "blobs", blob);
+    }
+    store_unlock(s);
+    if (code && !adopted)
+        store_discard_tmp(s, tmp_path);
+    return code;
+}
+
+enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
+                                         const char *id, char *path,
+                                         size_t cap, int64_t *bytes,
+                                         struct lift_error *err)
+{
+    if (!id_ok(id))
+        return no_job(err, id);
+    sqlite3_stmt *st;
+    bool row = false;
+    store_lock(s);
+    enum lift_code code = reg_prepare(&s->reg, sql_job_result_get, &st, err);
+    if (!code && !(code = reg_bind(&s->reg, st, err, "ti", id, tenant)))
+        code = reg_step(&s->reg, st, &row, "look up a job", err);
+    if (!code && !row)
+        code = no_job(err, id);
+    const char *state = code ? NULL : reg_text(st, 0);
+    const char *blob = code ? NULL : reg_text(st, 1);
+    if (!code && !blob && strcmp(state, "succeeded") == 0)
+        code = lift_error_set(err, LIFT_ERR_NOT_FOUND,
+                              "job '%s' has no result file", id);
+    else if (!code && !blob)
+        code = lift_error_set(err, LIFT_ERR_CONFLICT,
+                              "job '%s' is %s: a result is there once the job "
+                              "has succeeded",
+                              id, state);
+    if (!code && !blob_name_ok(blob))
+        code = lift_error_set(err, LIFT_ERR_CORRUPT,
+                              "job '%s' names a bad result blob", id);
+    if (!code)
+        code = blob_path(s->dir, blob, path, cap, err);
+    if (!code)
+        *bytes = reg_int(st, 2);
     store_unlock(s);
     return code;
 }

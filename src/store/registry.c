@@ -2,7 +2,7 @@
  * store/registry.c - the SQLite connection: open, schema migrations, the
  * statement cache, binding and stepping with lift errors.
  *
- * Schema (version 1). Times are unix seconds. Blobs are named by the
+ * Schema (version 2). Times are unix seconds. Blobs are named by the
  * file name under DIR/blobs/ (32 hex characters), never by a path, so a
  * data dir can be moved. An operator key has no tenant; audit rows keep
  * tenant 0 for the operator and have no foreign keys, so that they
@@ -88,6 +88,11 @@ static const char *const migrations[] = {
     "  status INTEGER NOT NULL,"
     "  time INTEGER NOT NULL);"
     "CREATE INDEX audit_tenant ON audit(tenant_id, id);",
+    /* 1 -> 2: the result file of a job (bulk scoring): a blob named as
+     * the others, referenced only once the job succeeded with it */
+    "ALTER TABLE jobs ADD COLUMN result_blob TEXT;"
+    "ALTER TABLE jobs ADD COLUMN result_bytes INTEGER;"
+    "CREATE UNIQUE INDEX jobs_result_blob ON jobs(result_blob);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

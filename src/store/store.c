@@ -163,7 +163,8 @@ void store_clean_tmp(struct lift_store *s)
 
 static const char sql_blob_used[] =
     "SELECT 1 FROM datasets WHERE blob = ?1 "
-    "UNION ALL SELECT 1 FROM versions WHERE blob = ?1";
+    "UNION ALL SELECT 1 FROM versions WHERE blob = ?1 "
+    "UNION ALL SELECT 1 FROM jobs WHERE result_blob = ?1";
 
 enum lift_code store_clean_orphans(struct lift_store *s, size_t *n_removed,
                                    struct lift_error *err)
