@@ -269,10 +269,9 @@ enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
                                          const char *result_json,
                                          struct lift_error *err);
 /* The result file of a tenant's job: its absolute path and size.
- * LIFT_ERR_NOT_FOUND for an unknown job (or another tenant's) or a
- * succeeded job without a result file (training), LIFT_ERR_CONFLICT
- * naming the state for a job that has not succeeded (queued, running,
- * failed, cancelled). */
+ * LIFT_ERR_CONFLICT naming the state for a job still queued or running;
+ * LIFT_ERR_NOT_FOUND for an unknown job (or another tenant's) and for a
+ * finished job without a result file (training, failed, cancelled). */
 enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
                                          const char *id, char *path,
                                          size_t cap, int64_t *bytes,

@@ -48,7 +48,7 @@ static const char sql_job_result_put[] =
     "UPDATE jobs SET state = 'succeeded', result_json = ?2, "
     "result_blob = ?3, result_bytes = ?4, finished = ?5 WHERE id = ?1";
 static const char sql_job_result_get[] =
-    "SELECT state, result_blob, result_bytes FROM jobs "
+    "SELECT state, result_blob, result_bytes, kind FROM jobs "
     "WHERE id = ?1 AND tenant_id = ?2";
 
 static bool final_state(const char *state)
@@ -249,7 +249,7 @@ enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
     if (!code && !(code = blob_adopt(s->dir, tmp_path, blob, err)))
         adopted = true;
     if (!code && !(code = reg_prepare(&s->reg, sql_job_result_put, &st, err)) &&
-        !(code = reg_bind(&s->reg, st, err, "ttiii", id, result_json, blob,
+        !(code = reg_bind(&s->reg, st, err, "tttii", id, result_json, blob,
                           bytes, store_now())))
         code = reg_run(&s->reg, st, "store the job result", err);
     if (!code)
@@ -282,14 +282,15 @@ enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
         code = no_job(err, id);
     const char *state = code ? NULL : reg_text(st, 0);
     const char *blob = code ? NULL : reg_text(st, 1);
-    if (!code && !blob && strcmp(state, "succeeded") == 0)
-        code = lift_error_set(err, LIFT_ERR_NOT_FOUND,
-                              "job '%s' has no result file", id);
-    else if (!code && !blob)
+    if (!code && !blob && !final_state(state))
         code = lift_error_set(err, LIFT_ERR_CONFLICT,
-                              "job '%s' is %s: a result is there once the job "
+                              "job '%s' is %s: its result is there once it "
                               "has succeeded",
                               id, state);
+    else if (!code && !blob)
+        code = lift_error_set(err, LIFT_ERR_NOT_FOUND,
+                              "job '%s' (%s, %s) has no result file", id,
+                              reg_text(st, 3), state);
     if (!code && !blob_name_ok(blob))
         code = lift_error_set(err, LIFT_ERR_CORRUPT,
                               "job '%s' names a bad result blob", id);
