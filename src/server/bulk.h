@@ -18,6 +18,12 @@
 
 #include "server/http.h"
 
+#define BULK_NUM_MAX 32
+
+/* v as snprintf(buf, BULK_NUM_MAX, "%.9g", v) prints it, byte for byte,
+ * mostly without printf; returns the length. */
+size_t bulk_format_g9(double v, char buf[BULK_NUM_MAX]);
+
 /* What a scoring job needs besides its id and tenant. */
 struct score_job {
     struct snapshot *snap; /* owned reference: the model to score with */

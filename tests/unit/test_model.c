@@ -584,6 +584,65 @@ static void explain_record_base_plus_contributions_equals_raw(void **state)
                      LIFT_ERR_INVALID);
 }
 
+/* The batched explanation of table rows equals the per-record one, for
+ * rows given and for all rows, and per-row outputs of a multiclass model
+ * are honoured. */
+static void explain_table_equals_explain_record(void **state)
+{
+    struct fixture *f = *state;
+    const struct lift_model *m = f->m;
+    const struct lift_table *t = f->t;
+    size_t ni = lift_model_n_inputs(m), n = lift_table_n_rows(t);
+    assert_int_equal(ni, 3);
+    double *contrib = calloc(n * ni, sizeof *contrib);
+    double *base = calloc(n, sizeof *base), *raw = calloc(n, sizeof *raw);
+    assert_non_null(contrib);
+    assert_non_null(base);
+    assert_non_null(raw);
+    struct lift_error err;
+    assert_int_equal(lift_model_explain_table(m, t, NULL, 0, NULL, contrib,
+                                              base, raw, &err),
+                     LIFT_OK);
+    const double *x1 = lift_table_values(t, 0), *x2 = lift_table_values(t, 1);
+    const uint32_t *c = lift_table_codes(t, 2);
+    for (size_t i = 0; i < n; i += 97) {
+        struct lift_field fl[3] = {
+            num_field("x1", x1[i]), num_field("x2", x2[i]),
+            str_field("c", lift_table_level(t, 2, c[i], NULL))};
+        struct lift_contribution con[3];
+        size_t nc;
+        double b, r, score;
+        assert_int_equal(lift_model_explain_record(m, fl, 3, 0, con, &nc, &b,
+                                                   &r, &score, NULL, &err),
+                         LIFT_OK);
+        assert_near(base[i], b, 1e-12);
+        assert_near(raw[i], r, 1e-12);
+        for (size_t k = 0; k < nc; k++) {
+            size_t g = 0;
+            while (strcmp(lift_model_input_name(m, g), con[k].column) != 0)
+                g++;
+            assert_near(contrib[i * ni + g], con[k].value, 1e-12);
+        }
+    }
+    /* rows given: the same values in the order given */
+    uint32_t rows[2] = {5, 2};
+    double c2[6], b2[2], r2[2];
+    assert_int_equal(
+        lift_model_explain_table(m, t, rows, 2, NULL, c2, b2, r2, &err),
+        LIFT_OK);
+    assert_near(r2[0], raw[5], 1e-12);
+    assert_near(r2[1], raw[2], 1e-12);
+    assert_near(c2[3], contrib[2 * ni], 1e-12);
+    /* an output the model does not have */
+    size_t k1[2] = {0, 1};
+    assert_int_equal(
+        lift_model_explain_table(m, t, rows, 2, k1, c2, b2, r2, &err),
+        LIFT_ERR_INVALID);
+    free(contrib);
+    free(base);
+    free(raw);
+}
+
 static void predict_record_unknown_and_absent_fields_fill_report(void **state)
 {
     struct fixture *f = *state;
@@ -979,6 +1038,7 @@ int main(void)
         cmocka_unit_test(from_bytes_newer_version_unsupported),
         cmocka_unit_test(from_bytes_feature_count_beyond_inputs_corrupt),
         cmocka_unit_test(explain_record_base_plus_contributions_equals_raw),
+        cmocka_unit_test(explain_table_equals_explain_record),
         cmocka_unit_test(predict_record_unknown_and_absent_fields_fill_report),
         cmocka_unit_test(predict_record_strict_unknown_or_absent_unprocessable),
         cmocka_unit_test(predict_table_wrong_type_names_column_and_line),
