@@ -1056,6 +1056,208 @@ static void job_other_tenant_not_found(void **state)
                      LIFT_ERR_NOT_FOUND);
 }
 
+/* A score job of tenant `tenant`, moved to running. */
+static void running_job(struct fixture *f, int64_t tenant, char id[17])
+{
+    struct lift_error err;
+    assert_int_equal(lift_store_job_create(f->s, tenant, "score",
+                                           "{\"dataset\":\"d\"}", id, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+}
+
+static char *slurp_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[256];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+static void job_result_put_get_check(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[17], tmp[4096], path[4096];
+    int64_t bytes = 0;
+    running_job(f, f->a, id);
+    /* not there while the job runs */
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "running"));
+    const char *csv = "row,score\n1,0.25\n2,0.5\n";
+    write_tmp(f->s, csv, tmp, sizeof tmp);
+    assert_int_equal(lift_store_job_result_put(f->s, f->a, id, tmp,
+                                               "{\"rows\":2}", &err),
+                     LIFT_OK);
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_OK);
+    assert_int_equal(bytes, (int64_t)strlen(csv));
+    assert_string_equal(slurp_file(path), csv);
+    char *json = NULL;
+    assert_int_equal(lift_store_job_json(f->s, f->a, id, &json, &err), LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")),
+                        "succeeded");
+    assert_true(json_is_integer(json_object_get(doc, "finished")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(doc, "result"),
+                                           "rows")),
+        2);
+    json_decref(doc);
+    /* another tenant's job is no job; an unknown one neither */
+    assert_int_equal(lift_store_job_result_get(f->s, f->b, id, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, "0123456789abcdef",
+                                               path, sizeof path, &bytes, &err),
+                     LIFT_ERR_NOT_FOUND);
+    /* the result blob is referenced: the check counts it, no orphan */
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    doc = parse(report);
+    assert_true(json_is_true(json_object_get(doc, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "objects")), 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "orphans")), 0);
+    json_decref(doc);
+    /* a second result for a finished job: refused, its file dropped */
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id, tmp, "{}", &err),
+        LIFT_ERR_CONFLICT);
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+
+    /* a job cancelled while it wrote: refused, nothing kept */
+    char id2[17];
+    running_job(f, f->a, id2);
+    assert_int_equal(lift_store_job_update(f->s, id2, "cancelled", NULL,
+                                           "cancelled", NULL, &err),
+                     LIFT_OK);
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id2, tmp, "{}", &err),
+        LIFT_ERR_CONFLICT);
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id2, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "cancelled"));
+    /* another tenant cannot put a result on the job either */
+    char id3[17];
+    running_job(f, f->a, id3);
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->b, id3, tmp, "{}", &err),
+        LIFT_ERR_NOT_FOUND);
+    assert_false(exists(tmp));
+    /* bad JSON, and a path that is not a temp file of the store */
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id3, tmp, "{x", &err),
+        LIFT_ERR_INVALID);
+    char outside[256];
+    snprintf(outside, sizeof outside, "%s/outside.csv", f->base);
+    write_file(outside, "row\n", 4);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id3, outside, "{}", &err),
+        LIFT_ERR_INVALID);
+    assert_true(exists(outside));
+    /* a training job that succeeded has no result file */
+    char id4[17];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id4, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_update(f->s, id4, "succeeded", NULL, NULL,
+                                           "{\"version\":1}", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id4, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "no result"));
+
+    /* a missing result file is a fault of the check */
+    char saved[4200];
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_OK);
+    snprintf(saved, sizeof saved, "%s.saved", path);
+    assert_int_equal(rename(path, saved), 0);
+    assert_int_equal(lift_store_check(f->s, false, &report, &err),
+                     LIFT_ERR_CORRUPT);
+    doc = parse(report);
+    json_t *m0 = json_array_get(json_object_get(doc, "missing"), 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "kind")),
+                        "job result");
+    assert_string_equal(json_string_value(json_object_get(m0, "name")), id);
+    json_decref(doc);
+    assert_int_equal(rename(saved, path), 0);
+
+    /* a crash mid-job: its temp file, and a result blob renamed in but
+     * never recorded, are gone after the next open; the recorded one
+     * stays and is still served */
+    char orphan[256];
+    write_tmp(f->s, "row,score\n1,0.", tmp, sizeof tmp);
+    snprintf(orphan, sizeof orphan, "%s/blobs/%s", f->dir,
+             "abcdefabcdefabcdefabcdefabcdef00");
+    write_file(orphan, "row,score\n", 10);
+    reopen(f);
+    assert_false(exists(tmp));
+    assert_false(exists(orphan));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_OK);
+    assert_string_equal(slurp_file(path), csv);
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    free(report);
+}
+
+/* A registry of schema 1 (before job results) opens and migrates. */
+static void open_schema_1_registry_migrates(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char id[17], path[256];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    lift_store_close(f->s);
+    f->s = NULL;
+    snprintf(path, sizeof path, "%s/registry.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP INDEX jobs_result_blob;"
+                                  "ALTER TABLE jobs DROP COLUMN result_blob;"
+                                  "ALTER TABLE jobs DROP COLUMN result_bytes;"
+                                  "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(lift_store_open(f->dir, &f->s, &err), LIFT_OK);
+    char st[16];
+    assert_int_equal(lift_store_job_state(f->s, f->a, id, st, &err), LIFT_OK);
+    char id2[17], tmp[4096], out[4096];
+    int64_t bytes;
+    running_job(f, f->a, id2);
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id2, tmp, "{}", &err), LIFT_OK);
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id2, out,
+                                               sizeof out, &bytes, &err),
+                     LIFT_OK);
+    assert_int_equal(bytes, 10);
+}
+
 /* ---- crash recovery and checks ------------------------------------------ */
 
 static void reopen_after_crash_cleans_and_fails_jobs(void **state)
@@ -1585,6 +1787,8 @@ int main(void)
         T(version_import_promotes_first),
         T(job_create_update_get),
         T(job_other_tenant_not_found),
+        T(job_result_put_get_check),
+        T(open_schema_1_registry_migrates),
         T(reopen_after_crash_cleans_and_fails_jobs),
         T(second_open_leaves_live_work_alone),
         T(check_finds_missing_and_orphan_blobs),
