@@ -7,8 +7,10 @@
 # machine) and `lift serve --threads 2` with a temp data dir, trains the
 # bank logistic model through the API, then REPEATS times and in turn runs
 # `wrk -t2 -c64 -d10s` against nginx, single-record predict and
-# 1000-record predict; prints one line per measure (medians, ratios, the
-# issue's targets) and rewrites the "serve" section of bench/RESULTS.md.
+# 1000-record predict, then REPEATS bulk scoring jobs of the bank file
+# (the job's rows/s, and POST to CSV downloaded); prints one line per
+# measure (medians, ratios, the targets) and rewrites the "serve"
+# section of bench/RESULTS.md.
 # Details: bench/serve/serve_bench.py.
 #
 # Environment (bench/run.sh sets the first three): LIFT (the binary),

@@ -15,6 +15,10 @@ The model is trained through the API (upload with sep=semicolon, train
 {"name":"bank","dataset":"bank","target":"y","positive":"yes",
 "drop":["duration"]}, poll the job) in a temp data dir.
 
+Then, REPEATS times, bulk scoring of the bank file as a job (see
+bulk_scoring): the job's own rows/s and the time from the POST to the CSV
+result downloaded. --bulk-only runs that measure alone.
+
 Before each wrk run the driver waits (at most QUIET_MAX s) for the
 machine to be under QUIET_PCT % busy; after it, foreign_cores is the CPU
 used by neither wrk nor the server, per second of wall time (other jobs
@@ -51,6 +55,7 @@ TARGET_RATIO = 0.3         # throughput, single record, vs nginx
 TARGET_P99_FLOOR_MS = 5.0  # p99 at most max(5 ms, 1.5x nginx's p99)
 TARGET_P99_FACTOR = 1.5
 TARGET_RECORDS_S = 200e3   # records/s in 1000-record requests
+TARGET_BULK_ROWS_S = 500e3  # rows/s of a bulk scoring job (logistic)
 
 
 def log(msg):
@@ -289,6 +294,83 @@ def start_nginx(a, tmp):
     return proc, port
 
 
+# ---- bulk scoring ----------------------------------------------------------
+
+def bulk_scoring(a, api, repeats):
+    """Scores the stored bank dataset with the bank model as a job
+    (POST /v1/models/bank:score {"dataset":"bank"}), `repeats` times, each
+    after waiting for a quiet machine. Per run: the job's own
+    rows_per_second and seconds (scoring and writing the rows, from its
+    result), read_s (the dataset read), and end_to_end_s, from the POST to
+    the CSV result downloaded (GET /v1/jobs/{id}/result), whose rows are
+    counted. Returns {"runs", "rows_s", "e2e_s", "ok", "lines",
+    "markdown"} with medians."""
+    runs = []
+    for rep in range(1, repeats + 1):
+        busy = wait_quiet(a.quiet_pct, a.quiet_max)
+        t0 = time.monotonic()
+        _, r = api.call("POST", "/v1/models/bank:score", {"dataset": "bank"})
+        job_id = r["job"]["id"]
+        while True:
+            _, j = api.call("GET", f"/v1/jobs/{job_id}")
+            if j["state"] == "succeeded":
+                break
+            if j["state"] in ("failed", "cancelled"):
+                raise RuntimeError(f"score job {job_id} {j['state']}: "
+                                   f"{j.get('error')}")
+            time.sleep(0.005)
+        req = urllib.request.Request(
+            f"{api.base}/v1/jobs/{job_id}/result",
+            headers={"Authorization": "Bearer " + api.key})
+        with urllib.request.urlopen(req, timeout=300) as resp:
+            body = resp.read()
+        e2e = time.monotonic() - t0
+        res = j["result"]
+        n_lines = body.count(b"\n")
+        if n_lines != res["rows"] + 1 or res["rows"] != 41188:
+            raise RuntimeError(f"score job {job_id}: {res['rows']} rows, "
+                               f"{n_lines} lines")
+        run = {"measure": "bulk", "repeat": rep, "rows": res["rows"],
+               "rows_per_second": res["rows_per_second"],
+               "seconds": res["seconds"], "read_s": res["read_s"],
+               "end_to_end_s": round(e2e, 4), "bytes": len(body),
+               "busy_pct_before": round(busy)}
+        runs.append(run)
+        log(json.dumps(run))
+        with open(os.path.join(a.out, "runs.jsonl"), "a") as f:
+            f.write(json.dumps(run) + "\n")
+    rows_s = statistics.median(r["rows_per_second"] for r in runs)
+    e2e_s = statistics.median(r["end_to_end_s"] for r in runs)
+    read_s = statistics.median(r["read_s"] for r in runs)
+    ok = rows_s >= TARGET_BULK_ROWS_S
+    lines = [
+        f"serve bulk scoring of the bank file (41188 rows) as a job: "
+        f"{rows_s:,.0f} rows/s (target >= {TARGET_BULK_ROWS_S:,.0f}: "
+        f"{verdict(ok)}); end to end (POST to CSV downloaded) "
+        f"{e2e_s * 1000:.0f} ms, of which reading the dataset "
+        f"{read_s * 1000:.0f} ms"]
+    markdown = f"""
+Bulk scoring: `POST /v1/models/bank:score {{"dataset":"bank"}}` scores
+the stored bank file (41188 rows) in the job pool into a CSV result;
+*rows/s* is the job's own `rows_per_second` (scoring, printing and writing
+the rows), *end to end* the time from the POST to the CSV downloaded from
+`GET /v1/jobs/{{id}}/result` (polling every 5 ms), which adds reading the
+dataset, queueing, the fsync and the download; {repeats} repeats, medians.
+
+| measure | median | every run |
+|---|---:|---|
+| bulk scoring, rows/s (job) | {rows_s:,.0f} | {", ".join(f"{r['rows_per_second']:,.0f}" for r in runs)} |
+| bulk scoring, end to end ms | {e2e_s * 1000:.0f} | {", ".join(f"{r['end_to_end_s'] * 1000:.0f}" for r in runs)} |
+| of which reading the dataset, ms | {read_s * 1000:.0f} | {", ".join(f"{r['read_s'] * 1000:.0f}" for r in runs)} |
+
+| target | measured | |
+|---|---|---|
+| bulk scoring >= {TARGET_BULK_ROWS_S:,.0f} rows/s (logistic) | {rows_s:,.0f} | {verdict(ok)} |
+"""
+    return {"runs": runs, "rows_s": rows_s, "e2e_s": e2e_s, "ok": ok,
+            "lines": lines, "markdown": markdown}
+
+
 # ---- perf -------------------------------------------------------------------
 
 def profile(a, name, url, body, auth, pid, out_dir):
@@ -391,8 +473,13 @@ def main():
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--results", help="RESULTS.md to update")
     ap.add_argument("--command", default="bench/serve/run.sh")
+    ap.add_argument("--bulk-only", action="store_true",
+                    help="only the bulk scoring measure (no nginx, no wrk, "
+                    "no RESULTS.md)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    if a.bulk_only:
+        return bulk_only(a)
 
     tmp = tempfile.mkdtemp(prefix="lift-serve-bench.")
     nginx = lift = None
@@ -444,6 +531,8 @@ def main():
                 log(json.dumps(r))
                 with open(os.path.join(a.out, "runs.jsonl"), "a") as f:
                     f.write(json.dumps(r) + "\n")
+
+        bulk = bulk_scoring(a, api, a.repeats)
 
         if a.perf:
             for name, url, body, auth, pid in measures[1:]:
@@ -500,6 +589,7 @@ def main():
         ", ".join(f"{k} {v}" for k, v in sock.items()) +
         f"; most foreign load in a run: {foreign:.2f} cores",
     ]
+    lines += bulk["lines"]
     print("\n".join(lines), flush=True)
 
     if a.results:
@@ -546,7 +636,25 @@ nginx {n_cpu:,.0f} requests, lift {s_cpu:,.0f} single-record requests
 ({s_cpu / n_cpu:.2f}x nginx), lift {k_cpu:,.0f} records in 1000-record
 requests.
 """
+        section += bulk["markdown"]
         update_results(a.results, section)
+    return 0
+
+
+def bulk_only(a):
+    """--bulk-only: lift alone, trained through the API, then the bulk
+    scoring measure; prints its line."""
+    tmp = tempfile.mkdtemp(prefix="lift-serve-bench.")
+    lift = None
+    try:
+        lift, lift_port, key = start_lift(a, tmp)
+        api = Api(lift_port, key)
+        train_bank(api, a.data)
+        bulk = bulk_scoring(a, api, a.repeats)
+    finally:
+        stop(lift)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n".join(bulk["lines"]), flush=True)
     return 0
 
 
