@@ -273,8 +273,8 @@ enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
  * LIFT_ERR_NOT_FOUND for an unknown job (or another tenant's) and for a
  * finished job without a result file (training, failed, cancelled). */
 enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
-                                         const char *id, char *path,
-                                         size_t cap, int64_t *bytes,
+                                         const char *id, char *path, size_t cap,
+                                         int64_t *bytes,
                                          struct lift_error *err);
 
 /* ---- audit -------------------------------------------------------------- */

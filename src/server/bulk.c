@@ -445,8 +445,8 @@ static char *result_json(const struct score_job *sj, size_t rows,
         seconds > 0 ? (double)rows / seconds : 0.0, "read_s", read_s);
     if (doc && sj->id_col)
         json_object_set_new(doc, "id", json_string(sj->id_col));
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9))
-                     : NULL;
+    char *text =
+        doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(doc);
     return text;
 }
@@ -467,8 +467,7 @@ void score_job_run(struct srv *srv, const char *id, int64_t tenant,
     enum lift_code rc = read_dataset(srv, tenant, sj->dataset, &t, &err);
     double read_s = now() - t0;
     if (!rc)
-        rc = layout_init(&l, sj->snap->model, t, sj->id_col, sj->explain,
-                         &err);
+        rc = layout_init(&l, sj->snap->model, t, sj->id_col, sj->explain, &err);
     if (!rc) {
         n = lift_table_n_rows(t);
         rc = chunk_init(&c, &l, n < CHUNK_ROWS ? n : CHUNK_ROWS, &err);
@@ -593,8 +592,8 @@ static enum lift_code version_snapshot(struct srv *srv, int64_t tenant,
 {
     char path[4096];
     *out = NULL;
-    enum lift_code rc = lift_store_version_path(srv->store, tenant, name,
-                                                version, path, sizeof path, err);
+    enum lift_code rc = lift_store_version_path(
+        srv->store, tenant, name, version, path, sizeof path, err);
     if (rc)
         return rc;
     struct snapshot *snap = calloc(1, sizeof *snap);
@@ -662,8 +661,8 @@ void route_model_score(struct req *r)
                                     &info, &err);
     if (!rc && id_col && !schema_has_column(info.schema_json, id_col))
         rc = lift_error_set(&err, LIFT_ERR_UNPROCESSABLE,
-                            "dataset '%s' has no column '%s' (the id)",
-                            dataset, id_col);
+                            "dataset '%s' has no column '%s' (the id)", dataset,
+                            id_col);
     if (!rc && explain && (rc = check_explain(sj->snap->model, &err)))
         err.code = rc = LIFT_ERR_UNPROCESSABLE;
     if (rc) {

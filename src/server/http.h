@@ -220,7 +220,8 @@ struct train_job {
     struct lift_train_opts *opts; /* owned by the job */
     unsigned cv_folds;
     char *params_json; /* the request's options, for the version record */
-    struct score_job *score; /* set: a bulk scoring job (server/bulk.h) */
+    /* set: a bulk scoring job (server/bulk.h), which owns it */
+    struct score_job *score;
 };
 
 /* Queues a training job (takes ownership of job). */

@@ -3,8 +3,9 @@
  *
  * Three questions: does SQLite's integrity_check pass; does every
  * dataset, ready version and job result have its blob, of the recorded
- * size; is every file in blobs/ pointed to by a row. Temp files are listed but
- * are not a fault (a live server has uploads in progress). Repair
+ * size; is every file in blobs/ pointed to by a row. Temp files are
+ * listed but are not a fault (a live server has uploads in progress,
+ * scoring jobs their results being written). Repair
  * removes unreferenced blobs and temp files, only when no other process
  * has the dir open (DIR/lock); missing or damaged blobs cannot be
  * repaired and stay faults.

@@ -266,9 +266,8 @@ enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
 }
 
 enum lift_code lift_store_job_result_get(struct lift_store *s, int64_t tenant,
-                                         const char *id, char *path,
-                                         size_t cap, int64_t *bytes,
-                                         struct lift_error *err)
+                                         const char *id, char *path, size_t cap,
+                                         int64_t *bytes, struct lift_error *err)
 {
     if (!id_ok(id))
         return no_job(err, id);

@@ -42,8 +42,7 @@ static void same_as_printf(double v)
     int n = snprintf(want, sizeof want, "%.9g", v);
     size_t len = bulk_format_g9(v, got);
     if ((size_t)n != len || strcmp(want, got) != 0)
-        fail_msg("%.17g: printf gives '%s', bulk_format_g9 '%s'", v, want,
-                 got);
+        fail_msg("%.17g: printf gives '%s', bulk_format_g9 '%s'", v, want, got);
 }
 
 static void format_g9_probabilities_equal_printf(void **state)
@@ -90,10 +89,10 @@ static void format_g9_ties_and_edges_equal_printf(void **state)
         same_as_printf(p * 0.99999999949);
         same_as_printf(p * 0.99999999951);
     }
-    static const double fixed[] = {0.0,    -0.0,      1.0,  0.5,
-                                   0.1,    123456789, 1e9,  999999999.5,
-                                   0.0001, 0.00009999, 42.0, 1.5e-300,
-                                   DBL_MAX, DBL_MIN,  5e-324};
+    static const double fixed[] = {0.0,     -0.0,       1.0,   0.5,
+                                   0.1,     123456789,  1e9,   999999999.5,
+                                   0.0001,  0.00009999, 42.0,  1.5e-300,
+                                   DBL_MAX, DBL_MIN,    5e-324};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         same_as_printf(fixed[i]);
         same_as_printf(-fixed[i]);

@@ -600,9 +600,9 @@ static void explain_table_equals_explain_record(void **state)
     assert_non_null(base);
     assert_non_null(raw);
     struct lift_error err;
-    assert_int_equal(lift_model_explain_table(m, t, NULL, 0, NULL, contrib,
-                                              base, raw, &err),
-                     LIFT_OK);
+    assert_int_equal(
+        lift_model_explain_table(m, t, NULL, 0, NULL, contrib, base, raw, &err),
+        LIFT_OK);
     const double *x1 = lift_table_values(t, 0), *x2 = lift_table_values(t, 1);
     const uint32_t *c = lift_table_codes(t, 2);
     for (size_t i = 0; i < n; i += 97) {

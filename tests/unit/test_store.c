@@ -1093,9 +1093,9 @@ static void job_result_put_get_check(void **state)
     assert_non_null(strstr(err.msg, "running"));
     const char *csv = "row,score\n1,0.25\n2,0.5\n";
     write_tmp(f->s, csv, tmp, sizeof tmp);
-    assert_int_equal(lift_store_job_result_put(f->s, f->a, id, tmp,
-                                               "{\"rows\":2}", &err),
-                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id, tmp, "{\"rows\":2}", &err),
+        LIFT_OK);
     assert_false(exists(tmp));
     assert_int_equal(count_files(f->dir, "blobs"), 1);
     assert_int_equal(lift_store_job_result_get(f->s, f->a, id, path,
@@ -1109,10 +1109,9 @@ static void job_result_put_get_check(void **state)
     assert_string_equal(json_string_value(json_object_get(doc, "state")),
                         "succeeded");
     assert_true(json_is_integer(json_object_get(doc, "finished")));
-    assert_int_equal(
-        json_integer_value(json_object_get(json_object_get(doc, "result"),
-                                           "rows")),
-        2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "result"), "rows")),
+                     2);
     json_decref(doc);
     /* another tenant's job is no job; an unknown one neither */
     assert_int_equal(lift_store_job_result_get(f->s, f->b, id, path,
@@ -1131,9 +1130,8 @@ static void job_result_put_get_check(void **state)
     json_decref(doc);
     /* a second result for a finished job: refused, its file dropped */
     write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
-    assert_int_equal(
-        lift_store_job_result_put(f->s, f->a, id, tmp, "{}", &err),
-        LIFT_ERR_CONFLICT);
+    assert_int_equal(lift_store_job_result_put(f->s, f->a, id, tmp, "{}", &err),
+                     LIFT_ERR_CONFLICT);
     assert_false(exists(tmp));
     assert_int_equal(count_files(f->dir, "blobs"), 1);
 
@@ -1175,8 +1173,8 @@ static void job_result_put_get_check(void **state)
     assert_true(exists(outside));
     /* a training job that succeeded has no result file */
     char id4[17];
-    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id4, &err),
-                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id4, &err), LIFT_OK);
     assert_int_equal(lift_store_job_update(f->s, id4, "succeeded", NULL, NULL,
                                            "{\"version\":1}", &err),
                      LIFT_OK);
@@ -1252,8 +1250,8 @@ static void open_schema_1_registry_migrates(void **state)
     write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
     assert_int_equal(
         lift_store_job_result_put(f->s, f->a, id2, tmp, "{}", &err), LIFT_OK);
-    assert_int_equal(lift_store_job_result_get(f->s, f->a, id2, out,
-                                               sizeof out, &bytes, &err),
+    assert_int_equal(lift_store_job_result_get(f->s, f->a, id2, out, sizeof out,
+                                               &bytes, &err),
                      LIFT_OK);
     assert_int_equal(bytes, 10);
 }
