@@ -4,7 +4,8 @@
 marketing file (41188 rows, duration dropped, y = yes).
 
 Covers: POST /v1/models/{name}:score as a job (202, polled to succeeded,
-rows, seconds and rows_per_second in its result) and GET
+rows, seconds and rows_per_second in its result; progress while it runs,
+cancellation of a running job at its next chunk) and GET
 /v1/jobs/{id}/result (text/csv, 41188 rows + header, byte-identical to
 `lift predict` of the downloaded model on the same file, equal to
 :predict on the same records); an id column; explain columns (base +
@@ -408,6 +409,34 @@ def run(tmp, port, key_a, key_b):
             line.split(",")[1] == r[1] and float(line.split(",")[2]) ==
             max(float(x) for x in r[2:]) for line, r in zip(cli[1:], mc)),
             cli[:3])
+
+    # a running job reports progress and stops at its next chunk when
+    # cancelled: three copies of the bank file, with explanations
+    big = lines[0] + "\n" + "\n".join(lines[1:] * 3) + "\n"
+    st, doc = c.call("POST", "/v1/datasets?name=big&sep=semicolon", big)
+    check("upload_big", st == 201 and doc["rows"] == 3 * N_BANK, doc)
+    st, doc = c.call("POST", "/v1/models/resp:score",
+                     {"dataset": "big", "explain": True})
+    seen = None
+    deadline = time.time() + 120
+    while st == 202 and time.time() < deadline:
+        st2, j = c.call("GET", f"/v1/jobs/{doc['job']['id']}")
+        if j["state"] != "running" and j["state"] != "queued":
+            break
+        if (j.get("progress") or {}).get("rows_done"):
+            seen = j["progress"]
+            c.call("DELETE", f"/v1/jobs/{doc['job']['id']}")
+            break
+        time.sleep(0.01)
+    check("running_job_reports_progress", seen and
+          seen["stage"] == "score" and seen["rows"] == 3 * N_BANK and
+          0 < seen["rows_done"] < 3 * N_BANK, (st, doc, seen))
+    if st == 202:
+        st, j = wait_job(c, doc["job"]["id"])
+        check("running_job_cancelled_at_a_chunk", j["state"] == "cancelled"
+              and "cancelled after" in (j.get("error") or ""), j)
+        st, r = c.call("GET", f"/v1/jobs/{doc['job']['id']}/result")
+        check("cancelled_running_job_no_result_404", st == 404, r)
 
     # a CSV body on :predict
     small_names, small_rows = read_bank(SMALL)
