@@ -404,6 +404,19 @@ def run(tmp, port, key_a, key_b):
                              raw=True)
         with open(small_model, "wb") as f:
             f.write(blob)
+        job, text = score(c, "marital", {"dataset": "small",
+                                         "explain": True})
+        if check("score_multiclass_explain", text is not None, job):
+            h2, me = parse_csv(text)
+            contrib = [i for i, n in enumerate(h2) if n.startswith("contrib_")]
+            base_at, raw_at = h2.index("base"), h2.index("raw")
+            worst = max(abs(float(r[base_at]) + sum(float(r[i])
+                                                    for i in contrib) -
+                            float(r[raw_at])) for r in me)
+            check("multiclass_explain_sums_to_raw_of_class",
+                  h2[:2 + 4] == h[:6] and len(contrib) == 18 and
+                  worst < 1e-6 and [r[1] for r in me] == [r[1] for r in mc],
+                  (h2, worst))
         cli = cli_predict(small_model, SMALL, "--sep", ";").splitlines()
         check("multiclass_class_equals_cli", all(
             line.split(",")[1] == r[1] and float(line.split(",")[2]) ==
