@@ -913,8 +913,11 @@ void route_predict_csv(struct req *r)
         err.code = LIFT_ERR_UNPROCESSABLE;
         goto fail;
     }
-    if (layout_init(&l, snap->model, t, id_col, explain, &err))
+    if (layout_init(&l, snap->model, t, id_col, explain, &err)) {
+        if (err.code == LIFT_ERR_NOT_FOUND) /* the id names no column */
+            err.code = LIFT_ERR_UNPROCESSABLE;
         goto fail;
+    }
     size_t n = lift_table_n_rows(t);
     if (chunk_init(&c, &l, n, &err) ||
         score_chunk(&l, &c, 0, n, csv ? SIZE_MAX : 0, &err))

@@ -488,6 +488,15 @@ def run(tmp, port, key_a, key_b):
           abs(doc["explanations"][0]["base"] + sum(
               doc["explanations"][0]["contributions"].values()) -
               doc["explanations"][0]["raw"]) < 1e-6, doc)
+    st, pc, rtype = c.call("POST", "/v1/models/resp:predict?id=job",
+                           "age,job\n41,admin.\n42,\n", accept="text/csv",
+                           raw=True)
+    check("csv_predict_id_column", st == 200 and
+          pc.decode().startswith("job,score\nadmin.,0.") and
+          pc.decode().split("\n")[2].startswith(",0."), pc)
+    st, doc = c.call("POST", "/v1/models/resp:predict?id=nope",
+                     "age,job\n41,admin.\n")
+    check("csv_predict_unknown_id_422", st == 422, doc)
     bad = "age,job,month\n41,admin.,may\n42,admin.\n"
     st, doc = c.call("POST", "/v1/models/resp:predict", bad)
     check("csv_predict_ragged_400_line", st == 400 and
