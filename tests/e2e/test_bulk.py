@@ -517,6 +517,13 @@ def run(tmp, port, key_a, key_b):
                      ctype="text/xml")
     check("predict_other_type_415", st == 415, doc)
 
+    # every score request is audited; reading results is not
+    st, doc = c.call("GET", "/v1/audit?limit=1000")
+    acts = [(e["action"], e["object"], e["status"])
+            for e in (doc or {}).get("entries", [])]
+    check("score_audited", st == 200 and ("model.score", "resp", 202) in acts
+          and not any("result" in a for a, _, _ in acts), acts[:10])
+
     # errors
     st, doc = c.call("POST", "/v1/models/resp:score", {"dataset": "nope"})
     check("score_unknown_dataset_404", st == 404 and
