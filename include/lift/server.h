@@ -32,6 +32,18 @@ struct lift_server_opts {
     /* "HOST:PORT" of a second listener serving only GET /metrics, with
      * no key (for a scraper on an internal address); NULL: none */
     const char *metrics_listen;
+    /* The deadline of one request, headers and body: it must arrive
+     * within request_timeout_s seconds of the connection opening (or of
+     * the previous response on it), plus one second per min_rate bytes
+     * of body received; past it the connection is closed. 0: 30 s and
+     * 16 KiB/s. */
+    unsigned request_timeout_s;
+    size_t min_rate;
+    /* HTTPS: paths of the PEM certificate (chain) and its unencrypted
+     * private key, both or neither (NULL: plain HTTP). */
+    const char *tls_cert;
+    const char *tls_key;
+    /* libmicrohttpd's messages and closed slow connections */
     struct lift_logger log;
 };
 
@@ -40,8 +52,14 @@ void lift_server_opts_init(struct lift_server_opts *o);
 struct lift_server;
 
 /* Opens the data dir and starts listening (on metrics_listen too when
- * set). LIFT_ERR_INVALID for a bad listen address, LIFT_ERR_IO when an
- * address cannot be bound, and the errors of lift_store_open. */
+ * set). LIFT_ERR_INVALID for a bad listen address, only one of tls_cert
+ * and tls_key, or a certificate or key that is not PEM, is encrypted or
+ * expired, or does not match (the message names the file); LIFT_ERR_IO
+ * when a TLS file cannot be read (path and reason) or an address cannot
+ * be bound (with libmicrohttpd's reason); LIFT_ERR_LIMIT for a TLS file
+ * over 256 KiB; LIFT_ERR_UNSUPPORTED for TLS without TLS support in
+ * libmicrohttpd; and the errors of lift_store_open. The TLS files and
+ * the addresses are checked before the data dir is opened. */
 enum lift_code lift_server_start(const struct lift_server_opts *o,
                                  struct lift_server **out,
                                  struct lift_error *err);

@@ -1,8 +1,10 @@
 /*
  * cli/serve.c - `lift serve --data-dir DIR --listen HOST:PORT [--threads
  * N] [--job-threads N] [--max-body SIZE] [--max-records N] [--timeout S]
+ * [--request-timeout S] [--min-rate SIZE] [--tls-cert F --tls-key F]
  * [--port-file F] [--metrics-listen HOST:PORT]`: runs the HTTP service
- * until SIGTERM or SIGINT, then stops gracefully.
+ * until SIGTERM or SIGINT, then stops gracefully. The server's log
+ * (closed slow connections, libmicrohttpd's messages) goes to stderr.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,15 +18,30 @@
 static const char usage[] =
     "usage: lift serve --data-dir DIR [--listen HOST:PORT] [--threads N]\n"
     "                  [--job-threads N] [--max-body SIZE] [--max-records N]\n"
-    "                  [--timeout SECONDS] [--port-file FILE]\n"
-    "                  [--metrics-listen HOST:PORT]\n"
+    "                  [--timeout SECONDS] [--request-timeout SECONDS]\n"
+    "                  [--min-rate SIZE] [--tls-cert FILE --tls-key FILE]\n"
+    "                  [--port-file FILE] [--metrics-listen HOST:PORT]\n"
     "\n"
     "Serves the HTTP/JSON API (docs/HTTP_API.md) from the data dir (created\n"
     "0700 when absent) until SIGTERM or SIGINT. --listen defaults to\n"
     "127.0.0.1:8080; port 0 picks a free port, which --port-file records.\n"
     "SIZE takes a K, M or G suffix (--max-body 64M). --metrics-listen\n"
     "serves GET /metrics (Prometheus text) on a second address without a\n"
-    "key: bind it to an address only the scraper reaches.\n";
+    "key: bind it to an address only the scraper reaches.\n"
+    "\n"
+    "--timeout (default 30) closes a connection idle that long. A request,\n"
+    "headers and body, must arrive within --request-timeout seconds\n"
+    "(default 30) plus one second per --min-rate bytes of body (default\n"
+    "16K): a client trickling bytes is closed, a large upload at 16 KiB/s\n"
+    "or more goes through. --tls-cert and --tls-key (PEM, the key\n"
+    "unencrypted) serve HTTPS (TLS 1.2 and 1.3) instead of HTTP.\n";
+
+/* The server's log: "lift: info: closed the connection from ...". */
+static void log_stderr(void *user, enum lift_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "lift: %s: %s\n", lift_log_level_name(level), msg);
+}
 
 static bool parse_bytes(struct cli_args *a, const char *flag, const char *s,
                         size_t *out)
@@ -50,6 +67,20 @@ static bool parse_bytes(struct cli_args *a, const char *flag, const char *s,
     return true;
 }
 
+static bool parse_seconds(struct cli_args *a, const char *flag, const char *s,
+                          unsigned *out)
+{
+    size_t n;
+    if (!cli_parse_size(a, flag, s, &n))
+        return false;
+    if (n < 1 || n > 86400) {
+        cli_usage_error(a, "%s takes 1..86400 seconds, not '%s'", flag, s);
+        return false;
+    }
+    *out = (unsigned)n;
+    return true;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct cli_args a;
@@ -67,7 +98,9 @@ int cmd_serve(int argc, char **argv)
         if (cli_opt(&a, "--data-dir", &o.data_dir) ||
             cli_opt(&a, "--listen", &o.listen) ||
             cli_opt(&a, "--port-file", &port_file) ||
-            cli_opt(&a, "--metrics-listen", &o.metrics_listen))
+            cli_opt(&a, "--metrics-listen", &o.metrics_listen) ||
+            cli_opt(&a, "--tls-cert", &o.tls_cert) ||
+            cli_opt(&a, "--tls-key", &o.tls_key))
             continue;
         if (cli_opt(&a, "--threads", &v)) {
             if (v && cli_parse_size(&a, "--threads", v, &n))
@@ -85,8 +118,18 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         if (cli_opt(&a, "--timeout", &v)) {
-            if (v && cli_parse_size(&a, "--timeout", v, &n))
-                o.timeout_s = (unsigned)n;
+            if (v)
+                parse_seconds(&a, "--timeout", v, &o.timeout_s);
+            continue;
+        }
+        if (cli_opt(&a, "--request-timeout", &v)) {
+            if (v)
+                parse_seconds(&a, "--request-timeout", v, &o.request_timeout_s);
+            continue;
+        }
+        if (cli_opt(&a, "--min-rate", &v)) {
+            if (v)
+                parse_bytes(&a, "--min-rate", v, &o.min_rate);
             continue;
         }
         if (cli_opt(&a, "--max-body", &v)) {
@@ -100,6 +143,10 @@ int cmd_serve(int argc, char **argv)
         cli_usage_error(&a, "no --data-dir");
     if (!a.bad && (o.threads > 256 || o.job_threads > 64))
         cli_usage_error(&a, "--threads takes 1..256, --job-threads 1..64");
+    if (!a.bad && !o.tls_cert != !o.tls_key)
+        cli_usage_error(&a, "%s needs %s too",
+                        o.tls_cert ? "--tls-cert" : "--tls-key",
+                        o.tls_cert ? "--tls-key" : "--tls-cert");
     if (a.bad)
         return CLI_USAGE;
 
@@ -111,13 +158,15 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    o.log.fn = log_stderr;
+    o.log.min_level = LIFT_LOG_INFO;
     struct lift_error err;
     struct lift_server *s;
     if (lift_server_start(&o, &s, &err))
         return cli_fail(&err);
     unsigned port = lift_server_port(s);
-    fprintf(stderr, "lift: serving %s on port %u (data dir %s)\n", o.listen,
-            port, o.data_dir);
+    fprintf(stderr, "lift: serving %s%s on port %u (data dir %s)\n",
+            o.tls_cert ? "HTTPS on " : "", o.listen, port, o.data_dir);
     if (o.metrics_listen)
         fprintf(stderr, "lift: metrics on %s, port %u\n", o.metrics_listen,
                 lift_server_metrics_port(s));

@@ -26,6 +26,7 @@
 
 struct jobs;
 struct score_job;
+struct listener;
 struct snapshots;
 struct metrics;
 struct route_info;
@@ -33,7 +34,7 @@ struct route_info;
 struct srv {
     struct lift_server_opts opts;
     struct lift_store *store;
-    struct MHD_Daemon *daemon;
+    struct listener *listener;
     struct jobs *jobs;
     struct snapshots *snaps;
     unsigned port;

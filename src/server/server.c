@@ -17,6 +17,7 @@
  * http_status_of.
  */
 #include "server/http.h"
+#include "server/listener.h"
 
 #include "server/bulk.h"
 #include "server/metrics.h"
@@ -40,6 +41,8 @@
 #define DEFAULT_MAX_BODY ((size_t)64 << 20)
 #define DEFAULT_MAX_RECORDS 10000
 #define DEFAULT_TIMEOUT 30
+#define DEFAULT_REQUEST_TIMEOUT 30
+#define DEFAULT_MIN_RATE ((size_t)16 << 10)
 
 static double now(void)
 {
@@ -803,38 +806,42 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
         srv->opts.max_records = DEFAULT_MAX_RECORDS;
     if (!srv->opts.timeout_s)
         srv->opts.timeout_s = DEFAULT_TIMEOUT;
-    struct sockaddr_in sa;
+    if (!srv->opts.request_timeout_s)
+        srv->opts.request_timeout_s = DEFAULT_REQUEST_TIMEOUT;
+    if (!srv->opts.min_rate)
+        srv->opts.min_rate = DEFAULT_MIN_RATE;
     srv->started = now();
-    enum lift_code rc = http_parse_listen(o->listen, &sa, err);
-    if (rc)
-        goto fail;
-    if ((rc = metrics_new_for_routes(&srv->metrics, err)) ||
+    struct listener_cfg lc = {
+        .listen = o->listen,
+        .threads = srv->opts.threads,
+        .idle_timeout_s = srv->opts.timeout_s,
+        .request_timeout_s = srv->opts.request_timeout_s,
+        .min_rate = srv->opts.min_rate,
+        .tls_cert = o->tls_cert,
+        .tls_key = o->tls_key,
+        .on_request = on_request,
+        .request_cls = srv,
+        .on_completed = on_completed,
+        .completed_cls = srv,
+        .log = o->log,
+    };
+    enum lift_code rc;
+    if ((rc = listener_new(&lc, &srv->listener, err)) ||
+        (rc = metrics_new_for_routes(&srv->metrics, err)) ||
         (rc = lift_store_open(o->data_dir, &srv->store, err)) ||
         (rc = snapshots_new(&srv->snaps, err)) ||
         (rc = jobs_start(srv, &srv->jobs, err)))
         goto fail;
     if (o->metrics_listen && (rc = ops_metrics_listen(srv, err)))
         goto fail;
-    srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)srv->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)srv->opts.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)10000,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
-    if (!srv->daemon) {
-        rc = lift_error_sys(err, LIFT_ERR_IO, errno, "cannot listen on '%s'",
-                            o->listen);
+    if ((rc = listener_start(srv->listener, err)))
         goto fail;
-    }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : ntohs(sa.sin_port);
+    srv->port = listener_port(srv->listener);
     *out = s;
     return LIFT_OK;
 fail:
     ops_metrics_stop(srv);
+    listener_free(srv->listener);
     if (srv->jobs)
         jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
@@ -859,12 +866,7 @@ void lift_server_stop(struct lift_server *s)
     if (!s)
         return;
     struct srv *srv = &s->srv;
-    if (srv->daemon) {
-        MHD_socket lfd = MHD_quiesce_daemon(srv->daemon);
-        if (lfd != MHD_INVALID_SOCKET)
-            close(lfd);
-        MHD_stop_daemon(srv->daemon);
-    }
+    listener_free(srv->listener);
     ops_metrics_stop(srv);
     jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
