@@ -186,6 +186,12 @@ enum lift_code listener_start(struct listener *l, struct lift_error *err)
     l->started = true;
     pthread_mutex_unlock(&l->log_lock);
     if (!l->daemon) {
+        /* "Failed to bind to port 0: Address already in use": the port
+         * is the one MHD was given apart (none: we pass an address) */
+        const char *why = strrchr(l->start_msg, ':');
+        if (strncmp(l->start_msg, "Failed to bind", 14) == 0 && why)
+            return lift_error_set(err, LIFT_ERR_IO, "cannot listen on '%s': %s",
+                                  l->listen, why + 2);
         if (l->start_msg[0])
             return lift_error_set(err, LIFT_ERR_IO, "cannot listen on '%s': %s",
                                   l->listen, l->start_msg);
