@@ -9,7 +9,7 @@ same moment start:
   body one byte a second;
 - one client sending a body at 2 KiB/s, half the minimum rate: its
   deadline moves 0.5 s per second, so it is closed near 2 / (1 - 0.5) =
-  4 s rather than 2 s;
+  4 s rather than 2 s (checked against the bytes it managed to send);
 - one steady upload of 150 KB of the bank file at about 40 KB/s (about
   4 s, past the 2 s base deadline, well above the minimum rate), which
   must succeed;
@@ -228,12 +228,17 @@ def run(tmp, ddir, port, key):
               at is not None and TIMEOUT - 0.1 <= at <= TIMEOUT + SLACK and
               not out["answer"],
               f"closed after {at} s, answer {out.get('answer', b'')[:80]!r}")
-    at = half.get("closed_at")
-    # deadline 2 + received / 4096 with received = 2048 t: t = 4 s
-    check("half_min_rate_body_closed_near_4s",
-          at is not None and 3.6 <= at <= 4.0 + SLACK and
-          half["sent"] < 60000,
-          f"closed after {at} s, {half.get('sent')} bytes sent")
+    at, sent = half.get("closed_at"), half.get("sent", 0)
+    # closed when t passes 2 + received / 4096; received = 2048 t at the
+    # planned pace gives t = 4 s; a loaded machine sends slower, so the
+    # check uses the bytes actually sent (the last 512 may have been in
+    # flight, and the next may have left after the close)
+    due = TIMEOUT + sent / MIN_RATE
+    check("half_min_rate_body_closed_at_its_extended_deadline",
+          at is not None and at > TIMEOUT + 0.5 and
+          due - 2 * 512 / MIN_RATE - 0.1 <= at <= due + SLACK and
+          sent < 60000,
+          f"closed after {at} s, {sent} bytes sent (due {due:.2f} s)")
     calls = fast.get("calls", [])
     worst = max((c[2] for c in calls), default=None)
     check("ordinary_requests_answered_meanwhile",
