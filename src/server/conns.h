@@ -18,6 +18,12 @@
  * response completes (handlers and slow readers are the idle timeout's
  * business).
  *
+ * Why a thread: libmicrohttpd offers no per-request deadline.
+ * MHD_set_connection_option(MHD_CONNECTION_OPTION_TIMEOUT) only changes
+ * the inactivity timeout, and the access handler, where returning MHD_NO
+ * would end a request, is not called before the headers are complete,
+ * so nothing inside libmicrohttpd's callbacks can bound the header phase.
+ *
  * A reaper thread wakes every CONNS_TICK_MS, and shuts down (shutdown(2),
  * SHUT_RDWR) the socket of each connection past its deadline; the
  * connection's own thread then sees the end of the stream and closes it
