@@ -1,6 +1,7 @@
 /*
- * server/server.c - the HTTP front of `lift serve`: libmicrohttpd daemon,
- * the request lifecycle, authentication, routing and the error envelope.
+ * server/server.c - the HTTP front of `lift serve`: the request
+ * lifecycle, authentication, routing and the error envelope (the
+ * libmicrohttpd daemon, HTTPS and the request deadline: listener.c).
  *
  * Lifecycle of a request (libmicrohttpd calls the access handler several
  * times): on the first call the route is matched, then the bearer key is
@@ -17,9 +18,9 @@
  * http_status_of.
  */
 #include "server/http.h"
-#include "server/listener.h"
 
 #include "server/bulk.h"
+#include "server/listener.h"
 #include "server/metrics.h"
 #include "server/ops.h"
 #include "server/route_info.h"
@@ -28,12 +29,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
