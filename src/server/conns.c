@@ -93,9 +93,24 @@ static void peer_name(int fd, char *out, size_t cap)
         snprintf(out, cap, "unknown");
 }
 
-/* Shuts down every connection past its deadline; cs->lock held. */
-static void reap(struct conns *cs, double t)
+/* What the reaper tells the log about one connection, written under the
+ * lock and logged after it is released: a logger blocked on a full pipe
+ * must not stall the HTTP threads waiting for the lock. */
+struct reaped {
+    char peer[INET6_ADDRSTRLEN + 8];
+    enum phase phase;
+    uint64_t received;
+    double elapsed;
+    int err; /* errno of a failed shutdown, else 0 */
+};
+
+#define REPORTS_MAX 32
+
+/* Shuts down every connection past its deadline; cs->lock held. Fills
+ * out[0..REPORTS_MAX) and returns how many were shut down. */
+static size_t reap(struct conns *cs, double t, struct reaped *out)
 {
+    size_t n = 0;
     for (struct conn *c = cs->head; c; c = c->next) {
         if (c->reaped || c->phase == PHASE_RECEIVED)
             continue;
@@ -104,36 +119,53 @@ static void reap(struct conns *cs, double t)
             continue;
         c->reaped = true;
         atomic_fetch_add(&cs->n_reaped, 1);
-        char peer[INET6_ADDRSTRLEN + 8];
-        peer_name(c->fd, peer, sizeof peer);
-        int rc = shutdown(c->fd, SHUT_RDWR);
-        int e = errno;
-        if (cs->log.fn && LIFT_LOG_INFO >= cs->log.min_level) {
-            char msg[320];
-            if (rc != 0)
-                snprintf(msg, sizeof msg,
-                         "cannot shut down the connection from %s: %s", peer,
-                         strerror(e));
-            else if (c->phase == PHASE_HEADERS)
-                snprintf(msg, sizeof msg,
-                         "closed the connection from %s: request headers "
-                         "not received within %u s (--request-timeout)",
-                         peer, cs->timeout_s);
-            else
-                snprintf(msg, sizeof msg,
-                         "closed the connection from %s: request body too "
-                         "slow (%llu bytes in %.1f s; --request-timeout %u "
-                         "s, --min-rate %zu bytes/s)",
-                         peer, (unsigned long long)got, t - c->start,
-                         cs->timeout_s, cs->min_rate);
-            cs->log.fn(cs->log.user, LIFT_LOG_INFO, msg);
-        }
+        struct reaped r = {"", c->phase, got, t - c->start, 0};
+        peer_name(c->fd, r.peer, sizeof r.peer);
+        if (shutdown(c->fd, SHUT_RDWR) != 0)
+            r.err = errno;
+        if (n < REPORTS_MAX)
+            out[n] = r;
+        n++;
+    }
+    return n;
+}
+
+static void report(struct conns *cs, const struct reaped *r, size_t n)
+{
+    if (!cs->log.fn || LIFT_LOG_INFO < cs->log.min_level)
+        return;
+    char msg[320];
+    for (size_t i = 0; i < n && i < REPORTS_MAX; i++) {
+        if (r[i].err)
+            snprintf(msg, sizeof msg,
+                     "cannot shut down the connection from %.60s: %s",
+                     r[i].peer, strerror(r[i].err));
+        else if (r[i].phase == PHASE_HEADERS)
+            snprintf(msg, sizeof msg,
+                     "closed the connection from %.60s: request headers not "
+                     "received within %u s (--request-timeout)",
+                     r[i].peer, cs->timeout_s);
+        else
+            snprintf(msg, sizeof msg,
+                     "closed the connection from %.60s: request body too slow "
+                     "(%llu bytes in %.1f s; --request-timeout %u s, "
+                     "--min-rate %zu bytes/s)",
+                     r[i].peer, (unsigned long long)r[i].received, r[i].elapsed,
+                     cs->timeout_s, cs->min_rate);
+        cs->log.fn(cs->log.user, LIFT_LOG_INFO, msg);
+    }
+    if (n > REPORTS_MAX) {
+        snprintf(msg, sizeof msg,
+                 "closed %zu more connections past their request deadline",
+                 n - REPORTS_MAX);
+        cs->log.fn(cs->log.user, LIFT_LOG_INFO, msg);
     }
 }
 
 static void *reaper_main(void *arg)
 {
     struct conns *cs = arg;
+    struct reaped reports[REPORTS_MAX];
     pthread_mutex_lock(&cs->lock);
     while (!cs->stop) {
         struct timespec ts;
@@ -146,8 +178,14 @@ static void *reaper_main(void *arg)
         int rc = 0;
         while (!cs->stop && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&cs->wake, &cs->lock, &ts);
-        if (!cs->stop)
-            reap(cs, now());
+        if (cs->stop)
+            break;
+        size_t n = reap(cs, now(), reports);
+        if (n) {
+            pthread_mutex_unlock(&cs->lock);
+            report(cs, reports, n);
+            pthread_mutex_lock(&cs->lock);
+        }
     }
     pthread_mutex_unlock(&cs->lock);
     return NULL;

@@ -19,6 +19,7 @@
 
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct capture {
     atomic_int calls;
     atomic_int headers; /* messages about the header phase */
     atomic_int not_info;
+    atomic_int more; /* N summed over "closed N more connections ..." */
 };
 
 static void capture_fn(void *user, enum lift_log_level level, const char *msg)
@@ -48,6 +50,10 @@ static void capture_fn(void *user, enum lift_log_level level, const char *msg)
     atomic_fetch_add(&c->calls, 1);
     if (strstr(msg, "request headers not received within 1 s"))
         atomic_fetch_add(&c->headers, 1);
+    int more;
+    if (sscanf(msg, "closed %d more connections past their request deadline",
+               &more) == 1)
+        atomic_fetch_add(&c->more, more);
 }
 
 /* Seconds until the peer end reads end-of-stream, or -1 within limit. */
@@ -81,6 +87,7 @@ static void conns_reaper_closes_only_requests_past_deadline(void **state)
     atomic_init(&cap.calls, 0);
     atomic_init(&cap.headers, 0);
     atomic_init(&cap.not_info, 0);
+    atomic_init(&cap.more, 0);
     struct lift_logger log = {capture_fn, &cap, LIFT_LOG_DEBUG};
     struct conns *cs;
     struct lift_error err;
@@ -130,6 +137,45 @@ static void conns_reaper_closes_only_requests_past_deadline(void **state)
     conns_free(cs);
 }
 
+/* 40 connections past their deadline at once: all are shut down; a
+ * reaper pass logs 32 one by one and the rest in one line (the 40
+ * deadlines may straddle two passes, hence the sums). */
+static void conns_many_reaped_at_once_logged_in_one_batch(void **state)
+{
+    (void)state;
+    struct capture cap;
+    atomic_init(&cap.calls, 0);
+    atomic_init(&cap.headers, 0);
+    atomic_init(&cap.not_info, 0);
+    atomic_init(&cap.more, 0);
+    struct lift_logger log = {capture_fn, &cap, LIFT_LOG_INFO};
+    struct conns *cs;
+    struct lift_error err;
+    assert_int_equal(conns_new(1, 0, log, &cs, &err), LIFT_OK);
+    enum { N = 40 };
+    int sp[N][2];
+    struct conn *c[N];
+    double t0 = now();
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[i]), 0);
+        assert_non_null(c[i] = conn_open(cs, sp[i][0]));
+    }
+    for (int i = 0; i < N; i++)
+        assert_true(eof_after(sp[i][1], t0, 3.0) >= 0.95);
+    while (atomic_load(&cap.headers) + atomic_load(&cap.more) < N &&
+           now() < t0 + 5)
+        usleep(10000);
+    assert_int_equal(conns_reaped(cs), N);
+    assert_int_equal(atomic_load(&cap.headers) + atomic_load(&cap.more), N);
+    assert_true(atomic_load(&cap.more) > 0);
+    for (int i = 0; i < N; i++) {
+        conn_close(cs, c[i]);
+        close(sp[i][0]);
+        close(sp[i][1]);
+    }
+    conns_free(cs);
+}
+
 static void conns_timeout_zero_tracks_nothing(void **state)
 {
     (void)state;
@@ -157,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conns_deadline_adds_a_second_per_min_rate_bytes),
         cmocka_unit_test(conns_reaper_closes_only_requests_past_deadline),
+        cmocka_unit_test(conns_many_reaped_at_once_logged_in_one_batch),
         cmocka_unit_test(conns_timeout_zero_tracks_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
