@@ -39,7 +39,7 @@ struct srv {
     struct snapshots *snaps;
     unsigned port;
     struct metrics *metrics;           /* server/metrics.h */
-    struct MHD_Daemon *metrics_daemon; /* --metrics-listen, or NULL */
+    struct listener *metrics_listener; /* --metrics-listen, or NULL */
     unsigned metrics_port;
     double started; /* CLOCK_MONOTONIC seconds */
 };
@@ -88,11 +88,6 @@ struct req {
     size_t response_fd_len;
     double start;
 };
-
-/* Parses "HOST:PORT" (an IPv4 address or localhost; port 0..65535):
- * LIFT_ERR_INVALID naming what is wrong. */
-enum lift_code http_parse_listen(const char *listen, struct sockaddr_in *sa,
-                                 struct lift_error *err);
 
 /* The HTTP status of a library error code (STYLE.md's table). */
 unsigned http_status_of(enum lift_code code);

@@ -179,8 +179,10 @@ enum lift_code listener_start(struct listener *l, struct lift_error *err)
         MHD_OPTION_CONNECTION_TIMEOUT, l->cfg.idle_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, l, MHD_OPTION_NOTIFY_CONNECTION,
         conns_notify, l->conns, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)CONNECTION_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)LISTEN_BACKLOG, MHD_OPTION_END);
+        l->cfg.connection_limit ? l->cfg.connection_limit
+                                : (unsigned)CONNECTION_LIMIT,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)LISTEN_BACKLOG,
+        MHD_OPTION_END);
     int e = errno;
     pthread_mutex_lock(&l->log_lock);
     l->started = true;

@@ -25,6 +25,7 @@ struct listener_cfg {
     unsigned idle_timeout_s;    /* libmicrohttpd's inactivity timeout */
     unsigned request_timeout_s; /* the deadline of conns.h; 0: none */
     size_t min_rate;            /* body bytes/s extending it; 0: none */
+    unsigned connection_limit;  /* 0: 10000 */
     const char *tls_cert;       /* PEM paths: both (HTTPS) or neither */
     const char *tls_key;
     MHD_AccessHandlerCallback on_request;

@@ -34,9 +34,11 @@ enum lift_code ops_metrics_text(struct srv *srv, char **text, size_t *len,
                                 struct lift_error *err);
 
 /* Starts the metrics listener on srv->opts.metrics_listen (a second
- * libmicrohttpd daemon, one thread, GET /metrics only, no key: see
- * docs/HTTP_API.md); sets srv->metrics_daemon and srv->metrics_port.
- * LIFT_ERR_INVALID for a bad address, LIFT_ERR_IO when it cannot bind. */
+ * listener.h daemon, one thread, at most 64 connections, plain HTTP, the
+ * same request deadline, GET /metrics only, no key: see
+ * docs/HTTP_API.md); sets srv->metrics_listener and srv->metrics_port.
+ * LIFT_ERR_INVALID for a bad address, LIFT_ERR_IO when it cannot bind
+ * (messages prefixed "metrics listener: "). */
 enum lift_code ops_metrics_listen(struct srv *srv, struct lift_error *err);
 void ops_metrics_stop(struct srv *srv);
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/listener.h"
 #include "server/metrics.h"
 #include "server/route_info.h"
 
@@ -488,29 +489,33 @@ static enum MHD_Result on_metrics_request(void *cls,
 
 enum lift_code ops_metrics_listen(struct srv *srv, struct lift_error *err)
 {
-    struct sockaddr_in sa;
-    enum lift_code rc = http_parse_listen(srv->opts.metrics_listen, &sa, err);
-    if (rc)
+    /* plain HTTP even with --tls-cert: an internal address for a scraper;
+     * the request deadline of the main listener applies */
+    struct listener_cfg lc = {
+        .listen = srv->opts.metrics_listen,
+        .threads = 1,
+        .idle_timeout_s = 10,
+        .request_timeout_s = srv->opts.request_timeout_s,
+        .min_rate = srv->opts.min_rate,
+        .connection_limit = 64,
+        .on_request = on_metrics_request,
+        .request_cls = srv,
+        .log = srv->opts.log,
+    };
+    enum lift_code rc;
+    if ((rc = listener_new(&lc, &srv->metrics_listener, err)) ||
+        (rc = listener_start(srv->metrics_listener, err))) {
+        listener_free(srv->metrics_listener);
+        srv->metrics_listener = NULL;
+        lift_error_prefix(err, "metrics listener");
         return rc;
-    srv->metrics_daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64, MHD_OPTION_END);
-    if (!srv->metrics_daemon)
-        return lift_error_sys(err, LIFT_ERR_IO, errno,
-                              "cannot listen for metrics on '%s'",
-                              srv->opts.metrics_listen);
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(srv->metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->metrics_port = info ? info->port : ntohs(sa.sin_port);
+    }
+    srv->metrics_port = listener_port(srv->metrics_listener);
     return LIFT_OK;
 }
 
 void ops_metrics_stop(struct srv *srv)
 {
-    if (srv->metrics_daemon) {
-        MHD_stop_daemon(srv->metrics_daemon);
-        srv->metrics_daemon = NULL;
-    }
+    listener_free(srv->metrics_listener);
+    srv->metrics_listener = NULL;
 }

@@ -25,7 +25,6 @@
 #include "server/ops.h"
 #include "server/route_info.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -756,33 +755,6 @@ static enum lift_code metrics_new_for_routes(struct metrics **out,
     enum lift_code rc = metrics_new(n + 1, labels, out, err);
     free(labels);
     return rc;
-}
-
-enum lift_code http_parse_listen(const char *listen, struct sockaddr_in *sa,
-                                 struct lift_error *err)
-{
-    const char *colon = listen ? strrchr(listen, ':') : NULL;
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    char host[64];
-    size_t hl = colon ? (size_t)(colon - listen) : 0;
-    char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || hl == 0 || hl >= sizeof host || !colon[1] || *end ||
-        port < 0 || port > 65535)
-        return lift_error_set(err, LIFT_ERR_INVALID,
-                              "bad listen address '%s' (expected HOST:PORT, "
-                              "e.g. 127.0.0.1:8080)",
-                              listen ? listen : "");
-    memcpy(host, listen, hl);
-    host[hl] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return lift_error_set(err, LIFT_ERR_INVALID,
-                              "bad listen host '%s' (an IPv4 address)", host);
-    sa->sin_port = htons((uint16_t)port);
-    return LIFT_OK;
 }
 
 enum lift_code lift_server_start(const struct lift_server_opts *o,

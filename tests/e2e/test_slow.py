@@ -14,7 +14,10 @@ same moment start:
   4 s, past the 2 s base deadline, well above the minimum rate), which
   must succeed;
 - and a client making ordinary requests (healthz, the dataset list)
-  every 0.2 s on new connections.
+  every 0.2 s on new connections;
+- on the --metrics-listen address (a second listener, the same
+  deadline), one more client sending headers a byte a second, while
+  GET /metrics keeps being answered there.
 
 Checks: each trickler is closed (the server shuts the socket; nothing is
 answered) no earlier than the deadline and at most ~1.5 s after it; the
@@ -30,6 +33,7 @@ exits 1 when anything failed. Standard library only.
 import http.client
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -74,6 +78,7 @@ def admin(ddir, *args):
 
 
 def start(tmp, ddir, extra):
+    """Starts the server; returns it, its port and its metrics port."""
     port_file = os.path.join(tmp, "port")
     log = open(os.path.join(tmp, "server.log"), "w")
     proc = subprocess.Popen([LIFT, "serve", "--data-dir", ddir, "--listen",
@@ -82,7 +87,9 @@ def start(tmp, ddir, extra):
     for _ in range(600):
         if os.path.exists(port_file):
             with open(port_file) as f:
-                return proc, int(f.read().strip())
+                port = int(f.read().strip())
+            m = re.search(r"metrics on \S+, port (\d+)", server_log(tmp))
+            return proc, port, int(m.group(1)) if m else None
         if proc.poll() is not None:
             raise RuntimeError("server exited: " + server_log(tmp))
         time.sleep(0.05)
@@ -155,14 +162,16 @@ def steady_upload(port, key, body, out):
     conn.close()
 
 
-def fast_calls(port, key, until, out):
+def fast_calls(port, key, until, out, metrics_port):
     """Ordinary requests on new connections until `until`."""
     lat = []
     while time.time() < until:
-        for path, auth in (("/healthz", False), ("/v1/datasets", True)):
+        for path, auth, p in (("/healthz", False, port),
+                              ("/v1/datasets", True, port),
+                              ("/metrics", False, metrics_port)):
             t0 = time.time()
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port,
+                conn = http.client.HTTPConnection("127.0.0.1", p,
                                                   timeout=10)
                 conn.request("GET", path, headers={
                     "Authorization": "Bearer " + key} if auth else {})
@@ -177,7 +186,7 @@ def fast_calls(port, key, until, out):
     out["calls"] = lat
 
 
-def run(tmp, ddir, port, key):
+def run(tmp, ddir, port, metrics_port, key):
     auth = f"Authorization: Bearer {key}\r\n".encode()
     header_req = (b"GET /v1/datasets HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                   auth + b"X-Pad: " + b"a" * 60 + b"\r\n\r\n")
@@ -200,6 +209,9 @@ def run(tmp, ddir, port, key):
     jobs = []
     for i in range(3):
         jobs.append((f"headers_{i}", {}, (port, header_req, None, 1, 1.0)))
+    jobs.append(("metrics_headers", {},
+                 (metrics_port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n"
+                  b"X-Pad: " + b"m" * 60 + b"\r\n\r\n", None, 1, 1.0)))
     for i in range(2):
         jobs.append((f"body_{i}", {}, (port, upload_head(f"slow{i}", 5000),
                                        b"x" * 5000, 1, 1.0)))
@@ -214,7 +226,7 @@ def run(tmp, ddir, port, key):
     fast = {}
     threads.append(threading.Thread(target=fast_calls,
                                     args=(port, key, time.time() + 5.0,
-                                          fast)))
+                                          fast, metrics_port)))
     for t in threads:
         t.start()
     for t in threads:
@@ -274,10 +286,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lift-slow-")
     ddir = os.path.join(tmp, "data")
     key = admin(ddir, "tenant", "create", "acme")["key"]
-    proc, port = start(tmp, ddir, ["--threads", "1", "--request-timeout",
-                                   "2", "--min-rate", "4K"])
+    proc, port, metrics_port = start(
+        tmp, ddir, ["--threads", "1", "--request-timeout", "2", "--min-rate",
+                    "4K", "--metrics-listen", "127.0.0.1:0"])
     try:
-        run(tmp, ddir, port, key)
+        if check("metrics_listener_started", metrics_port, server_log(tmp)):
+            run(tmp, ddir, port, metrics_port, key)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -291,7 +305,7 @@ def main():
     n_headers = log.count("request headers not received within 2 s")
     n_body = log.count("request body too slow")
     check("server_log_names_closed_connections",
-          n_headers == 3 and n_body == 3,
+          n_headers == 4 and n_body == 3,
           f"{n_headers} header and {n_body} body lines:\n{log}")
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
