@@ -389,23 +389,39 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
         return LIFT_OK;
     uint32_t *w = lift_malloc_array(n, sizeof *w);
     uint32_t *perm = lift_malloc_array(n, sizeof *perm);
+    uint32_t *by_arm = lift_malloc_array(n, sizeof *by_arm);
     double *qs = lift_malloc_array(b, sizeof *qs);
-    if (!w || !perm || !qs) {
+    if (!w || !perm || !by_arm || !qs) {
         lift_free(w);
         lift_free(perm);
+        lift_free(by_arm);
         lift_free(qs);
         return lift_error_nomem(err, "uplift bootstrap");
     }
     struct lift_rng rng, prng;
     lift_rng_split(&rng, seed, 1);
     lift_rng_split(&prng, seed, 2);
-    for (size_t i = 0; i < n; i++)
+    /* by_arm: the treated rows, then the control rows. */
+    size_t n_t = 0, n_c = 0;
+    for (size_t i = 0; i < n; i++) {
         perm[i] = (uint32_t)i;
+        n_t += arm[i] != 0;
+    }
+    for (size_t i = 0, jt = 0; i < n; i++) {
+        if (arm[i])
+            by_arm[jt++] = (uint32_t)i;
+        else
+            by_arm[n_t + n_c++] = (uint32_t)i;
+    }
     size_t wins = 0, nq = 0;
     for (size_t r = 0; r < b; r++) {
+        /* Stratified: n_t draws among the treated, n_c among the control
+         * rows, so every resample keeps the design's arm sizes. */
         memset(w, 0, n * sizeof *w);
-        for (size_t i = 0; i < n; i++)
-            w[lift_rng_below(&rng, n)]++;
+        for (size_t i = 0; i < n_t; i++)
+            w[by_arm[lift_rng_below(&rng, n_t)]]++;
+        for (size_t i = 0; i < n_c; i++)
+            w[by_arm[n_t + lift_rng_below(&rng, n_c)]]++;
         struct lift_uplift_stats st;
         uplift_eval_sorted(order, score, arm, y, w, n, k, &st, NULL, NULL,
                            NULL);
@@ -423,6 +439,7 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
     *beats = (double)wins / (double)b;
     lift_free(w);
     lift_free(perm);
+    lift_free(by_arm);
     lift_free(qs);
     return LIFT_OK;
 }
