@@ -106,11 +106,19 @@ static double num(json_t *o, const char *key)
 
 static void print_report(json_t *doc)
 {
-    printf("%lld rows (%lld train, %lld test), k = %.2f, %lld bootstrap "
-           "resamples\n",
-           (long long)num(doc, "rows"), (long long)num(doc, "train_rows"),
-           (long long)num(doc, "test_rows"), num(doc, "k"),
-           (long long)num(doc, "bootstrap"));
+    const char *ev = json_string_value(json_object_get(doc, "evaluation"));
+    if (ev && strcmp(ev, "cross_fitting") == 0)
+        printf("%lld rows, %lld-fold cross-fitting: every row scored by "
+               "models trained on the other folds (%lld rows each)\n",
+               (long long)num(doc, "rows"), (long long)num(doc, "folds"),
+               (long long)num(doc, "train_rows"));
+    else
+        printf("%lld rows, held-out split: models trained on %lld rows, "
+               "evaluated on the other %lld\n",
+               (long long)num(doc, "rows"), (long long)num(doc, "train_rows"),
+               (long long)num(doc, "test_rows"));
+    printf("k = %.2f, %lld bootstrap resamples within each arm\n",
+           num(doc, "k"), (long long)num(doc, "bootstrap"));
     size_t i;
     json_t *tr;
     json_array_foreach(json_object_get(doc, "treatments"), i, tr)

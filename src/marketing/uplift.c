@@ -465,25 +465,44 @@ struct run {
     double *up[N_EST];
 };
 
+bool uplift_is_test(const uint8_t *part, unsigned n_rounds, size_t r)
+{
+    return part[r] && (unsigned)(part[r] - 1) < n_rounds;
+}
+
+bool uplift_is_train(const uint8_t *part, unsigned n_rounds, size_t r,
+                     unsigned f)
+{
+    if (!part[r])
+        return false;
+    return n_rounds == 1 ? part[r] == 2 : part[r] - 1u != f;
+}
+
+bool uplift_scored_by(const uint8_t *part, unsigned n_rounds, size_t r,
+                      unsigned f)
+{
+    if (!part[r])
+        return false;
+    return n_rounds == 1 || part[r] - 1u == f;
+}
+
 /* Row r is evaluated (a test row of some round). */
 static bool is_test(const struct run *u, size_t r)
 {
-    return u->part[r] && (unsigned)(u->part[r] - 1) < u->n_rounds;
+    return uplift_is_test(u->part, u->n_rounds, r);
 }
 
 /* Row r trains the models of round f. */
 static bool is_train(const struct run *u, size_t r, unsigned f)
 {
-    if (!u->part[r])
-        return false;
-    return u->n_rounds == 1 ? u->part[r] == 2 : u->part[r] - 1u != f;
+    return uplift_is_train(u->part, u->n_rounds, r, f);
 }
 
 /* Row r takes its uplift from the models of round f: every row from the
  * one holdout round; its own fold's round under k-fold. */
 static bool scored_by(const struct run *u, size_t r, unsigned f)
 {
-    return u->n_rounds == 1 || u->part[r] - 1u == f;
+    return uplift_scored_by(u->part, u->n_rounds, r, f);
 }
 
 static json_t *real(double v)
@@ -650,6 +669,73 @@ done:
     lift_free(specs);
     lift_free(types);
     lift_buf_release(&b);
+    return rc;
+}
+
+/* The rows with an arm (arm_of[r] != LIFT_MISSING_CODE), stratified by
+ * arm x outcome: one seeded holdout, or seeded k folds. */
+enum lift_code uplift_partition(const uint32_t *arm_of, const uint8_t *y,
+                                size_t nr, size_t n_levels, unsigned folds,
+                                double test_fraction, uint64_t seed,
+                                uint8_t *part, unsigned *n_rounds,
+                                size_t *n_train, size_t *n_test,
+                                struct lift_error *err)
+{
+    uint32_t *elig = lift_malloc_array(nr ? nr : 1, sizeof *elig);
+    uint32_t *strata = lift_malloc_array(nr ? nr : 1, sizeof *strata);
+    struct lift_split sp = {0};
+    uint32_t *fold = NULL;
+    enum lift_code rc = LIFT_OK;
+    *n_rounds = 0;
+    *n_train = *n_test = 0;
+    memset(part, 0, nr);
+    if (!elig || !strata) {
+        rc = lift_error_nomem(err, "uplift split");
+        goto done;
+    }
+    if (folds == 1 || folds > 254) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "bad number of folds %u: want 0 (one holdout "
+                            "split) or 2..254",
+                            folds);
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t r = 0; r < nr; r++) {
+        if (arm_of[r] == LIFT_MISSING_CODE)
+            continue;
+        elig[n] = (uint32_t)r;
+        strata[n] = arm_of[r] * 2 + y[r];
+        n++;
+    }
+    if (folds >= 2) {
+        if ((rc = lift_split_kfold(n, strata, 2 * n_levels, folds, seed, &fold,
+                                   err)))
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            part[elig[i]] = (uint8_t)(fold[i] + 1);
+        *n_rounds = folds;
+        *n_test = n;
+        *n_train = n - n / folds;
+    } else {
+        if ((rc = lift_split_holdout(n, strata, 2 * n_levels, test_fraction,
+                                     seed, &sp, err)))
+            goto done;
+        for (size_t i = 0; i < sp.n_test; i++)
+            part[elig[sp.test[i]]] = 1;
+        for (size_t i = 0; i < sp.n_train; i++)
+            part[elig[sp.train[i]]] = 2;
+        *n_rounds = 1;
+        *n_test = sp.n_test;
+        *n_train = sp.n_train;
+    }
+done:
+    if (rc)
+        memset(part, 0, nr);
+    free(fold);
+    lift_split_release(&sp);
+    lift_free(elig);
+    lift_free(strata);
     return rc;
 }
 
@@ -1021,6 +1107,9 @@ static enum lift_code report(struct run *u, json_t *doc, size_t n_elig,
              o->folds ? json_null() : json_real(o->test_fraction), err)) ||
         (rc = lift_mkt_json_add(doc, "folds",
                                 json_integer((json_int_t)o->folds), err)) ||
+        (rc = lift_mkt_json_add(
+             doc, "evaluation",
+             json_string(o->folds ? "cross_fitting" : "holdout"), err)) ||
         (rc = lift_mkt_json_add(doc, "k", json_real(o->k), err)) ||
         (rc = lift_mkt_json_add(doc, "bootstrap",
                                 json_integer((json_int_t)o->bootstrap), err)) ||
@@ -1136,8 +1225,7 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
     *json = NULL;
     size_t nr = lift_table_n_rows(t);
     struct run u = {.t = t, .o = o};
-    uint32_t *elig = NULL, *strata = NULL, *rows = NULL;
-    struct lift_split sp = {0};
+    uint32_t *rows = NULL;
     json_t *doc = NULL;
     enum lift_code rc = LIFT_OK;
     if (nr > UINT32_MAX)
@@ -1146,10 +1234,8 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
     u.arm_of = lift_malloc_array(nr, sizeof *u.arm_of);
     u.y = lift_calloc(nr, 1);
     u.part = lift_calloc(nr, 1);
-    elig = lift_malloc_array(nr, sizeof *elig);
-    strata = lift_malloc_array(nr, sizeof *strata);
     rows = lift_malloc_array(nr, sizeof *rows);
-    if (!u.arm_of || !u.y || !u.part || !elig || !strata || !rows) {
+    if (!u.arm_of || !u.y || !u.part || !rows) {
         rc = lift_error_nomem(err, "uplift");
         goto done;
     }
@@ -1159,19 +1245,12 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
     u.pos_text = o->positive                    ? o->positive
                  : lift_table_values(t, u.ycol) ? "1"
                                                 : NULL;
-    size_t L = u.n_levels, j = 0;
-    for (size_t r = 0; r < nr; r++) {
-        if (u.arm_of[r] == LIFT_MISSING_CODE)
-            continue;
-        elig[j] = (uint32_t)r;
-        strata[j] = u.arm_of[r] * 2 + u.y[r];
-        j++;
-    }
+    size_t L = u.n_levels;
     /* Each arm needs rows on both sides of the split. */
     for (uint32_t l = 0; l < L; l++) {
         size_t c = 0;
-        for (size_t i = 0; i < n_elig; i++)
-            c += u.arm_of[elig[i]] == l;
+        for (size_t r = 0; r < nr; r++)
+            c += u.arm_of[r] == l;
         if (lift_table_level_count(t, u.tcol, l) && c < 4) {
             rc = lift_error_set(err, LIFT_ERR_UNPROCESSABLE,
                                 "arm '%s' of '%s' has %zu rows with an "
@@ -1182,29 +1261,10 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
         }
     }
     size_t n_train, n_test;
-    if (o->folds >= 2) {
-        uint32_t *fold = NULL;
-        if ((rc = lift_split_kfold(n_elig, strata, 2 * L, o->folds, o->seed,
-                                   &fold, err)))
-            goto done;
-        for (size_t i = 0; i < n_elig; i++)
-            u.part[elig[i]] = (uint8_t)(fold[i] + 1);
-        free(fold);
-        u.n_rounds = o->folds;
-        n_test = n_elig;
-        n_train = n_elig - n_elig / o->folds;
-    } else {
-        if ((rc = lift_split_holdout(n_elig, strata, 2 * L, o->test_fraction,
-                                     o->seed, &sp, err)))
-            goto done;
-        for (size_t i = 0; i < sp.n_test; i++)
-            u.part[elig[sp.test[i]]] = 1;
-        for (size_t i = 0; i < sp.n_train; i++)
-            u.part[elig[sp.train[i]]] = 2;
-        u.n_rounds = 1;
-        n_test = sp.n_test;
-        n_train = sp.n_train;
-    }
+    if ((rc = uplift_partition(u.arm_of, u.y, nr, L, o->folds, o->test_fraction,
+                               o->seed, u.part, &u.n_rounds, &n_train, &n_test,
+                               err)))
+        goto done;
     for (int e = 0; e < N_EST; e++) {
         if (!o->use[e])
             continue;
@@ -1227,7 +1287,6 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
         rc = lift_error_nomem(err, "uplift report");
 done:
     json_decref(doc);
-    lift_split_release(&sp);
     lift_table_free(u.ct);
     lift_free(u.zname);
     for (int e = 0; e < N_EST; e++)
@@ -1235,8 +1294,6 @@ done:
     lift_free(u.arm_of);
     lift_free(u.y);
     lift_free(u.part);
-    lift_free(elig);
-    lift_free(strata);
     lift_free(rows);
     return rc;
 }

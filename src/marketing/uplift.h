@@ -8,11 +8,27 @@
  * definitions are in include/lift/uplift.h. uplift_bootstrap draws b
  * resamples of the n rows from seed and gives the 2.5 and 97.5
  * percentiles of qini and the share of resamples where the top k share
- * has a larger uplift than a random k share.
+ * has a larger uplift than a random k share, each resample drawing the
+ * treated and the control rows apart (n_t among the n_t treated, n_c
+ * among the n_c control rows), as the experiment fixed the arm sizes.
+ *
+ * uplift_partition assigns the rows that have an arm (arm_of[r] !=
+ * LIFT_MISSING_CODE; arm_of and y per row, strata arm x outcome) to the
+ * rounds of model fitting: folds 0 is one seeded holdout of
+ * test_fraction (part[r] 1 test, 2 train; one round), folds K in 2..254
+ * is seeded stratified K-fold cross-fitting (part[r] = fold + 1; K
+ * rounds); part[r] 0 for a row without an arm. The predicates read it:
+ * uplift_is_train(r, f) says row r trains the models of round f,
+ * uplift_scored_by(r, f) that its uplift comes from round f's models,
+ * uplift_is_test(r) that it is evaluated. Under K-fold every row with an
+ * arm is scored by exactly one round, whose models it did not train;
+ * under a holdout every row is scored by the one round and only the test
+ * rows, which did not train it, are evaluated.
  */
 #ifndef LIFT_MARKETING_UPLIFT_H
 #define LIFT_MARKETING_UPLIFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +45,17 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
                                 double k, size_t b, uint64_t seed, double *lo,
                                 double *hi, double *beats,
                                 struct lift_error *err);
+
+enum lift_code uplift_partition(const uint32_t *arm_of, const uint8_t *y,
+                                size_t nr, size_t n_levels, unsigned folds,
+                                double test_fraction, uint64_t seed,
+                                uint8_t *part, unsigned *n_rounds,
+                                size_t *n_train, size_t *n_test,
+                                struct lift_error *err);
+bool uplift_is_test(const uint8_t *part, unsigned n_rounds, size_t r);
+bool uplift_is_train(const uint8_t *part, unsigned n_rounds, size_t r,
+                     unsigned f);
+bool uplift_scored_by(const uint8_t *part, unsigned n_rounds, size_t r,
+                      unsigned f);
 
 #endif

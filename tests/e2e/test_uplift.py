@@ -25,6 +25,7 @@ that is not 0/1, a treatment that is not categorical) is a clear error.
 import csv
 import math
 import os
+import random
 import sys
 import tempfile
 
@@ -166,6 +167,62 @@ def server(one, tmp):
         check("server_get_405", st == 405, doc)
 
 
+def qini(order, arm, y):
+    """lift's Qini (include/lift/uplift.h) of rows in the given order,
+    every row its own step."""
+    n = len(order)
+    nt = nc = yt = yc = 0
+    x0 = q0 = area = 0.0
+    for j, r in enumerate(order):
+        if arm[r]:
+            nt, yt = nt + 1, yt + y[r]
+        else:
+            nc, yc = nc + 1, yc + y[r]
+        x = (j + 1) / n
+        q = (yt - yc * nt / nc) / n if nc else yt / n
+        area += (x - x0) * (q + q0) / 2
+        x0, q0 = x, q
+    return area - q0 / 2
+
+
+def out_of_fold(tmp):
+    """A customer id is the only feature and the outcome is a coin flip,
+    so a model can only memorise: scored on its own training rows, the
+    T-learner would put treated responders and control non-responders
+    first, a Qini of `leak` below. Every evaluated row scored by models
+    that did not see it gets only the intercept: one score per round, so
+    the holdout's Qini is exactly 0 and cross-fitting's is near 0."""
+    path = os.path.join(tmp, "ids.csv")
+    rnd = random.Random(5)
+    arm, y = [], []
+    with open(path, "w") as f:
+        f.write("id,arm,y\n")
+        for i in range(1000):
+            arm.append(rnd.random() < 0.5)
+            y.append(int(rnd.random() < 0.5))
+            f.write(f"c{i:05d},{'T' if arm[-1] else 'C'},{y[-1]}\n")
+    # memorised uplift: y - 1/2 for treated rows, 1/2 - y for control rows
+    up = [(y[r] - 0.5) if arm[r] else (0.5 - y[r]) for r in range(1000)]
+    leak = qini(sorted(range(1000), key=lambda r: -up[r]), arm, y)
+    for mode in (["--folds", "5"], ["--test-fraction", "0.3"]):
+        rc, doc, err = lift("uplift", path, "--treatment", "arm", "--control",
+                            "C", "--target", "y", "--type", "id=categorical",
+                            "--bootstrap", "0", *mode, "--json")
+        name = "cross_fitting" if mode[0] == "--folds" else "holdout"
+        if not check(f"{name}_ids_runs", rc == 0, err):
+            continue
+        check(f"{name}_evaluation_named", doc["evaluation"] == name,
+              doc["evaluation"])
+        for est, e in doc["treatments"][0]["estimators"].items():
+            note(f"{name} {est}: qini {e['qini']:.5f} (memorised: "
+                 f"{leak:.5f})")
+            if name == "holdout":
+                ok = e["qini"] == 0 and e["auuc"] == e["auuc_random"]
+            else:
+                ok = abs(e["qini"]) < leak / 10
+            check(f"{name}_{est}_scores_only_unseen_rows", ok, e["qini"])
+
+
 def main():
     with open(HILLSTROM, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -173,6 +230,7 @@ def main():
     outcome_checks(rows, "conversion", "visit")
     tmp = tempfile.mkdtemp(prefix="lift-uplift-")
     one = errors(tmp)
+    out_of_fold(tmp)
     server(one, tmp)
     finish()
 

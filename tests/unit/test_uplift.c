@@ -20,6 +20,7 @@
 /* cmocka's assert_float_equal works in float. */
 #define assert_near(a, b, eps) assert_true(fabs((a) - (b)) <= (eps))
 
+#include <lift/table.h>
 #include <lift/uplift.h>
 
 #include "marketing/uplift.h"
@@ -171,6 +172,114 @@ static void bootstrap_resamples_within_arms(void **state)
     assert_near(beats, 0.0, 1e-12);
 }
 
+/* Arms 0 (control), 1 and 2 over n rows; every 7th row has no arm. */
+static void partition_rows(uint32_t *arm_of, uint8_t *y, size_t n)
+{
+    for (size_t r = 0; r < n; r++) {
+        arm_of[r] = r % 7 == 3 ? LIFT_MISSING_CODE : (uint32_t)(r % 3);
+        y[r] = (uint8_t)(r % 5 == 0 || r % 11 == 0);
+    }
+}
+
+static void partition_kfold_scores_each_row_once_out_of_fold(void **state)
+{
+    (void)state;
+    enum { N = 1001, K = 5 };
+    uint32_t arm_of[N];
+    uint8_t y[N], part[N];
+    partition_rows(arm_of, y, N);
+    unsigned rounds;
+    size_t n_train, n_test, n_arm = 0;
+    assert_int_equal(uplift_partition(arm_of, y, N, 3, K, 0.3, 42, part,
+                                      &rounds, &n_train, &n_test, NULL),
+                     LIFT_OK);
+    assert_int_equal(rounds, K);
+    size_t per_round[K] = {0}, stratum[K][6] = {{0}};
+    for (size_t r = 0; r < N; r++) {
+        if (arm_of[r] == LIFT_MISSING_CODE) {
+            /* A row without an arm takes no part anywhere. */
+            assert_false(uplift_is_test(part, rounds, r));
+            for (unsigned f = 0; f < K; f++) {
+                assert_false(uplift_is_train(part, rounds, r, f));
+                assert_false(uplift_scored_by(part, rounds, r, f));
+            }
+            continue;
+        }
+        n_arm++;
+        assert_true(uplift_is_test(part, rounds, r));
+        unsigned scored = 0, trained = 0;
+        for (unsigned f = 0; f < K; f++) {
+            bool s = uplift_scored_by(part, rounds, r, f);
+            bool t = uplift_is_train(part, rounds, r, f);
+            /* Never scored by a model it trained. */
+            assert_false(s && t);
+            if (s) {
+                scored++;
+                per_round[f]++;
+                stratum[f][arm_of[r] * 2 + y[r]]++;
+            }
+            trained += t;
+        }
+        /* Scored by exactly one round; trains all the others. */
+        assert_int_equal(scored, 1);
+        assert_int_equal(trained, K - 1);
+    }
+    assert_int_equal(n_test, n_arm);
+    /* Folds stratified by arm x outcome: within one row per stratum. */
+    for (size_t c = 0; c < 6; c++) {
+        size_t lo = SIZE_MAX, hi = 0;
+        for (unsigned f = 0; f < K; f++) {
+            lo = stratum[f][c] < lo ? stratum[f][c] : lo;
+            hi = stratum[f][c] > hi ? stratum[f][c] : hi;
+        }
+        assert_true(hi - lo <= 1);
+    }
+    for (unsigned f = 0; f < K; f++)
+        assert_true(per_round[f] >= n_arm / K - 1 &&
+                    per_round[f] <= n_arm / K + 1);
+}
+
+static void partition_holdout_evaluates_only_unseen_rows(void **state)
+{
+    (void)state;
+    enum { N = 1001 };
+    uint32_t arm_of[N];
+    uint8_t y[N], part[N], part2[N];
+    partition_rows(arm_of, y, N);
+    unsigned rounds;
+    size_t n_train, n_test, tests = 0, trains = 0;
+    assert_int_equal(uplift_partition(arm_of, y, N, 3, 0, 0.3, 42, part,
+                                      &rounds, &n_train, &n_test, NULL),
+                     LIFT_OK);
+    assert_int_equal(rounds, 1);
+    for (size_t r = 0; r < N; r++) {
+        bool has_arm = arm_of[r] != LIFT_MISSING_CODE;
+        bool test = uplift_is_test(part, rounds, r);
+        bool train = uplift_is_train(part, rounds, r, 0);
+        /* Each row with an arm is test or train, never both. */
+        assert_true(has_arm ? test != train : !test && !train);
+        assert_int_equal(uplift_scored_by(part, rounds, r, 0), has_arm);
+        tests += test;
+        trains += train;
+    }
+    assert_int_equal(tests, n_test);
+    assert_int_equal(trains, n_train);
+    assert_true(fabs((double)n_test / (double)(n_test + n_train) - 0.3) < 0.01);
+    /* The same seed gives the same split; another seed another one. */
+    assert_int_equal(uplift_partition(arm_of, y, N, 3, 0, 0.3, 42, part2,
+                                      &rounds, &n_train, &n_test, NULL),
+                     LIFT_OK);
+    assert_memory_equal(part, part2, N);
+    assert_int_equal(uplift_partition(arm_of, y, N, 3, 0, 0.3, 43, part2,
+                                      &rounds, &n_train, &n_test, NULL),
+                     LIFT_OK);
+    assert_memory_not_equal(part, part2, N);
+    struct lift_error err;
+    assert_int_equal(uplift_partition(arm_of, y, N, 3, 1, 0.3, 42, part2,
+                                      &rounds, &n_train, &n_test, &err),
+                     LIFT_ERR_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +290,8 @@ int main(void)
         cmocka_unit_test(evaluate_one_arm_is_nan),
         cmocka_unit_test(bootstrap_same_seed_same_interval),
         cmocka_unit_test(bootstrap_resamples_within_arms),
+        cmocka_unit_test(partition_kfold_scores_each_row_once_out_of_fold),
+        cmocka_unit_test(partition_holdout_evaluates_only_unseen_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
