@@ -22,8 +22,13 @@
  *   auuc         area under U(x) = (Y_t / N_t - Y_c / N_c) x; auuc_random
  *                = U(1) / 2
  *   uplift_at_k  rate_t - rate_c among the top k (fraction) rows
- * with a percentile bootstrap (B resamples of the test rows, seeded) of
+ * with a percentile bootstrap (B resamples of the test rows, seeded,
+ * drawn within each arm so that every resample keeps the arm sizes) of
  * qini and the share of resamples where the top k beats a random k.
+ * The evaluation is named in the report: "holdout" (one split; only the
+ * test rows, which trained no model, are evaluated) or "cross_fitting"
+ * (K folds; every row is evaluated with the uplift of the models trained
+ * on the other folds).
  * The average effect (mean predicted uplift on the test rows) is given
  * next to the randomised difference in means with its normal 95 %
  * interval.
@@ -65,7 +70,8 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
 /*
  * Fits and evaluates the estimators; *json receives the report (free()):
  * {"treatment","control","target","positive","rows","train_rows",
- *  "test_rows","test_fraction","folds","k","bootstrap","seed","value","cost",
+ *  "test_rows","test_fraction","folds","evaluation" ("holdout" or
+ *  "cross_fitting"),"k","bootstrap","seed","value","cost",
  *  "arms":[{"label","rows","rate"}],
  *  "treatments":[{"label","difference_in_means":{"effect","lo","hi",
  *    "treated_rate","control_rate","treated","control"},
