@@ -350,6 +350,35 @@ enum lift_code lift_uplift_evaluate(const double *score, const uint8_t *arm,
     return rc;
 }
 
+enum lift_code uplift_perfect_qini(const uint8_t *arm, const uint8_t *y,
+                                   size_t n, double *qini,
+                                   struct lift_error *err)
+{
+    *qini = NAN;
+    if (n == 0)
+        return LIFT_OK;
+    double *s = lift_malloc_array(n, sizeof *s);
+    uint32_t *order = lift_malloc_array(n, sizeof *order);
+    enum lift_code rc = LIFT_OK;
+    if (!s || !order) {
+        rc = lift_error_nomem(err, "uplift perfect ranking");
+        goto done;
+    }
+    /* Treated responders first, control responders last, the rest one
+     * tied step between them. */
+    for (size_t i = 0; i < n; i++)
+        s[i] = y[i] ? (arm[i] ? 1 : -1) : 0;
+    if ((rc = uplift_order(s, n, order, err)))
+        goto done;
+    struct lift_uplift_stats st;
+    uplift_eval_sorted(order, s, arm, y, NULL, n, 1.0, &st, NULL, NULL, NULL);
+    *qini = st.qini;
+done:
+    lift_free(s);
+    lift_free(order);
+    return rc;
+}
+
 /* Uplift of a random k share of the weighted rows (perm reshuffled). */
 static double random_k(struct lift_rng *rng, uint32_t *perm, const uint8_t *arm,
                        const uint8_t *y, const uint32_t *w, size_t n,
@@ -870,9 +899,10 @@ static enum lift_code evaluate_one(const struct run *u, uint32_t level,
     struct lift_uplift_stats st;
     size_t pts;
     uplift_eval_sorted(order, s, arm, y, NULL, n, u->o->k, &st, cx, cq, &pts);
-    double lo, hi, beats;
+    double lo, hi, beats, perfect;
     if ((rc = uplift_bootstrap(order, s, arm, y, n, u->o->k, u->o->bootstrap,
-                               u->o->seed + level, &lo, &hi, &beats, err)))
+                               u->o->seed + level, &lo, &hi, &beats, err)) ||
+        (rc = uplift_perfect_qini(arm, y, n, &perfect, err)))
         goto done;
     json_t *curve = json_array();
     if (!curve) {
@@ -895,6 +925,10 @@ static enum lift_code evaluate_one(const struct run *u, uint32_t level,
     if ((rc = lift_mkt_json_add(dst, "qini", real(st.qini), err)) ||
         (rc = lift_mkt_json_add(dst, "qini_lo", real(lo), err)) ||
         (rc = lift_mkt_json_add(dst, "qini_hi", real(hi), err)) ||
+        (rc = lift_mkt_json_add(dst, "qini_perfect", real(perfect), err)) ||
+        (rc = lift_mkt_json_add(dst, "qini_normalised",
+                                real(perfect > 0 ? st.qini / perfect : NAN),
+                                err)) ||
         (rc = lift_mkt_json_add(dst, "auuc", real(st.auuc), err)) ||
         (rc = lift_mkt_json_add(dst, "auuc_random", real(st.auuc_random),
                                 err)) ||

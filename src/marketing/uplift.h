@@ -12,6 +12,12 @@
  * treated and the control rows apart (n_t among the n_t treated, n_c
  * among the n_c control rows), as the experiment fixed the arm sizes.
  *
+ * uplift_perfect_qini gives the Qini of the best possible order of the
+ * rows (treated responders first, control responders last, every other
+ * row one tied step between), the scale of "qini_normalised" = qini /
+ * that, 1 for a perfect ranking and 0 for a random one (NAN without
+ * rows or an arm).
+ *
  * uplift_partition assigns the rows that have an arm (arm_of[r] !=
  * LIFT_MISSING_CODE; arm_of and y per row, strata arm x outcome) to the
  * rounds of model fitting: folds 0 is one seeded holdout of
@@ -46,6 +52,9 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
                                 double *hi, double *beats,
                                 struct lift_error *err);
 
+enum lift_code uplift_perfect_qini(const uint8_t *arm, const uint8_t *y,
+                                   size_t n, double *qini,
+                                   struct lift_error *err);
 enum lift_code uplift_partition(const uint32_t *arm_of, const uint8_t *y,
                                 size_t nr, size_t n_levels, unsigned folds,
                                 double test_fraction, uint64_t seed,

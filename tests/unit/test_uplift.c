@@ -280,6 +280,32 @@ static void partition_holdout_evaluates_only_unseen_rows(void **state)
                      LIFT_ERR_INVALID);
 }
 
+/* The paper case is already in the best order: its Qini is the perfect
+ * one. Any other order of the same rows scores at most that. */
+static void perfect_qini_bounds_every_order(void **state)
+{
+    (void)state;
+    double perfect;
+    assert_int_equal(uplift_perfect_qini(arm4, y4, 4, &perfect, NULL), LIFT_OK);
+    assert_near(perfect, 0.1875, 1e-12);
+    enum { N = 200 };
+    double s[N];
+    uint8_t a[N], y[N];
+    for (size_t i = 0; i < N; i++) {
+        a[i] = (uint8_t)(i % 3 != 0);
+        y[i] = (uint8_t)(i % 4 == 0 || i % 7 == 0);
+    }
+    assert_int_equal(uplift_perfect_qini(a, y, N, &perfect, NULL), LIFT_OK);
+    for (unsigned m = 1; m < 40; m++) {
+        for (size_t i = 0; i < N; i++)
+            s[i] = (double)((i * m * 37) % 101);
+        struct lift_uplift_stats st;
+        assert_int_equal(lift_uplift_evaluate(s, a, y, NULL, N, 0.3, &st, NULL),
+                         LIFT_OK);
+        assert_true(st.qini <= perfect + 1e-12);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +316,7 @@ int main(void)
         cmocka_unit_test(evaluate_one_arm_is_nan),
         cmocka_unit_test(bootstrap_same_seed_same_interval),
         cmocka_unit_test(bootstrap_resamples_within_arms),
+        cmocka_unit_test(perfect_qini_bounds_every_order),
         cmocka_unit_test(partition_kfold_scores_each_row_once_out_of_fold),
         cmocka_unit_test(partition_holdout_evaluates_only_unseen_rows),
     };
