@@ -18,7 +18,10 @@
  *                N test rows taken, Y and N the positives and rows of each
  *                arm in the prefix
  *   qini         area between Q and the random line from (0,0) to
- *                (1, Q(1)), trapezoids; 0 for random order
+ *                (1, Q(1)), trapezoids; 0 for random order;
+ *                qini_normalised divides it by the qini of the perfect
+ *                order (treated responders first, control responders
+ *                last), so a perfect ranking gives 1
  *   auuc         area under U(x) = (Y_t / N_t - Y_c / N_c) x; auuc_random
  *                = U(1) / 2
  *   uplift_at_k  rate_t - rate_c among the top k (fraction) rows
@@ -75,7 +78,8 @@ enum lift_code lift_uplift_opts_set(struct lift_uplift_opts *o, const char *key,
  *  "arms":[{"label","rows","rate"}],
  *  "treatments":[{"label","difference_in_means":{"effect","lo","hi",
  *    "treated_rate","control_rate","treated","control"},
- *    "estimators":{name:{"qini","qini_lo","qini_hi","auuc","auuc_random",
+ *    "estimators":{name:{"qini","qini_lo","qini_hi","qini_perfect",
+ *      "qini_normalised","auuc","auuc_random",
  *      "uplift_at_k","top_beats_random","average_effect",
  *      "qini_curve":[[x,q],...]}}}],
  *  "best_treatment":{name:{label or "none": customers}},

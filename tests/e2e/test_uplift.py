@@ -98,14 +98,21 @@ def outcome_checks(rows, outcome, other, ev):
                   d["treated"] + d["control"] < doc["test_rows"] and
                   d["lo"] < d["effect"] < d["hi"], d)
         for est, e in tr["estimators"].items():
-            for key in ("qini", "qini_lo", "qini_hi", "auuc", "auuc_random",
+            for key in ("qini", "qini_lo", "qini_hi", "qini_perfect",
+                        "qini_normalised", "auuc", "auuc_random",
                         "uplift_at_k", "top_beats_random", "average_effect",
                         "qini_curve"):
                 if key not in e:
                     check(f"{name}_{arm}_{est}_fields", False, key)
                     break
+            else:
+                check(f"{name}_{arm}_{est}_qini_normalised",
+                      e["qini_perfect"] > 0 and
+                      abs(e["qini_normalised"] -
+                          e["qini"] / e["qini_perfect"]) < 1e-9, e)
             note(f"{ev} {outcome} {arm} {est}: qini {e['qini']:.5f} "
-                 f"[{e['qini_lo']:.5f}, {e['qini_hi']:.5f}] auuc "
+                 f"[{e['qini_lo']:.5f}, {e['qini_hi']:.5f}] (normalised "
+                 f"{e.get('qini_normalised', 0):.4f}) auuc "
                  f"{e['auuc']:.5f} (random {e['auuc_random']:.5f}) "
                  f"uplift@30% {e['uplift_at_k']:.5f} top beats random "
                  f"{e['top_beats_random']:.3f}; average effect "
