@@ -21,10 +21,13 @@ static const char usage[] =
     "       [reader flags] [--json]\n"
     "\n"
     "Fits uplift models (T-learner and class transformation) on a\n"
-    "randomised campaign and evaluates them on a seeded held-out split:\n"
-    "Qini coefficient with a bootstrap interval, AUUC, uplift at the top\n"
-    "k share, the average effect beside the difference in means, the\n"
-    "best treatment per customer and targeting by uplift x value - cost.\n"
+    "randomised campaign and evaluates them on a seeded held-out split\n"
+    "(--test-fraction) or, with --folds K, by K-fold cross-fitting (every\n"
+    "row scored by the models of the other folds): Qini coefficient with\n"
+    "a bootstrap interval (resamples within each arm), normalised Qini,\n"
+    "AUUC, uplift at the top k share, the average effect beside the\n"
+    "difference in means, the best treatment per customer and targeting\n"
+    "by uplift x value - cost.\n"
     "-o writes each row's file line, uplift per treatment and best\n"
     "treatment (T-learner unless --estimators names only the other).\n";
 
@@ -128,16 +131,18 @@ static void print_report(json_t *doc)
                json_string_value(json_object_get(tr, "label")),
                json_string_value(json_object_get(doc, "control")),
                num(d, "effect"), num(d, "lo"), num(d, "hi"));
-        printf("  %-22s %9s %21s %9s %9s %8s %9s\n", "estimator", "qini",
-               "95% interval", "auuc", "uplift@k", "beats", "effect");
+        printf("  %-22s %9s %21s %7s %9s %9s %8s %9s\n", "estimator", "qini",
+               "95% interval", "norm", "auuc", "uplift@k", "beats", "effect");
         const char *name;
         json_t *e;
         json_object_foreach(json_object_get(tr, "estimators"), name, e)
         {
-            printf("  %-22s %9.5f [%9.5f,%9.5f] %9.5f %9.5f %8.3f %9.5f\n",
+            printf("  %-22s %9.5f [%9.5f,%9.5f] %7.4f %9.5f %9.5f %8.3f "
+                   "%9.5f\n",
                    name, num(e, "qini"), num(e, "qini_lo"), num(e, "qini_hi"),
-                   num(e, "auuc"), num(e, "uplift_at_k"),
-                   num(e, "top_beats_random"), num(e, "average_effect"));
+                   num(e, "qini_normalised"), num(e, "auuc"),
+                   num(e, "uplift_at_k"), num(e, "top_beats_random"),
+                   num(e, "average_effect"));
         }
     }
     const char *name;

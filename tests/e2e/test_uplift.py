@@ -27,7 +27,8 @@ that passes. Checked:
   transformation, whose transformed label has variance 1/4 whatever the
   rate, without a ranking.
 Then: no row is scored by a model that saw it (a customer id as the only
-feature lets a model memorise; out of fold it cannot), best treatment
+feature lets a model memorise; out of fold it cannot), the text report's
+first line names the evaluation, best treatment
 counts cover every row and match the per-customer file (-o), the JSON has
 every field, the server answers as the CLI does for the same options, and
 bad input (a treatment column with one level, an absent control label, an
@@ -38,12 +39,13 @@ import csv
 import math
 import os
 import random
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from marketing_common import (HILLSTROM, Server, check, error_code,  # noqa
-                              error_message, finish, lift, note)
+from marketing_common import (HILLSTROM, LIFT, Server, check,  # noqa
+                              error_code, error_message, finish, lift, note)
 
 ARGS = ["--treatment", "segment", "--control", "No E-Mail", "--seed", "42",
         "--json"]
@@ -259,6 +261,24 @@ def out_of_fold(tmp):
             check(f"{name}_{est}_scores_only_unseen_rows", ok, e["qini"])
 
 
+def text_report():
+    """The text report's first line says which evaluation it gives."""
+    for mode, want in ((["--folds", "2"], "64000 rows, 2-fold cross-fitting: "
+                        "every row scored by models trained on the other "
+                        "folds"),
+                       ([], "64000 rows, held-out split: models trained on "
+                        "44800 rows, evaluated on the other 19200")):
+        out = subprocess.run(
+            [LIFT, "uplift", HILLSTROM, "--treatment", "segment",
+             "--control", "No E-Mail", "--target", "visit", "--drop",
+             "spend,conversion", "--estimators", "t_learner", "--bootstrap",
+             "0", *mode], capture_output=True, text=True)
+        first = out.stdout.splitlines()[0] if out.stdout else ""
+        check(f"text_report_names_evaluation_{'folds' if mode else 'holdout'}",
+              out.returncode == 0 and first.startswith(want),
+              first or out.stderr)
+
+
 def main():
     with open(HILLSTROM, newline="") as f:
         rows = list(csv.DictReader(f))
@@ -268,6 +288,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lift-uplift-")
     one = errors(tmp)
     out_of_fold(tmp)
+    text_report()
     server(one, tmp)
     finish()
 
