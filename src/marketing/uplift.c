@@ -2,9 +2,13 @@
  * marketing/uplift.c - uplift estimators and their held-out evaluation.
  *
  * Flow of lift_uplift_run: the rows with a treatment and an outcome are
- * split once (lift_split_holdout, strata = arm x outcome). The T-learner
+ * split once (uplift_partition, strata = arm x outcome): one holdout, a
+ * single round of fitting whose test rows are evaluated, or K folds, K
+ * rounds in which round f's models are trained on the other folds and
+ * give the uplifts of fold f only (cross-fitting: every row evaluated,
+ * none by a model that saw it). In each round the T-learner
  * trains one model per arm on its training rows (the treatment column
- * dropped) and scores every row with each. The class transformation
+ * dropped) and scores the rows of the round with each. The class transformation
  * builds a copy of the feature columns with z = y (treated) or 1 - y
  * (control) as a CSV text read back by lift_table_read_mem (the table
  * API is read-only by design, and the text keeps each column's type by
@@ -16,8 +20,12 @@
  * Evaluation (uplift_eval_sorted) walks rows in decreasing score once;
  * runs of equal scores are one step, so the order inside ties does not
  * change any figure. The bootstrap redraws the test rows as integer
- * weights (n draws of lift_rng_below), so each resample is one O(n) walk
- * over the order computed once. Cost per treatment and estimator:
+ * weights (n_t draws of lift_rng_below among the treated rows and n_c
+ * among the control rows: the experiment fixed the arm sizes, so the
+ * resamples keep them), so each resample is one O(n) walk over the order
+ * computed once. The perfect Qini, the scale of qini_normalised, is one
+ * more walk over the rows ordered treated responders first, control
+ * responders last. Cost per treatment and estimator:
  * O(n log n + B n) for n test rows and B resamples.
  */
 #include <lift/model.h>
