@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "data/parse.h"
+#include "features/vocab.h"
 #include "text/analyze.h"
 #include "text/tokenize.h"
 
@@ -43,17 +44,6 @@ enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
  * the simple tokenizer) */
 #define MODE_TEXT_OPTS 0x100u
 
-struct vocab {
-    size_t n, cap;
-    char **s;
-    uint32_t *len;
-    uint32_t *feat;
-    float *idf;
-    uint64_t *hash;
-    uint32_t *slots; /* entry + 1; 0 = empty */
-    size_t mask;
-};
-
 struct pl_input {
     char *name;
     enum pl_kind kind;
@@ -65,7 +55,7 @@ struct pl_input {
     uint32_t f_value, f_missing, f_rare, f_bins;
     uint32_t n_edges;
     double *edges;
-    struct vocab vocab;
+    struct lift_vocab vocab;
     uint64_t seed;
     struct lift_text_analyzer *ta; /* text; NULL: the simple tokenizer */
 };
@@ -73,7 +63,7 @@ struct pl_input {
 struct pl_cross {
     uint32_t a, b;
     char *name;
-    struct vocab vocab;
+    struct lift_vocab vocab;
     uint32_t f_rare;
     uint64_t seed;
 };
@@ -92,114 +82,6 @@ struct lift_pipeline {
     uint32_t *feat_part;
 };
 
-/* ---- vocabularies ------------------------------------------------------- */
-
-static void vocab_release(struct vocab *v)
-{
-    for (size_t i = 0; i < v->n; i++)
-        lift_free(v->s[i]);
-    lift_free(v->s);
-    lift_free(v->len);
-    lift_free(v->feat);
-    lift_free(v->idf);
-    lift_free(v->hash);
-    lift_free(v->slots);
-    memset(v, 0, sizeof *v);
-}
-
-static long vocab_find_h(const struct vocab *v, const char *s, size_t len,
-                         uint64_t h)
-{
-    if (!v->slots)
-        return -1;
-    for (size_t i = (size_t)h & v->mask;; i = (i + 1) & v->mask) {
-        uint32_t e = v->slots[i];
-        if (!e)
-            return -1;
-        e--;
-        if (v->hash[e] == h && v->len[e] == len && memcmp(v->s[e], s, len) == 0)
-            return (long)e;
-    }
-}
-
-static long vocab_find(const struct vocab *v, const char *s, size_t len)
-{
-    return vocab_find_h(v, s, len, lift_hash(s, len, 0));
-}
-
-static enum lift_code vocab_rehash(struct vocab *v, size_t n_slots,
-                                   struct lift_error *err)
-{
-    uint32_t *slots = lift_calloc(n_slots, sizeof *slots);
-    if (!slots)
-        return lift_error_nomem(err, "vocabulary");
-    size_t mask = n_slots - 1;
-    for (size_t e = 0; e < v->n; e++) {
-        size_t i = (size_t)v->hash[e] & mask;
-        while (slots[i])
-            i = (i + 1) & mask;
-        slots[i] = (uint32_t)(e + 1);
-    }
-    lift_free(v->slots);
-    v->slots = slots;
-    v->mask = mask;
-    return LIFT_OK;
-}
-
-/* Appends a new entry (the caller checked it is absent); returns its
- * index through *entry. */
-static enum lift_code vocab_add(struct vocab *v, const char *s, size_t len,
-                                uint32_t feat, float idf, size_t *entry,
-                                struct lift_error *err)
-{
-    enum lift_code rc;
-    if (len > UINT32_MAX)
-        return lift_error_set(err, LIFT_ERR_LIMIT, "vocabulary entry too long");
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        char **s2 = lift_realloc_array(v->s, cap, sizeof *s2);
-        if (!s2)
-            return lift_error_nomem(err, "vocabulary");
-        v->s = s2;
-        uint32_t *l2 = lift_realloc_array(v->len, cap, sizeof *l2);
-        if (!l2)
-            return lift_error_nomem(err, "vocabulary");
-        v->len = l2;
-        uint32_t *f2 = lift_realloc_array(v->feat, cap, sizeof *f2);
-        if (!f2)
-            return lift_error_nomem(err, "vocabulary");
-        v->feat = f2;
-        float *i2 = lift_realloc_array(v->idf, cap, sizeof *i2);
-        if (!i2)
-            return lift_error_nomem(err, "vocabulary");
-        v->idf = i2;
-        uint64_t *h2 = lift_realloc_array(v->hash, cap, sizeof *h2);
-        if (!h2)
-            return lift_error_nomem(err, "vocabulary");
-        v->hash = h2;
-        v->cap = cap;
-    }
-    if (!v->slots || (v->n + 1) * 2 > v->mask + 1)
-        if ((rc = vocab_rehash(v, v->slots ? (v->mask + 1) * 2 : 64, err)))
-            return rc;
-    char *copy = lift_strndup(s, len);
-    if (!copy)
-        return lift_error_nomem(err, "vocabulary");
-    size_t e = v->n++;
-    v->s[e] = copy;
-    v->len[e] = (uint32_t)len;
-    v->feat[e] = feat;
-    v->idf[e] = idf;
-    v->hash[e] = lift_hash(s, len, 0);
-    size_t i = (size_t)v->hash[e] & v->mask;
-    while (v->slots[i])
-        i = (i + 1) & v->mask;
-    v->slots[i] = (uint32_t)(e + 1);
-    if (entry)
-        *entry = e;
-    return LIFT_OK;
-}
-
 /* ---- lifetime ----------------------------------------------------------- */
 
 void lift_pipeline_free(struct lift_pipeline *p)
@@ -214,13 +96,13 @@ void lift_pipeline_free(struct lift_pipeline *p)
         lift_free(in->sentinels);
         lift_free(in->sentinel_num);
         lift_free(in->edges);
-        vocab_release(&in->vocab);
+        lift_vocab_release(&in->vocab);
         lift_text_analyzer_free(in->ta);
     }
     lift_free(p->in);
     for (size_t i = 0; i < p->n_cross; i++) {
         lift_free(p->cross[i].name);
-        vocab_release(&p->cross[i].vocab);
+        lift_vocab_release(&p->cross[i].vocab);
     }
     lift_free(p->cross);
     lift_free(p->feat_group);
@@ -272,7 +154,7 @@ const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
         return NULL;
     uint32_t g = p->feat_group[f], part = p->feat_part[f];
     const char *gname = lift_pipeline_group_name(p, g);
-    const struct vocab *v =
+    const struct lift_vocab *v =
         g < p->n_inputs ? &p->in[g].vocab : &p->cross[g - p->n_inputs].vocab;
     bool text = g < p->n_inputs && p->in[g].kind == PL_TEXT;
     if (part == PART_VALUE)
@@ -284,9 +166,9 @@ const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
     else if (part & PART_BIN)
         snprintf(buf, cap, "%s:bin%u", gname, part & ~PART_BIN);
     else if (text)
-        snprintf(buf, cap, "%s:%s", gname, v->s[part]);
+        snprintf(buf, cap, "%s:%s", gname, lift_vocab_key(v, part, NULL));
     else
-        snprintf(buf, cap, "%s=%s", gname, v->s[part]);
+        snprintf(buf, cap, "%s=%s", gname, lift_vocab_key(v, part, NULL));
     if (g >= p->n_inputs) /* a cross: "a&b=x&y", not the internal key */
         for (char *q = buf; *q; q++)
             if (*q == '\x1f')
@@ -496,7 +378,7 @@ static uint32_t categorical_feature(const struct lift_pipeline *p,
         return in->f_missing;
     if (p->mode == LIFT_INDEX_HASH)
         return hash_slot(p, s, len, in->seed);
-    long e = vocab_find(&in->vocab, s, len);
+    long e = lift_vocab_find(&in->vocab, s, len);
     return e >= 0 ? in->vocab.feat[e] : in->f_rare;
 }
 
@@ -515,7 +397,7 @@ static int text_token(void *user, const char *tok, size_t len)
     if (t->p->mode == LIFT_INDEX_HASH) {
         f = hash_slot(t->p, tok, len, t->in->seed);
     } else {
-        long e = vocab_find(&t->in->vocab, tok, len);
+        long e = lift_vocab_find(&t->in->vocab, tok, len);
         if (e < 0)
             return 0;
         f = t->in->vocab.feat[e];
@@ -681,7 +563,7 @@ static void map_crosses(const struct lift_pipeline *p, const char **keys,
         if (p->mode == LIFT_INDEX_HASH) {
             f = hash_slot(p, buf, n, x->seed);
         } else {
-            long e = vocab_find(&x->vocab, buf, n);
+            long e = lift_vocab_find(&x->vocab, buf, n);
             f = e >= 0 ? x->vocab.feat[e] : x->f_rare;
         }
         if (f != LIFT_FEATURE_NONE)
@@ -1156,7 +1038,7 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 struct doc_ctx {
-    struct vocab *v;
+    struct lift_vocab *v;
     size_t **df; /* df per entry */
     size_t *df_cap;
     size_t **last; /* last row seen per entry (+1) */
@@ -1168,10 +1050,10 @@ struct doc_ctx {
 static int count_token(void *user, const char *tok, size_t len)
 {
     struct doc_ctx *d = user;
-    long e = vocab_find(d->v, tok, len);
+    long e = lift_vocab_find(d->v, tok, len);
     if (e < 0) {
         size_t entry;
-        if ((d->rc = vocab_add(d->v, tok, len, 0, 0, &entry, d->err)))
+        if ((d->rc = lift_vocab_add(d->v, tok, len, 0, 0, &entry, d->err)))
             return 1;
         if (entry >= *d->df_cap) {
             size_t cap = *d->df_cap ? *d->df_cap * 2 : 1024;
@@ -1202,15 +1084,15 @@ static int count_token(void *user, const char *tok, size_t len)
 
 /* Working state of one group (input or cross) while fitting. */
 struct fit_group {
-    struct vocab seen; /* every value seen, in first-appearance order */
-    size_t *count;     /* per seen entry: rows (categorical) or df (text) */
+    struct lift_vocab seen; /* every value seen, in first-appearance order */
+    size_t *count; /* per seen entry: rows (categorical) or df (text) */
     size_t count_cap;
     size_t n_missing;
 };
 
 static void fit_group_release(struct fit_group *g)
 {
-    vocab_release(&g->seen);
+    lift_vocab_release(&g->seen);
     lift_free(g->count);
 }
 
@@ -1255,7 +1137,7 @@ static enum lift_code count_categorical(const struct lift_table *t, size_t col,
             continue;
         }
         size_t entry;
-        if ((rc = vocab_add(&g->seen, s, len, 0, 0, &entry, err)))
+        if ((rc = lift_vocab_add(&g->seen, s, len, 0, 0, &entry, err)))
             goto done;
         g->count[entry] = per_code[first[k]];
     }
@@ -1312,10 +1194,11 @@ static enum lift_code count_cross(const struct lift_table *t, size_t ca,
         if (is_sentinel(ia, sa, la) || is_sentinel(ib, sb, lb))
             continue;
         size_t k = cross_key(buf, sa, la, sb, lb);
-        long e = vocab_find(&g->seen, buf, k);
+        long e = lift_vocab_find(&g->seen, buf, k);
         if (e < 0) {
             size_t entry;
-            enum lift_code rc = vocab_add(&g->seen, buf, k, 0, 0, &entry, err);
+            enum lift_code rc =
+                lift_vocab_add(&g->seen, buf, k, 0, 0, &entry, err);
             if (rc)
                 return rc;
             if (entry >= g->count_cap) {
@@ -1520,7 +1403,7 @@ static enum lift_code assign_features(struct lift_pipeline *p,
     (p->feat_group[f] = (uint32_t)(group), p->feat_part[f] = (part), f++)
     for (size_t g = 0; g < n_groups; g++) {
         struct fit_group *fg = &groups[g];
-        struct vocab *dst;
+        struct lift_vocab *dst;
         uint32_t *rare;
         bool text = false;
         if (g < p->n_inputs) {
@@ -1556,10 +1439,10 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                 idf = (float)(log((1.0 + (double)n_rows) /
                                   (1.0 + (double)cd->count)) +
                               1.0);
-            size_t entry;
+            size_t entry, len;
+            const char *key = lift_vocab_key(&fg->seen, cd->order, &len);
             enum lift_code rc =
-                vocab_add(dst, fg->seen.s[cd->order], fg->seen.len[cd->order],
-                          f, idf, &entry, err);
+                lift_vocab_add(dst, key, len, f, idf, &entry, err);
             if (rc)
                 return rc;
             NEW_FEATURE(g, (uint32_t)entry);
@@ -1754,12 +1637,14 @@ done:
 #define MAX_GROUPS ((size_t)1 << 20)
 #define MAX_VOCAB ((size_t)1 << 28)
 
-static void save_vocab(struct lift_writer *w, const struct vocab *v)
+static void save_vocab(struct lift_writer *w, const struct lift_vocab *v)
 {
     lift_writer_u64(w, v->n);
     for (size_t e = 0; e < v->n; e++) {
-        lift_writer_u32(w, v->len[e]);
-        lift_writer_bytes(w, v->s[e], v->len[e]);
+        size_t len;
+        const char *key = lift_vocab_key(v, e, &len);
+        lift_writer_u32(w, (uint32_t)len);
+        lift_writer_bytes(w, key, len);
         lift_writer_u32(w, v->feat[e]);
         lift_writer_f32(w, v->idf[e]);
     }
@@ -1812,7 +1697,7 @@ enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
     return lift_writer_status(w, err);
 }
 
-static bool load_vocab(struct lift_reader *r, struct vocab *v, bool text,
+static bool load_vocab(struct lift_reader *r, struct lift_vocab *v, bool text,
                        size_t n_features, struct lift_error *err)
 {
     size_t n = lift_reader_count(r, 12, MAX_VOCAB, "vocabulary");
@@ -1831,12 +1716,12 @@ static bool load_vocab(struct lift_reader *r, struct vocab *v, bool text,
             lift_reader_fail(r, "bad vocabulary entry in the model file");
             break;
         }
-        if (vocab_find(v, s, len) >= 0) {
+        if (lift_vocab_find(v, s, len) >= 0) {
             lift_reader_fail(r, "duplicate vocabulary entry in the model "
                                 "file");
             break;
         }
-        if (vocab_add(v, s, len, feat, idf, NULL, err))
+        if (lift_vocab_add(v, s, len, feat, idf, NULL, err))
             return false;
     }
     return lift_reader_ok(r);
@@ -2152,7 +2037,7 @@ const char *lift_pipeline_bin_level(const struct lift_pipeline *p, size_t col,
     if (in->kind != PL_CATEGORICAL || bin >= in->vocab.n ||
         bin >= LIFT_BIN_RARE)
         return NULL;
-    return in->vocab.s[bin];
+    return lift_vocab_key(&in->vocab, bin, NULL);
 }
 
 static uint8_t bin_entry(long e)
@@ -2183,7 +2068,7 @@ static enum lift_code bin_cell(const struct lift_pipeline *p, size_t i,
     size_t len;
     text_of(in, c, buf, sizeof buf, &s, &len);
     if (s)
-        *code = bin_entry(vocab_find(&in->vocab, s, len));
+        *code = bin_entry(lift_vocab_find(&in->vocab, s, len));
     return LIFT_OK;
 }
 
