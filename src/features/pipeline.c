@@ -23,6 +23,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/sort.h"
 #include "data/parse.h"
 #include "features/vocab.h"
 #include "text/analyze.h"
@@ -81,6 +82,65 @@ struct lift_pipeline {
     uint32_t *feat_group; /* dict mode */
     uint32_t *feat_part;
 };
+
+/*
+ * The memo of a fit: for each text input (dict mode), the analysis of
+ * every distinct training value (a level of the table's column) as
+ * (seen entry, count) pairs sorted by entry, and, once features are
+ * assigned, each seen entry's feature. Features of a text input are
+ * numbered in seen-entry order (assign_features), so a level's pairs map
+ * to entries already sorted by feature: with the counts they are exactly
+ * what map_text leaves before weighting, without analysing the value
+ * again. A level whose value has more than max_tokens terms (where
+ * map_text would cut the list) is not used, nor one the list's cap left
+ * out: those are analysed as usual.
+ */
+#define MEMO_MAX_TERMS ((size_t)1 << 25) /* pairs per input, 256 MB */
+
+enum level_state {
+    LV_NONE = 0, /* not analysed (or not kept): map as usual */
+    LV_MEMO,     /* pairs kept */
+    LV_LONG,     /* pairs kept for counting; mapping analyses again */
+    LV_MISSING,  /* a missing spelling: mapping gives no entries */
+};
+
+struct memo_term {
+    uint32_t id, n; /* entry in the seen vocabulary, occurrences */
+};
+
+struct memo_input {
+    bool active;
+    size_t col, n_levels;
+    size_t *start;  /* per level: first pair */
+    uint32_t *n;    /* per level: pairs */
+    uint8_t *state; /* per level: enum level_state */
+    struct memo_term *terms;
+    size_t n_terms, cap_terms;
+    uint32_t *feat; /* per seen entry: feature or LIFT_FEATURE_NONE */
+};
+
+struct lift_pipeline_memo {
+    const struct lift_table *t;
+    const struct lift_pipeline *p;
+    size_t n_inputs;
+    struct memo_input *in;
+};
+
+void lift_pipeline_memo_free(struct lift_pipeline_memo *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        struct memo_input *mi = &m->in[i];
+        lift_free(mi->start);
+        lift_free(mi->n);
+        lift_free(mi->state);
+        lift_free(mi->terms);
+        lift_free(mi->feat);
+    }
+    lift_free(m->in);
+    lift_free(m);
+}
 
 /* ---- lifetime ----------------------------------------------------------- */
 
@@ -408,34 +468,14 @@ static int text_token(void *user, const char *tok, size_t len)
     return 0;
 }
 
-static int cmp_u32_pair(const void *a, const void *b)
+/* Weights the merged text entries from `start` on (sorted by index,
+ * values the term counts) by sublinear tf and idf, then L2-normalises
+ * them. */
+static void weigh_text(const struct lift_pipeline *p, const struct pl_input *in,
+                       struct lift_row *r, size_t start)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts and merges the entries added since `start`, weights them by idf
- * and L2-normalises them. */
-static void finish_text(const struct lift_pipeline *p,
-                        const struct pl_input *in, struct lift_row *r,
-                        size_t start)
-{
-    size_t n = r->nnz - start;
-    if (n == 0)
-        return;
-    uint32_t *idx = r->idx + start;
-    qsort(idx, n, sizeof *idx, cmp_u32_pair);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m && idx[m - 1] == idx[i]) {
-            r->val[start + m - 1] += 1.0f;
-            continue;
-        }
-        idx[m] = idx[i];
-        r->val[start + m] = 1.0f;
-        m++;
-    }
-    r->nnz = start + m;
+    size_t m = r->nnz - start;
+    const uint32_t *idx = r->idx + start;
     bool sublinear = in->ta && lift_text_analyzer_opts(in->ta)->sublinear;
     double norm = 0.0;
     for (size_t i = 0; i < m; i++) {
@@ -453,6 +493,34 @@ static void finish_text(const struct lift_pipeline *p,
     float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
     for (size_t i = 0; i < m; i++)
         r->val[start + i] *= inv;
+}
+
+/* Sorts and merges the entries added since `start` (counts), then
+ * weighs them. Their r->src, all the input's number, serve as the
+ * sort's scratch and are written back. */
+static void finish_text(const struct lift_pipeline *p,
+                        const struct pl_input *in, struct lift_row *r,
+                        size_t start)
+{
+    size_t n = r->nnz - start;
+    if (n == 0)
+        return;
+    uint32_t *idx = r->idx + start, g = r->src[start];
+    lift_sort_u32(idx, r->src + start, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && idx[m - 1] == idx[i]) {
+            r->val[start + m - 1] += 1.0f;
+            continue;
+        }
+        idx[m] = idx[i];
+        r->val[start + m] = 1.0f;
+        m++;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->src[start + i] = g;
+    r->nnz = start + m;
+    weigh_text(p, in, r, start);
 }
 
 /* Tokens of a text value through the input's analyser (the simple
@@ -839,9 +907,46 @@ static void table_cell(const struct lift_table *t, size_t col, size_t row,
     }
 }
 
-enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
-                                           size_t row, struct lift_row *out,
-                                           struct lift_error *err)
+/* The memo of text input i when it applies to the binding's table. */
+static const struct memo_input *memo_for(const struct lift_binding *b,
+                                         const struct lift_pipeline_memo *m,
+                                         size_t i)
+{
+    if (!m || m->p != b->p || m->t != b->t || i >= m->n_inputs ||
+        !m->in[i].active || !m->in[i].feat || b->in[i].how != BIND_CELLS ||
+        b->in[i].col != m->in[i].col)
+        return NULL;
+    return &m->in[i];
+}
+
+/* Maps text input g's value at `row` from the memo; false when the memo
+ * lacks it (map it as usual). */
+static bool memo_row(const struct lift_pipeline *p, const struct memo_input *mi,
+                     const struct lift_table *t, size_t row, uint32_t g,
+                     struct lift_row *r)
+{
+    uint32_t code = lift_table_codes(t, mi->col)[row];
+    if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
+        return false;
+    if (mi->state[code] == LV_MISSING)
+        return true;
+    if (mi->state[code] != LV_MEMO)
+        return false;
+    size_t start = r->nnz;
+    const struct memo_term *pairs = mi->terms + mi->start[code];
+    for (uint32_t k = 0; k < mi->n[code]; k++) {
+        uint32_t f = mi->feat[pairs[k].id];
+        if (f != LIFT_FEATURE_NONE)
+            put(r, f, (float)pairs[k].n, g);
+    }
+    if (r->nnz > start)
+        weigh_text(p, &p->in[g], r, start);
+    return true;
+}
+
+static enum lift_code map_row(const struct lift_binding *b,
+                              const struct lift_pipeline_memo *memo, size_t row,
+                              struct lift_row *out, struct lift_error *err)
 {
     const struct lift_pipeline *p = b->p;
     const struct lift_table *t = b->t;
@@ -892,6 +997,9 @@ enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
             break;
         }
         case BIND_CELLS: {
+            const struct memo_input *mi = memo_for(b, memo, i);
+            if (mi && memo_row(p, mi, t, row, (uint32_t)i, out))
+                break;
             struct cell c;
             table_cell(t, bi->col, row, &c);
             struct origin o = {lift_table_row_line(t, row)};
@@ -915,10 +1023,26 @@ enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
     return LIFT_OK;
 }
 
+enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
+                                           size_t row, struct lift_row *out,
+                                           struct lift_error *err)
+{
+    return map_row(b, NULL, row, out, err);
+}
+
 enum lift_code lift_pipeline_transform(const struct lift_binding *b,
                                        const uint32_t *rows, size_t n,
                                        struct lift_csr *out,
                                        struct lift_error *err)
+{
+    return lift_pipeline_transform_memo(b, NULL, rows, n, out, err);
+}
+
+enum lift_code
+lift_pipeline_transform_memo(const struct lift_binding *b,
+                             const struct lift_pipeline_memo *memo,
+                             const uint32_t *rows, size_t n,
+                             struct lift_csr *out, struct lift_error *err)
 {
     memset(out, 0, sizeof *out);
     struct lift_row r;
@@ -938,7 +1062,7 @@ enum lift_code lift_pipeline_transform(const struct lift_binding *b,
     out->indptr[0] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t row = rows ? rows[i] : i;
-        if ((rc = lift_pipeline_map_table_row(b, row, &r, err)))
+        if ((rc = map_row(b, memo, row, &r, err)))
             goto done;
         if (nnz + r.nnz > cap) {
             size_t ncap = cap * 2 > nnz + r.nnz ? cap * 2 : nnz + r.nnz;
@@ -1037,51 +1161,6 @@ static int cmp_cand(const void *a, const void *b)
     return (x->order > y->order) - (x->order < y->order);
 }
 
-struct doc_ctx {
-    struct lift_vocab *v;
-    size_t **df; /* df per entry */
-    size_t *df_cap;
-    size_t **last; /* last row seen per entry (+1) */
-    size_t row;
-    enum lift_code rc;
-    struct lift_error *err;
-};
-
-static int count_token(void *user, const char *tok, size_t len)
-{
-    struct doc_ctx *d = user;
-    long e = lift_vocab_find(d->v, tok, len);
-    if (e < 0) {
-        size_t entry;
-        if ((d->rc = lift_vocab_add(d->v, tok, len, 0, 0, &entry, d->err)))
-            return 1;
-        if (entry >= *d->df_cap) {
-            size_t cap = *d->df_cap ? *d->df_cap * 2 : 1024;
-            size_t *df = lift_realloc_array(*d->df, cap, sizeof *df);
-            if (!df) {
-                d->rc = lift_error_nomem(d->err, "token counts");
-                return 1;
-            }
-            *d->df = df;
-            size_t *last = lift_realloc_array(*d->last, cap, sizeof *last);
-            if (!last) {
-                d->rc = lift_error_nomem(d->err, "token counts");
-                return 1;
-            }
-            *d->last = last;
-            *d->df_cap = cap;
-        }
-        (*d->df)[entry] = 0;
-        (*d->last)[entry] = 0;
-        e = (long)entry;
-    }
-    if ((*d->last)[e] != d->row + 1) {
-        (*d->last)[e] = d->row + 1;
-        (*d->df)[e]++;
-    }
-    return 0;
-}
-
 /* Working state of one group (input or cross) while fitting. */
 struct fit_group {
     struct lift_vocab seen; /* every value seen, in first-appearance order */
@@ -1147,33 +1226,160 @@ done:
     return rc;
 }
 
+/* One text term of a value while counting: its entry in the group's
+ * seen vocabulary, appended to the value's list. */
+struct collect {
+    struct lift_vocab *seen;
+    uint32_t *ids; /* entries of the value's terms, in emission order */
+    size_t n_ids, cap;
+    enum lift_code rc;
+    struct lift_error *err;
+};
+
+static int collect_term(void *user, const char *tok, size_t len)
+{
+    struct collect *c = user;
+    size_t e;
+    if ((c->rc = lift_vocab_intern(c->seen, tok, len, &e, c->err)))
+        return 1;
+    if (c->n_ids == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        uint32_t *ids = lift_realloc_array(c->ids, cap, sizeof *ids);
+        if (!ids) {
+            c->rc = lift_error_nomem(c->err, "text terms");
+            return 1;
+        }
+        c->ids = ids;
+        c->cap = cap;
+    }
+    c->ids[c->n_ids++] = (uint32_t)e;
+    return 0;
+}
+
+/* Makes room for `more` terms in the memo input's list. */
+static enum lift_code memo_reserve(struct memo_input *mi, size_t more,
+                                   struct lift_error *err)
+{
+    if (mi->cap_terms - mi->n_terms >= more)
+        return LIFT_OK;
+    size_t cap = mi->cap_terms ? mi->cap_terms : 4096;
+    while (cap - mi->n_terms < more)
+        cap *= 2;
+    struct memo_term *t = lift_realloc_array(mi->terms, cap, sizeof *t);
+    if (!t)
+        return lift_error_nomem(err, "text terms");
+    mi->terms = t;
+    mi->cap_terms = cap;
+    return LIFT_OK;
+}
+
+/* Document frequencies of the terms of a text column over the training
+ * rows. Each distinct value (table level) is analysed once: its terms'
+ * entries in g->seen (added in first-appearance order), sorted and
+ * merged into (entry, count) pairs, are kept in mi per level while they
+ * fit MEMO_MAX_TERMS, and a repeated value only adds its pairs' df.
+ * Those pairs are what mapping the row gives, so lift_pipeline_transform
+ * can use them instead of analysing the value again (see memo_row). */
 static enum lift_code count_text(const struct lift_table *t, size_t col,
                                  const uint32_t *rows, size_t n,
-                                 const struct pl_input *in, struct fit_group *g,
+                                 const struct pl_input *in, unsigned max_tokens,
+                                 struct fit_group *g, struct memo_input *mi,
                                  struct lift_error *err)
 {
     struct lift_text_scratch *scratch = NULL;
     const uint32_t *codes = lift_table_codes(t, col);
-    size_t *last = NULL;
-    struct doc_ctx d = {&g->seen, &g->count, &g->count_cap, &last, 0,
-                        LIFT_OK,  err};
-    for (size_t i = 0; i < n && !d.rc; i++) {
+    size_t nl = lift_table_n_levels(t, col);
+    struct collect c = {&g->seen, NULL, 0, 0, LIFT_OK, err};
+    uint32_t *tmp = NULL;
+    size_t tmp_cap = 0;
+    enum lift_code rc = LIFT_OK;
+    mi->col = col;
+    mi->n_levels = nl;
+    mi->start = lift_malloc_array(nl ? nl : 1, sizeof *mi->start);
+    mi->n = lift_malloc_array(nl ? nl : 1, sizeof *mi->n);
+    mi->state = lift_calloc(nl ? nl : 1, sizeof *mi->state);
+    if (!mi->start || !mi->n || !mi->state) {
+        rc = lift_error_nomem(err, "text terms");
+        goto done;
+    }
+    mi->active = true;
+    for (size_t i = 0; i < n; i++) {
         size_t row = rows ? rows[i] : i;
-        if (codes[row] == LIFT_MISSING_CODE) {
+        uint32_t code = codes[row];
+        if (code == LIFT_MISSING_CODE) {
             g->n_missing++;
             continue;
         }
-        size_t len;
-        const char *s = lift_table_level(t, col, codes[row], &len);
-        d.row = i;
-        if (tokenize_value(in, &scratch, s, len, count_token, &d, err)) {
-            d.rc = text_error(in, lift_table_row_line(t, row), err);
-            break;
+        const struct memo_term *pairs;
+        size_t m;
+        if (mi->state[code] != LV_NONE) {
+            pairs = mi->terms + mi->start[code];
+            m = mi->n[code];
+        } else {
+            size_t len;
+            const char *s = lift_table_level(t, col, code, &len);
+            c.n_ids = 0;
+            if (tokenize_value(in, &scratch, s, len, collect_term, &c, err)) {
+                rc = text_error(in, lift_table_row_line(t, row), err);
+                goto done;
+            }
+            if ((rc = c.rc))
+                goto done;
+            if (g->count_cap < g->seen.n) {
+                size_t cap = g->count_cap ? g->count_cap : 1024;
+                while (cap < g->seen.n)
+                    cap *= 2;
+                size_t *cnt = lift_realloc_array(g->count, cap, sizeof *cnt);
+                if (!cnt) {
+                    rc = lift_error_nomem(err, "token counts");
+                    goto done;
+                }
+                memset(cnt + g->count_cap, 0,
+                       (cap - g->count_cap) * sizeof *cnt);
+                g->count = cnt;
+                g->count_cap = cap;
+            }
+            if (tmp_cap < c.n_ids) {
+                uint32_t *nt = lift_realloc_array(tmp, c.n_ids, sizeof *nt);
+                if (!nt) {
+                    rc = lift_error_nomem(err, "text terms");
+                    goto done;
+                }
+                tmp = nt;
+                tmp_cap = c.n_ids;
+            }
+            lift_sort_u32(c.ids, tmp, c.n_ids);
+            if ((rc = memo_reserve(mi, c.n_ids, err)))
+                goto done;
+            /* merged into the free end of the list; kept there if the
+             * list stays within its cap */
+            struct memo_term *out = mi->terms + mi->n_terms;
+            m = 0;
+            for (size_t k = 0; k < c.n_ids; k++) {
+                if (m && out[m - 1].id == c.ids[k]) {
+                    out[m - 1].n++;
+                    continue;
+                }
+                out[m].id = c.ids[k];
+                out[m].n = 1;
+                m++;
+            }
+            pairs = out;
+            if (mi->n_terms + m <= MEMO_MAX_TERMS && m <= UINT32_MAX) {
+                mi->start[code] = mi->n_terms;
+                mi->n[code] = (uint32_t)m;
+                mi->state[code] = c.n_ids > max_tokens ? LV_LONG : LV_MEMO;
+                mi->n_terms += m;
+            }
         }
+        for (size_t k = 0; k < m; k++)
+            g->count[pairs[k].id]++;
     }
+done:
     lift_text_scratch_free(scratch);
-    lift_free(last);
-    return d.rc;
+    lift_free(c.ids);
+    lift_free(tmp);
+    return rc;
 }
 
 static enum lift_code count_cross(const struct lift_table *t, size_t ca,
@@ -1386,6 +1592,7 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                                       struct fit_group *groups,
                                       const bool *missing, struct cand *cands,
                                       size_t n_cands, size_t n_rows,
+                                      struct lift_pipeline_memo *memo,
                                       struct lift_error *err)
 {
     size_t n_groups = p->n_inputs + p->n_cross;
@@ -1404,7 +1611,7 @@ static enum lift_code assign_features(struct lift_pipeline *p,
     for (size_t g = 0; g < n_groups; g++) {
         struct fit_group *fg = &groups[g];
         struct lift_vocab *dst;
-        uint32_t *rare;
+        uint32_t *rare, *feat = NULL;
         bool text = false;
         if (g < p->n_inputs) {
             struct pl_input *in = &p->in[g];
@@ -1423,6 +1630,14 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                 continue;
             }
             text = in->kind == PL_TEXT;
+            if (text && memo && memo->in[g].active) {
+                /* seen entry -> feature, for mapping from the memo */
+                feat = lift_malloc_array(fg->seen.n ? fg->seen.n : 1,
+                                         sizeof *feat);
+                if (!feat)
+                    return lift_error_nomem(err, "text terms");
+                memo->in[g].feat = feat;
+            }
         } else {
             dst = &p->cross[g - p->n_inputs].vocab;
             rare = &p->cross[g - p->n_inputs].f_rare;
@@ -1430,6 +1645,8 @@ static enum lift_code assign_features(struct lift_pipeline *p,
         bool dropped = false;
         for (; c < n_cands && cands[c].group == g; c++) {
             const struct cand *cd = &cands[c];
+            if (feat)
+                feat[cd->order] = cd->keep ? f : LIFT_FEATURE_NONE;
             if (!cd->keep) {
                 dropped = true;
                 continue;
@@ -1465,7 +1682,19 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
                                  struct lift_pipeline **out,
                                  struct lift_error *err)
 {
+    return lift_pipeline_fit_memo(t, rows, n_rows, spec, out, NULL, err);
+}
+
+enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
+                                      const uint32_t *rows, size_t n_rows,
+                                      const struct lift_pipeline_spec *spec,
+                                      struct lift_pipeline **out,
+                                      struct lift_pipeline_memo **memo_out,
+                                      struct lift_error *err)
+{
     *out = NULL;
+    if (memo_out)
+        *memo_out = NULL;
     if (!rows)
         n_rows = lift_table_n_rows(t);
     struct lift_pipeline *p = lift_calloc(1, sizeof *p);
@@ -1476,6 +1705,7 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
     bool *missing = NULL;
     double *scratch = NULL;
     struct cand *cands = NULL;
+    struct lift_pipeline_memo *memo = NULL;
     size_t n_groups = 0, n_cands = 0;
     enum lift_code rc;
     p->mode = spec->index;
@@ -1516,7 +1746,11 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
     groups = lift_calloc(n_groups, sizeof *groups);
     missing = lift_calloc(n_groups, sizeof *missing);
     scratch = lift_malloc_array(n_rows, sizeof *scratch);
-    if (!groups || !missing || !scratch) {
+    if ((memo = lift_calloc(1, sizeof *memo))) {
+        memo->n_inputs = p->n_inputs;
+        memo->in = lift_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *memo->in);
+    }
+    if (!groups || !missing || !scratch || !memo || !memo->in) {
         rc = lift_error_nomem(err, "pipeline fit");
         goto done;
     }
@@ -1532,7 +1766,8 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
             rc = count_categorical(t, cols[g], rows, n_rows, in, &groups[g],
                                    err);
         else
-            rc = count_text(t, cols[g], rows, n_rows, in, &groups[g], err);
+            rc = count_text(t, cols[g], rows, n_rows, in, p->max_tokens,
+                            &groups[g], &memo->in[g], err);
         if (rc)
             goto done;
         if (in->kind != PL_NUMERIC)
@@ -1607,13 +1842,32 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
             lift_free(sorted);
         }
         if ((rc = assign_features(p, groups, missing, cands, n_cands, n_rows,
-                                  err)))
+                                  memo_out ? memo : NULL, err)))
             goto done;
     }
     /* the largest row */
     p->max_nnz = p->n_cross;
     for (size_t g = 0; g < p->n_inputs; g++)
         p->max_nnz += p->in[g].kind == PL_TEXT ? p->max_tokens : 2;
+    if (memo_out) {
+        /* values that mapping reads as missing give no entries */
+        for (size_t g = 0; g < p->n_inputs; g++) {
+            struct memo_input *mi = &memo->in[g];
+            for (uint32_t l = 0; mi->active && l < mi->n_levels; l++) {
+                if (mi->state[l] != LV_MEMO)
+                    continue;
+                size_t len;
+                const char *s = lift_table_level(t, mi->col, l, &len);
+                if (lift_is_default_missing(s, len) ||
+                    is_sentinel(&p->in[g], s, len))
+                    mi->state[l] = LV_MISSING;
+            }
+        }
+        memo->p = p;
+        memo->t = t;
+        *memo_out = memo;
+        memo = NULL;
+    }
 done:
     for (size_t g = 0; groups && g < n_groups; g++)
         fit_group_release(&groups[g]);
@@ -1622,6 +1876,7 @@ done:
     lift_free(scratch);
     lift_free(cands);
     lift_free(cols);
+    lift_pipeline_memo_free(memo);
     if (rc) {
         lift_pipeline_free(p);
         p = NULL;

@@ -1,15 +1,18 @@
 /*
  * features/vocab.c - vocabularies: one key arena, open addressing over
- * 16-byte slots (features/vocab.h has the layout).
+ * 16-byte slots that hold short keys themselves (features/vocab.h has
+ * the layout).
  *
- * The hash reads a key of up to 16 bytes with at most two (overlapping)
- * loads, which cover every byte, so for a given length the loaded words
- * determine the key; longer keys go 8 bytes a round. Rounds xor a word
- * in and multiply by an odd constant (both invertible), and a final
- * splitmix64-style avalanche spreads every input bit over the 64 output
- * bits, so the index (low bits) and the tag (high bits) are close to
- * independent. Keys are compared byte for byte on a tag match: the hash
- * decides only where to look, never what matches.
+ * A key of up to 8 bytes is packed into one 64-bit word (its bytes in
+ * order, zero above), with at most two overlapping loads; with the
+ * length (in the tag) the word determines the key, so comparing words
+ * compares keys. The hash of such a key is one round over that word.
+ * Longer keys go 8 bytes a round, the last load overlapping. A round
+ * xors a word in and multiplies by an odd constant (both invertible);
+ * a final splitmix64-style avalanche spreads every input bit over the 64
+ * output bits, so the slot index (low bits) and the tag (high bits) are
+ * close to independent. A long key is compared byte for byte on a tag
+ * match: the hash decides only where to look, never what matches.
  */
 #include "features/vocab.h"
 
@@ -20,6 +23,8 @@
 
 #define K1 0x9e3779b97f4a7c15ull
 #define K2 0xc2b2ae3d27d4eb4full
+#define SHORT_KEY 8
+#define LONG_TAG 15u
 #define MIN_SLOTS 64
 #define MIN_ENTRIES 16
 #define MIN_BYTES 256
@@ -35,6 +40,18 @@ static uint64_t load32(const unsigned char *p)
 {
     uint32_t w;
     memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* The bytes of a key of at most 8 bytes as one word, zero above (the
+ * byte order of the machine: the word never leaves the process). */
+static uint64_t pack(const unsigned char *p, size_t len)
+{
+    if (len >= 4)
+        return load32(p) | (load32(p + len - 4) >> (8 * (8 - len))) << 32;
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)p[i] << (8 * i);
     return w;
 }
 
@@ -54,27 +71,29 @@ static uint64_t round64(uint64_t h, uint64_t w)
     return h ^ (h >> 29);
 }
 
+static uint64_t hash_long(const unsigned char *p, size_t len)
+{
+    uint64_t h = (uint64_t)len * K2;
+    for (size_t i = 0; i + 8 < len; i += 8)
+        h = round64(h, load64(p + i));
+    return avalanche(round64(h, load64(p + len - 8)));
+}
+
+static uint64_t hash_short(uint64_t w, size_t len)
+{
+    return avalanche(round64((uint64_t)len * K2, w));
+}
+
 uint64_t lift_vocab_hash(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    uint64_t h = (uint64_t)len * K2;
-    if (len <= 8) {
-        uint64_t w;
-        if (len >= 4)
-            w = load32(p) | load32(p + len - 4) << 32;
-        else if (len)
-            w = (uint64_t)p[0] | (uint64_t)p[len >> 1] << 8 |
-                (uint64_t)p[len - 1] << 16;
-        else
-            w = 0;
-        return avalanche(round64(h, w));
-    }
-    if (len <= 16)
-        return avalanche(round64(round64(h, load64(p)), load64(p + len - 8)));
-    size_t i = 0;
-    for (; i + 8 < len; i += 8)
-        h = round64(h, load64(p + i));
-    return avalanche(round64(h, load64(p + len - 8)));
+    return len <= SHORT_KEY ? hash_short(pack(p, len), len) : hash_long(p, len);
+}
+
+static uint32_t make_tag(uint64_t h, size_t len)
+{
+    return ((uint32_t)(h >> 32) & ~LONG_TAG) |
+           (len <= SHORT_KEY ? (uint32_t)len : LONG_TAG);
 }
 
 void lift_vocab_init(struct lift_vocab *v)
@@ -107,39 +126,64 @@ const char *lift_vocab_key(const struct lift_vocab *v, size_t e, size_t *len)
     return v->bytes + v->off[e] + sizeof(uint32_t);
 }
 
-long lift_vocab_find_h(const struct lift_vocab *v, const char *s, size_t len,
-                       uint64_t h)
+/* A key, hashed once for a lookup and a possible insertion. */
+struct probe {
+    const char *s;
+    size_t len;
+    uint64_t word; /* packed short key */
+    uint64_t h;
+    uint32_t tag;
+};
+
+static struct probe make_probe(const char *s, size_t len)
 {
-    if (!v->slots)
-        return -1;
-    uint32_t tag = (uint32_t)(h >> 32);
-    for (size_t i = (size_t)h & v->mask;; i = (i + 1) & v->mask) {
+    struct probe q = {s, len, 0, 0, 0};
+    const unsigned char *p = (const unsigned char *)s;
+    if (len <= SHORT_KEY) {
+        q.word = pack(p, len);
+        q.h = hash_short(q.word, len);
+    } else {
+        q.h = hash_long(p, len);
+    }
+    q.tag = make_tag(q.h, len);
+    return q;
+}
+
+/* The slot holding q's key, or the empty slot where it would go. */
+static size_t probe_slot(const struct lift_vocab *v, const struct probe *q)
+{
+    for (size_t i = (size_t)q->h & v->mask;; i = (i + 1) & v->mask) {
         const struct lift_vocab_slot *sl = &v->slots[i];
         if (!sl->slot)
-            return -1;
-        if (sl->tag != tag)
+            return i;
+        if (sl->tag != q->tag)
             continue;
-        const char *k = v->bytes + sl->off;
-        if (key_len(v, sl->off) == len &&
-            memcmp(k + sizeof(uint32_t), s, len) == 0)
-            return (long)sl->slot - 1;
+        if (q->len <= SHORT_KEY) {
+            if (sl->key == q->word)
+                return i;
+        } else if (key_len(v, sl->key) == q->len &&
+                   memcmp(v->bytes + sl->key + sizeof(uint32_t), q->s,
+                          q->len) == 0) {
+            return i;
+        }
     }
 }
 
 long lift_vocab_find(const struct lift_vocab *v, const char *s, size_t len)
 {
-    return lift_vocab_find_h(v, s, len, lift_vocab_hash(s, len));
+    if (!v->slots)
+        return -1;
+    struct probe q = make_probe(s, len);
+    uint32_t e = v->slots[probe_slot(v, &q)].slot;
+    return e ? (long)e - 1 : -1;
 }
 
-static void place(struct lift_vocab_slot *slots, size_t mask, uint64_t h,
-                  uint64_t off, size_t e)
+static void fill(struct lift_vocab_slot *sl, const struct probe *q,
+                 uint64_t off, size_t e)
 {
-    size_t i = (size_t)h & mask;
-    while (slots[i].slot)
-        i = (i + 1) & mask;
-    slots[i].off = off;
-    slots[i].tag = (uint32_t)(h >> 32);
-    slots[i].slot = (uint32_t)(e + 1);
+    sl->key = q->len <= SHORT_KEY ? q->word : off;
+    sl->tag = q->tag;
+    sl->slot = (uint32_t)(e + 1);
 }
 
 /* Rebuilds the table with n_slots slots (a power of two above 2n). */
@@ -149,14 +193,19 @@ static enum lift_code rehash(struct lift_vocab *v, size_t n_slots,
     struct lift_vocab_slot *slots = lift_calloc(n_slots, sizeof *slots);
     if (!slots)
         return lift_error_nomem(err, "vocabulary");
+    size_t mask = n_slots - 1;
     for (size_t e = 0; e < v->n; e++) {
         size_t len;
         const char *k = lift_vocab_key(v, e, &len);
-        place(slots, n_slots - 1, lift_vocab_hash(k, len), v->off[e], e);
+        struct probe q = make_probe(k, len);
+        size_t i = (size_t)q.h & mask;
+        while (slots[i].slot)
+            i = (i + 1) & mask;
+        fill(&slots[i], &q, v->off[e], e);
     }
     lift_free(v->slots);
     v->slots = slots;
-    v->mask = n_slots - 1;
+    v->mask = mask;
     return LIFT_OK;
 }
 
@@ -179,20 +228,22 @@ static enum lift_code grow_entries(struct lift_vocab *v, struct lift_error *err)
     return LIFT_OK;
 }
 
-enum lift_code lift_vocab_add_h(struct lift_vocab *v, const char *s, size_t len,
-                                uint64_t h, uint32_t feat, float idf,
-                                size_t *entry, struct lift_error *err)
+/* Appends q's key as a new entry; *slot is the empty slot probe_slot
+ * found (looked up again when the table grows). */
+static enum lift_code append(struct lift_vocab *v, const struct probe *q,
+                             size_t slot, uint32_t feat, float idf,
+                             size_t *entry, struct lift_error *err)
 {
     enum lift_code rc;
     if (v->n >= LIFT_VOCAB_MAX)
         return lift_error_set(err, LIFT_ERR_LIMIT,
                               "vocabulary larger than %zu entries",
                               LIFT_VOCAB_MAX);
-    if (len >= UINT32_MAX)
+    if (q->len >= UINT32_MAX)
         return lift_error_set(err, LIFT_ERR_LIMIT, "vocabulary entry too long");
     if (v->n == v->cap && (rc = grow_entries(v, err)))
         return rc;
-    size_t need = sizeof(uint32_t) + len + 1;
+    size_t need = sizeof(uint32_t) + q->len + 1;
     if (v->bytes_cap - v->n_bytes < need) {
         size_t cap = v->bytes_cap ? v->bytes_cap : MIN_BYTES;
         while (cap - v->n_bytes < need) {
@@ -206,21 +257,23 @@ enum lift_code lift_vocab_add_h(struct lift_vocab *v, const char *s, size_t len,
         v->bytes = b;
         v->bytes_cap = cap;
     }
-    if ((!v->slots || (v->n + 1) * 2 > v->mask + 1) &&
-        (rc = rehash(v, v->slots ? (v->mask + 1) * 2 : MIN_SLOTS, err)))
-        return rc;
+    if (!v->slots || (v->n + 1) * 2 > v->mask + 1) {
+        if ((rc = rehash(v, v->slots ? (v->mask + 1) * 2 : MIN_SLOTS, err)))
+            return rc;
+        slot = probe_slot(v, q);
+    }
     uint64_t off = v->n_bytes;
-    uint32_t l32 = (uint32_t)len;
+    uint32_t l32 = (uint32_t)q->len;
     memcpy(v->bytes + off, &l32, sizeof l32);
-    if (len)
-        memcpy(v->bytes + off + sizeof l32, s, len);
-    v->bytes[off + sizeof l32 + len] = '\0';
+    if (q->len)
+        memcpy(v->bytes + off + sizeof l32, q->s, q->len);
+    v->bytes[off + sizeof l32 + q->len] = '\0';
     v->n_bytes += need;
     size_t e = v->n++;
     v->off[e] = off;
     v->feat[e] = feat;
     v->idf[e] = idf;
-    place(v->slots, v->mask, h, off, e);
+    fill(&v->slots[slot], q, off, e);
     if (entry)
         *entry = e;
     return LIFT_OK;
@@ -230,6 +283,24 @@ enum lift_code lift_vocab_add(struct lift_vocab *v, const char *s, size_t len,
                               uint32_t feat, float idf, size_t *entry,
                               struct lift_error *err)
 {
-    return lift_vocab_add_h(v, s, len, lift_vocab_hash(s, len), feat, idf,
-                            entry, err);
+    struct probe q = make_probe(s, len);
+    size_t slot = v->slots ? probe_slot(v, &q) : 0;
+    LIFT_ASSERT(!v->slots || !v->slots[slot].slot);
+    return append(v, &q, slot, feat, idf, entry, err);
+}
+
+enum lift_code lift_vocab_intern(struct lift_vocab *v, const char *s,
+                                 size_t len, size_t *entry,
+                                 struct lift_error *err)
+{
+    struct probe q = make_probe(s, len);
+    size_t slot = 0;
+    if (v->slots) {
+        slot = probe_slot(v, &q);
+        if (v->slots[slot].slot) {
+            *entry = v->slots[slot].slot - 1;
+            return LIFT_OK;
+        }
+    }
+    return append(v, &q, slot, 0, 0.0f, entry, err);
 }

@@ -5,12 +5,15 @@
  *
  * Layout: every key lives in one byte arena, prefixed by its 32-bit
  * length and followed by a NUL; entry e's key starts at off[e]. The
- * table is open addressing with linear probing over 16-byte slots that
- * hold the key's arena offset, 32 bits of its hash and the entry number,
- * at most half full. A probe compares the stored hash bits first, so a
- * lookup touches the slot's cache line and, for a match, the key's: two
- * lines, where a table of entry numbers over separate arrays of hashes,
- * lengths and string pointers touched five.
+ * table is open addressing with linear probing over 16-byte slots (four
+ * to a cache line), at most half full. A slot holds the entry number,
+ * 28 bits of the key's hash with the key's length (0..8, or 15 for a
+ * longer key) as its tag, and the key itself when it has at most 8
+ * bytes (zero-padded; most words and character n-grams), else the key's
+ * arena offset. A probe compares the tag first; a short key is then
+ * compared in the slot, so its lookup touches one cache line; a long
+ * key's touches its arena bytes too. (A table of entry numbers over
+ * separate arrays of hashes, lengths and string pointers touched five.)
  *
  * The hash is lift_vocab_hash (this module's own, seeded by nothing);
  * it never leaves the process: model files store the keys, and a loaded
@@ -34,8 +37,8 @@
 #define LIFT_VOCAB_MAX ((size_t)1 << 28)
 
 struct lift_vocab_slot {
-    uint64_t off;  /* arena offset of the key's length prefix */
-    uint32_t tag;  /* high 32 bits of the key's hash */
+    uint64_t key;  /* a key of <= 8 bytes, zero-padded; else arena offset */
+    uint32_t tag;  /* hash bits 36..63, then 4 bits of length */
     uint32_t slot; /* entry + 1; 0: empty */
 };
 
@@ -57,23 +60,23 @@ uint64_t lift_vocab_hash(const char *s, size_t len);
 void lift_vocab_init(struct lift_vocab *v);
 void lift_vocab_release(struct lift_vocab *v);
 
-/* Entry of key s[0..len), or -1. _find_h takes lift_vocab_hash(s, len),
- * for callers that hash once and look up in several places. */
+/* Entry of key s[0..len), or -1. */
 long lift_vocab_find(const struct lift_vocab *v, const char *s, size_t len);
-long lift_vocab_find_h(const struct lift_vocab *v, const char *s, size_t len,
-                       uint64_t h);
 
 /* Appends key s[0..len) (which the caller knows is absent) as entry n
  * with the given feature and idf, returned through *entry (may be NULL).
- * LIFT_ERR_LIMIT past LIFT_VOCAB_MAX entries or a key of 4 GB,
- * LIFT_ERR_NOMEM; on error the vocabulary is unchanged. _add_h takes the
- * key's lift_vocab_hash. */
+ * LIFT_ERR_LIMIT past LIFT_VOCAB_MAX entries or for a key of 4 GB,
+ * LIFT_ERR_NOMEM; on error the vocabulary is unchanged. */
 enum lift_code lift_vocab_add(struct lift_vocab *v, const char *s, size_t len,
                               uint32_t feat, float idf, size_t *entry,
                               struct lift_error *err);
-enum lift_code lift_vocab_add_h(struct lift_vocab *v, const char *s, size_t len,
-                                uint64_t h, uint32_t feat, float idf,
-                                size_t *entry, struct lift_error *err);
+
+/* The entry of key s[0..len) through *entry, appended (feature 0, idf 0)
+ * when absent: one hash and one probe for both. Errors as
+ * lift_vocab_add. */
+enum lift_code lift_vocab_intern(struct lift_vocab *v, const char *s,
+                                 size_t len, size_t *entry,
+                                 struct lift_error *err);
 
 /* Key of entry e (NUL-terminated, valid until the next add or release);
  * its length through *len when len is not NULL. */
