@@ -10,9 +10,12 @@
  * Longer keys go 8 bytes a round, the last load overlapping. A round
  * xors a word in and multiplies by an odd constant (both invertible);
  * a final splitmix64-style avalanche spreads every input bit over the 64
- * output bits, so the slot index (low bits) and the tag (high bits) are
- * close to independent. A long key is compared byte for byte on a tag
- * match: the hash decides only where to look, never what matches.
+ * output bits. The home slot is the hash's top bits and the tag keeps
+ * bits 36..63, so a growing table places old slots from their tags
+ * alone, reading the old table in order and writing the new one nearly
+ * in order. A key is compared whole (its packed word, or its bytes for
+ * a long one) on a tag match: the hash decides only where to look,
+ * never what matches.
  */
 #include "features/vocab.h"
 
@@ -25,7 +28,8 @@
 #define K2 0xc2b2ae3d27d4eb4full
 #define SHORT_KEY 8
 #define LONG_TAG 15u
-#define MIN_SLOTS 64
+#define MIN_BITS 6
+#define TAG_BITS 28 /* hash bits in a tag */
 #define MIN_ENTRIES 16
 #define MIN_BYTES 256
 
@@ -90,6 +94,18 @@ uint64_t lift_vocab_hash(const char *s, size_t len)
     return len <= SHORT_KEY ? hash_short(pack(p, len), len) : hash_long(p, len);
 }
 
+/* Slot of hash h in a table of 2^bits slots: its top bits, which the
+ * tag keeps (bits 36..63), so growing the table needs no key. */
+static size_t home(uint64_t h, unsigned bits)
+{
+    return (size_t)(h >> (64 - bits));
+}
+
+static uint64_t tag_hash(uint32_t tag)
+{
+    return (uint64_t)(tag & ~LONG_TAG) << 32;
+}
+
 static uint32_t make_tag(uint64_t h, size_t len)
 {
     return ((uint32_t)(h >> 32) & ~LONG_TAG) |
@@ -152,7 +168,7 @@ static struct probe make_probe(const char *s, size_t len)
 /* The slot holding q's key, or the empty slot where it would go. */
 static size_t probe_slot(const struct lift_vocab *v, const struct probe *q)
 {
-    for (size_t i = (size_t)q->h & v->mask;; i = (i + 1) & v->mask) {
+    for (size_t i = home(q->h, v->bits);; i = (i + 1) & v->mask) {
         const struct lift_vocab_slot *sl = &v->slots[i];
         if (!sl->slot)
             return i;
@@ -186,26 +202,38 @@ static void fill(struct lift_vocab_slot *sl, const struct probe *q,
     sl->slot = (uint32_t)(e + 1);
 }
 
-/* Rebuilds the table with n_slots slots (a power of two above 2n). */
-static enum lift_code rehash(struct lift_vocab *v, size_t n_slots,
+/* Rebuilds the table with 2^bits slots. Old slots are read in order and
+ * land in the new table in nearly the same order: their home slots come
+ * from the top bits of the hash, which the tags hold while bits <=
+ * TAG_BITS; past that, hashes are computed again from the keys. */
+static enum lift_code rehash(struct lift_vocab *v, unsigned bits,
                              struct lift_error *err)
 {
+    size_t n_slots = (size_t)1 << bits, mask = n_slots - 1;
     struct lift_vocab_slot *slots = lift_calloc(n_slots, sizeof *slots);
     if (!slots)
         return lift_error_nomem(err, "vocabulary");
-    size_t mask = n_slots - 1;
-    for (size_t e = 0; e < v->n; e++) {
-        size_t len;
-        const char *k = lift_vocab_key(v, e, &len);
-        struct probe q = make_probe(k, len);
-        size_t i = (size_t)q.h & mask;
+    for (size_t j = 0; v->slots && j <= v->mask; j++) {
+        const struct lift_vocab_slot *sl = &v->slots[j];
+        if (!sl->slot)
+            continue;
+        uint64_t h;
+        if (bits <= TAG_BITS) {
+            h = tag_hash(sl->tag);
+        } else {
+            size_t len;
+            const char *k = lift_vocab_key(v, sl->slot - 1, &len);
+            h = lift_vocab_hash(k, len);
+        }
+        size_t i = home(h, bits);
         while (slots[i].slot)
             i = (i + 1) & mask;
-        fill(&slots[i], &q, v->off[e], e);
+        slots[i] = *sl;
     }
     lift_free(v->slots);
     v->slots = slots;
     v->mask = mask;
+    v->bits = bits;
     return LIFT_OK;
 }
 
@@ -258,7 +286,7 @@ static enum lift_code append(struct lift_vocab *v, const struct probe *q,
         v->bytes_cap = cap;
     }
     if (!v->slots || (v->n + 1) * 2 > v->mask + 1) {
-        if ((rc = rehash(v, v->slots ? (v->mask + 1) * 2 : MIN_SLOTS, err)))
+        if ((rc = rehash(v, v->slots ? v->bits + 1 : MIN_BITS, err)))
             return rc;
         slot = probe_slot(v, q);
     }

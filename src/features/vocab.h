@@ -50,7 +50,8 @@ struct lift_vocab {
     char *bytes; /* the arena */
     size_t n_bytes, bytes_cap;
     struct lift_vocab_slot *slots;
-    size_t mask; /* slots - 1; 0 with no slots */
+    size_t mask;   /* slots - 1; 0 with no slots */
+    unsigned bits; /* slots = 2^bits */
 };
 
 /* The hash of a key (stable within a process only; see above). */
