@@ -1226,12 +1226,15 @@ done:
     return rc;
 }
 
-/* One text term of a value while counting: its entry in the group's
- * seen vocabulary, appended to the value's list. */
+/* The terms of one value while counting, in emission order: their
+ * bytes end to end, and then their entries in the group's seen
+ * vocabulary. */
 struct collect {
-    struct lift_vocab *seen;
-    uint32_t *ids; /* entries of the value's terms, in emission order */
-    size_t n_ids, cap;
+    char *bytes;
+    size_t n_bytes, bytes_cap;
+    size_t *ends;  /* per term: end of its bytes */
+    uint32_t *ids; /* per term: seen entry (lift_vocab_intern_many) */
+    size_t n, cap;
     enum lift_code rc;
     struct lift_error *err;
 };
@@ -1239,12 +1242,13 @@ struct collect {
 static int collect_term(void *user, const char *tok, size_t len)
 {
     struct collect *c = user;
-    size_t e;
-    if ((c->rc = lift_vocab_intern(c->seen, tok, len, &e, c->err)))
-        return 1;
-    if (c->n_ids == c->cap) {
+    if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
-        uint32_t *ids = lift_realloc_array(c->ids, cap, sizeof *ids);
+        size_t *ends = lift_realloc_array(c->ends, cap, sizeof *ends);
+        if (ends)
+            c->ends = ends;
+        uint32_t *ids =
+            ends ? lift_realloc_array(c->ids, cap, sizeof *ids) : NULL;
         if (!ids) {
             c->rc = lift_error_nomem(c->err, "text terms");
             return 1;
@@ -1252,7 +1256,21 @@ static int collect_term(void *user, const char *tok, size_t len)
         c->ids = ids;
         c->cap = cap;
     }
-    c->ids[c->n_ids++] = (uint32_t)e;
+    if (c->bytes_cap - c->n_bytes < len) {
+        size_t cap = c->bytes_cap ? c->bytes_cap : 8192;
+        while (cap - c->n_bytes < len)
+            cap *= 2;
+        char *b = lift_realloc_array(c->bytes, cap, 1);
+        if (!b) {
+            c->rc = lift_error_nomem(c->err, "text terms");
+            return 1;
+        }
+        c->bytes = b;
+        c->bytes_cap = cap;
+    }
+    memcpy(c->bytes + c->n_bytes, tok, len);
+    c->n_bytes += len;
+    c->ends[c->n++] = c->n_bytes;
     return 0;
 }
 
@@ -1289,7 +1307,7 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
     struct lift_text_scratch *scratch = NULL;
     const uint32_t *codes = lift_table_codes(t, col);
     size_t nl = lift_table_n_levels(t, col);
-    struct collect c = {&g->seen, NULL, 0, 0, LIFT_OK, err};
+    struct collect c = {NULL, 0, 0, NULL, NULL, 0, 0, LIFT_OK, err};
     uint32_t *tmp = NULL;
     size_t tmp_cap = 0;
     enum lift_code rc = LIFT_OK;
@@ -1318,12 +1336,14 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
         } else {
             size_t len;
             const char *s = lift_table_level(t, col, code, &len);
-            c.n_ids = 0;
+            c.n = c.n_bytes = 0;
             if (tokenize_value(in, &scratch, s, len, collect_term, &c, err)) {
                 rc = text_error(in, lift_table_row_line(t, row), err);
                 goto done;
             }
-            if ((rc = c.rc))
+            if ((rc = c.rc) ||
+                (rc = lift_vocab_intern_many(&g->seen, c.bytes, c.ends, c.n,
+                                             c.ids, err)))
                 goto done;
             if (g->count_cap < g->seen.n) {
                 size_t cap = g->count_cap ? g->count_cap : 1024;
@@ -1339,23 +1359,23 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
                 g->count = cnt;
                 g->count_cap = cap;
             }
-            if (tmp_cap < c.n_ids) {
-                uint32_t *nt = lift_realloc_array(tmp, c.n_ids, sizeof *nt);
+            if (tmp_cap < c.n) {
+                uint32_t *nt = lift_realloc_array(tmp, c.n, sizeof *nt);
                 if (!nt) {
                     rc = lift_error_nomem(err, "text terms");
                     goto done;
                 }
                 tmp = nt;
-                tmp_cap = c.n_ids;
+                tmp_cap = c.n;
             }
-            lift_sort_u32(c.ids, tmp, c.n_ids);
-            if ((rc = memo_reserve(mi, c.n_ids, err)))
+            lift_sort_u32(c.ids, tmp, c.n);
+            if ((rc = memo_reserve(mi, c.n, err)))
                 goto done;
             /* merged into the free end of the list; kept there if the
              * list stays within its cap */
             struct memo_term *out = mi->terms + mi->n_terms;
             m = 0;
-            for (size_t k = 0; k < c.n_ids; k++) {
+            for (size_t k = 0; k < c.n; k++) {
                 if (m && out[m - 1].id == c.ids[k]) {
                     out[m - 1].n++;
                     continue;
@@ -1368,7 +1388,7 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
             if (mi->n_terms + m <= MEMO_MAX_TERMS && m <= UINT32_MAX) {
                 mi->start[code] = mi->n_terms;
                 mi->n[code] = (uint32_t)m;
-                mi->state[code] = c.n_ids > max_tokens ? LV_LONG : LV_MEMO;
+                mi->state[code] = c.n > max_tokens ? LV_LONG : LV_MEMO;
                 mi->n_terms += m;
             }
         }
@@ -1377,6 +1397,8 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
     }
 done:
     lift_text_scratch_free(scratch);
+    lift_free(c.bytes);
+    lift_free(c.ends);
     lift_free(c.ids);
     lift_free(tmp);
     return rc;

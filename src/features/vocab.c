@@ -32,6 +32,7 @@
 #define TAG_BITS 28 /* hash bits in a tag */
 #define MIN_ENTRIES 16
 #define MIN_BYTES 256
+#define BATCH 32 /* keys hashed and fetched ahead at once */
 
 static uint64_t load64(const unsigned char *p)
 {
@@ -331,4 +332,36 @@ enum lift_code lift_vocab_intern(struct lift_vocab *v, const char *s,
         }
     }
     return append(v, &q, slot, 0, 0.0f, entry, err);
+}
+
+enum lift_code lift_vocab_intern_many(struct lift_vocab *v, const char *bytes,
+                                      const size_t *ends, size_t n,
+                                      uint32_t *entries, struct lift_error *err)
+{
+    struct probe q[BATCH];
+    for (size_t base = 0; base < n; base += BATCH) {
+        size_t m = n - base < BATCH ? n - base : BATCH;
+        for (size_t k = 0; k < m; k++) {
+            size_t i = base + k, start = i ? ends[i - 1] : 0;
+            q[k] = make_probe(bytes + start, ends[i] - start);
+            if (v->slots)
+                __builtin_prefetch(&v->slots[home(q[k].h, v->bits)]);
+        }
+        for (size_t k = 0; k < m; k++) {
+            size_t slot = 0;
+            if (v->slots) {
+                slot = probe_slot(v, &q[k]);
+                if (v->slots[slot].slot) {
+                    entries[base + k] = v->slots[slot].slot - 1;
+                    continue;
+                }
+            }
+            size_t e;
+            enum lift_code rc = append(v, &q[k], slot, 0, 0.0f, &e, err);
+            if (rc)
+                return rc;
+            entries[base + k] = (uint32_t)e;
+        }
+    }
+    return LIFT_OK;
 }

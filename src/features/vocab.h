@@ -79,6 +79,16 @@ enum lift_code lift_vocab_intern(struct lift_vocab *v, const char *s,
                                  size_t len, size_t *entry,
                                  struct lift_error *err);
 
+/* lift_vocab_intern of n keys in order, key i being
+ * bytes[i ? ends[i - 1] : 0 .. ends[i]); their entries into entries[i].
+ * The same as n calls, but all keys are hashed first and their slots
+ * fetched ahead, so the cache misses of the lookups overlap. On an error
+ * the keys before the failing one are in. */
+enum lift_code lift_vocab_intern_many(struct lift_vocab *v, const char *bytes,
+                                      const size_t *ends, size_t n,
+                                      uint32_t *entries,
+                                      struct lift_error *err);
+
 /* Key of entry e (NUL-terminated, valid until the next add or release);
  * its length through *len when len is not NULL. */
 const char *lift_vocab_key(const struct lift_vocab *v, size_t e, size_t *len);
