@@ -85,17 +85,20 @@ struct lift_pipeline {
 
 /*
  * The memo of a fit: for each text input (dict mode), the analysis of
- * every distinct training value (a level of the table's column) as
- * (seen entry, count) pairs sorted by entry, and, once features are
+ * every distinct training value (a level of the table's column) as the
+ * sorted list of its terms' entries in the seen vocabulary (an entry
+ * repeated as often as the term occurs), and, once features are
  * assigned, each seen entry's feature. Features of a text input are
- * numbered in seen-entry order (assign_features), so a level's pairs map
- * to entries already sorted by feature: with the counts they are exactly
- * what map_text leaves before weighting, without analysing the value
- * again. A level whose value has more than max_tokens terms (where
- * map_text would cut the list) is not used, nor one the list's cap left
- * out: those are analysed as usual.
+ * numbered in seen-entry order (assign_features), so a level's list maps
+ * to features already sorted, and its runs are the counts: exactly what
+ * map_text leaves before weighting, without analysing the value again.
+ * A level whose value has more than max_tokens terms (where map_text
+ * would cut the list) is not used, nor one past the memo's cap: those
+ * are analysed as usual. Lists live in blocks that never move (no
+ * copying as the memo grows).
  */
-#define MEMO_MAX_TERMS ((size_t)1 << 25) /* pairs per input, 256 MB */
+#define MEMO_MAX_TERMS ((size_t)1 << 26) /* entries per input, 256 MB */
+#define MEMO_BLOCK ((size_t)1 << 16)     /* entries per block, at least */
 
 enum level_state {
     LV_NONE = 0, /* not analysed (or not kept): map as usual */
@@ -104,18 +107,16 @@ enum level_state {
     LV_MISSING,  /* a missing spelling: mapping gives no entries */
 };
 
-struct memo_term {
-    uint32_t id, n; /* entry in the seen vocabulary, occurrences */
-};
-
 struct memo_input {
     bool active;
     size_t col, n_levels;
-    size_t *start;  /* per level: first pair */
-    uint32_t *n;    /* per level: pairs */
-    uint8_t *state; /* per level: enum level_state */
-    struct memo_term *terms;
-    size_t n_terms, cap_terms;
+    const uint32_t **ids; /* per level: its sorted seen entries */
+    uint32_t *n;          /* per level: their number */
+    uint8_t *state;       /* per level: enum level_state */
+    uint32_t **blocks;    /* storage of the lists */
+    size_t n_blocks, cap_blocks;
+    uint32_t *free_at; /* free room in the last block */
+    size_t n_free, n_kept;
     uint32_t *feat; /* per seen entry: feature or LIFT_FEATURE_NONE */
 };
 
@@ -132,10 +133,12 @@ void lift_pipeline_memo_free(struct lift_pipeline_memo *m)
         return;
     for (size_t i = 0; i < m->n_inputs; i++) {
         struct memo_input *mi = &m->in[i];
-        lift_free(mi->start);
+        lift_free(mi->ids);
         lift_free(mi->n);
         lift_free(mi->state);
-        lift_free(mi->terms);
+        for (size_t b = 0; b < mi->n_blocks; b++)
+            lift_free(mi->blocks[b]);
+        lift_free(mi->blocks);
         lift_free(mi->feat);
     }
     lift_free(m->in);
@@ -480,7 +483,7 @@ static void weigh_text(const struct lift_pipeline *p, const struct pl_input *in,
     double norm = 0.0;
     for (size_t i = 0; i < m; i++) {
         float w = r->val[start + i];
-        if (sublinear)
+        if (sublinear && w != 1.0f) /* 1 + ln 1 is 1 */
             w = 1.0f + logf(w);
         if (p->mode == LIFT_INDEX_DICT) {
             /* feature -> entry: text features are contiguous per input */
@@ -933,11 +936,15 @@ static bool memo_row(const struct lift_pipeline *p, const struct memo_input *mi,
     if (mi->state[code] != LV_MEMO)
         return false;
     size_t start = r->nnz;
-    const struct memo_term *pairs = mi->terms + mi->start[code];
-    for (uint32_t k = 0; k < mi->n[code]; k++) {
-        uint32_t f = mi->feat[pairs[k].id];
+    const uint32_t *ids = mi->ids[code];
+    for (uint32_t k = 0, n = mi->n[code]; k < n;) {
+        uint32_t id = ids[k], run = 1;
+        while (k + run < n && ids[k + run] == id)
+            run++;
+        k += run;
+        uint32_t f = mi->feat[id];
         if (f != LIFT_FEATURE_NONE)
-            put(r, f, (float)pairs[k].n, g);
+            put(r, f, (float)run, g);
     }
     if (r->nnz > start)
         weigh_text(p, &p->in[g], r, start);
@@ -1038,6 +1045,41 @@ enum lift_code lift_pipeline_transform(const struct lift_binding *b,
     return lift_pipeline_transform_memo(b, NULL, rows, n, out, err);
 }
 
+/* Entries to allocate for mapping rows[0..n): 8 a row, or with a memo
+ * that applies, the length of each memoised value's list (at least its
+ * entries) and 2 a row for every other input, 64 for a text value the
+ * memo lacks; the matrix grows past it if need be. Allocating once
+ * spares copying a large matrix as it doubles. */
+static size_t matrix_estimate(const struct lift_binding *b,
+                              const struct lift_pipeline_memo *memo,
+                              const uint32_t *rows, size_t n)
+{
+    const struct lift_pipeline *p = b->p;
+    bool any = false;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        any = any || memo_for(b, memo, i);
+    if (!any)
+        return n * 8 + 16;
+    size_t total = 16;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const struct memo_input *mi = memo_for(b, memo, i);
+        if (!mi) {
+            total += (p->in[i].kind == PL_TEXT ? 64 : 2) * n;
+            continue;
+        }
+        const uint32_t *codes = lift_table_codes(b->t, mi->col);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t code = codes[rows ? rows[k] : k];
+            if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
+                continue;
+            total += mi->state[code] == LV_MEMO      ? mi->n[code]
+                     : mi->state[code] == LV_MISSING ? 0
+                                                     : 64;
+        }
+    }
+    return total + p->n_cross * n;
+}
+
 enum lift_code
 lift_pipeline_transform_memo(const struct lift_binding *b,
                              const struct lift_pipeline_memo *memo,
@@ -1049,7 +1091,7 @@ lift_pipeline_transform_memo(const struct lift_binding *b,
     enum lift_code rc = lift_row_init(&r, b->p, err);
     if (rc)
         return rc;
-    size_t cap = n * 8 + 16, nnz = 0;
+    size_t cap = matrix_estimate(b, memo, rows, n), nnz = 0;
     out->n_rows = n;
     out->n_cols = b->p->n_features;
     out->indptr = lift_malloc_array(n + 1, sizeof *out->indptr);
@@ -1274,30 +1316,49 @@ static int collect_term(void *user, const char *tok, size_t len)
     return 0;
 }
 
-/* Makes room for `more` terms in the memo input's list. */
-static enum lift_code memo_reserve(struct memo_input *mi, size_t more,
-                                   struct lift_error *err)
+/* Keeps ids[0..n) as level `code`'s list in the memo input, unless the
+ * memo is full (then the level stays LV_NONE). */
+static enum lift_code memo_keep(struct memo_input *mi, uint32_t code,
+                                const uint32_t *ids, size_t n, bool long_value,
+                                struct lift_error *err)
 {
-    if (mi->cap_terms - mi->n_terms >= more)
+    if (n > MEMO_MAX_TERMS - mi->n_kept)
         return LIFT_OK;
-    size_t cap = mi->cap_terms ? mi->cap_terms : 4096;
-    while (cap - mi->n_terms < more)
-        cap *= 2;
-    struct memo_term *t = lift_realloc_array(mi->terms, cap, sizeof *t);
-    if (!t)
-        return lift_error_nomem(err, "text terms");
-    mi->terms = t;
-    mi->cap_terms = cap;
+    if (mi->n_free < n) {
+        if (mi->n_blocks == mi->cap_blocks) {
+            size_t cap = mi->cap_blocks ? mi->cap_blocks * 2 : 16;
+            uint32_t **b = lift_realloc_array(mi->blocks, cap, sizeof *b);
+            if (!b)
+                return lift_error_nomem(err, "text terms");
+            mi->blocks = b;
+            mi->cap_blocks = cap;
+        }
+        size_t size = n > MEMO_BLOCK ? n : MEMO_BLOCK;
+        uint32_t *block = lift_malloc_array(size, sizeof *block);
+        if (!block)
+            return lift_error_nomem(err, "text terms");
+        mi->blocks[mi->n_blocks++] = block;
+        mi->free_at = block;
+        mi->n_free = size;
+    }
+    if (n)
+        memcpy(mi->free_at, ids, n * sizeof *ids);
+    mi->ids[code] = mi->free_at;
+    mi->n[code] = (uint32_t)n;
+    mi->state[code] = long_value ? LV_LONG : LV_MEMO;
+    mi->free_at += n;
+    mi->n_free -= n;
+    mi->n_kept += n;
     return LIFT_OK;
 }
 
 /* Document frequencies of the terms of a text column over the training
  * rows. Each distinct value (table level) is analysed once: its terms'
- * entries in g->seen (added in first-appearance order), sorted and
- * merged into (entry, count) pairs, are kept in mi per level while they
- * fit MEMO_MAX_TERMS, and a repeated value only adds its pairs' df.
- * Those pairs are what mapping the row gives, so lift_pipeline_transform
- * can use them instead of analysing the value again (see memo_row). */
+ * entries in g->seen (added in first-appearance order), sorted, are kept
+ * in mi per level while they fit MEMO_MAX_TERMS, and a repeated value
+ * only adds its distinct entries' df. That list is what mapping the row
+ * gives, so lift_pipeline_transform can use it instead of analysing the
+ * value again (memo_row). */
 static enum lift_code count_text(const struct lift_table *t, size_t col,
                                  const uint32_t *rows, size_t n,
                                  const struct pl_input *in, unsigned max_tokens,
@@ -1313,10 +1374,10 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
     enum lift_code rc = LIFT_OK;
     mi->col = col;
     mi->n_levels = nl;
-    mi->start = lift_malloc_array(nl ? nl : 1, sizeof *mi->start);
+    mi->ids = lift_malloc_array(nl ? nl : 1, sizeof *mi->ids);
     mi->n = lift_malloc_array(nl ? nl : 1, sizeof *mi->n);
     mi->state = lift_calloc(nl ? nl : 1, sizeof *mi->state);
-    if (!mi->start || !mi->n || !mi->state) {
+    if (!mi->ids || !mi->n || !mi->state) {
         rc = lift_error_nomem(err, "text terms");
         goto done;
     }
@@ -1328,10 +1389,10 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
             g->n_missing++;
             continue;
         }
-        const struct memo_term *pairs;
+        const uint32_t *ids;
         size_t m;
         if (mi->state[code] != LV_NONE) {
-            pairs = mi->terms + mi->start[code];
+            ids = mi->ids[code];
             m = mi->n[code];
         } else {
             size_t len;
@@ -1369,31 +1430,15 @@ static enum lift_code count_text(const struct lift_table *t, size_t col,
                 tmp_cap = c.n;
             }
             lift_sort_u32(c.ids, tmp, c.n);
-            if ((rc = memo_reserve(mi, c.n, err)))
+            if (c.n <= UINT32_MAX &&
+                (rc = memo_keep(mi, code, c.ids, c.n, c.n > max_tokens, err)))
                 goto done;
-            /* merged into the free end of the list; kept there if the
-             * list stays within its cap */
-            struct memo_term *out = mi->terms + mi->n_terms;
-            m = 0;
-            for (size_t k = 0; k < c.n; k++) {
-                if (m && out[m - 1].id == c.ids[k]) {
-                    out[m - 1].n++;
-                    continue;
-                }
-                out[m].id = c.ids[k];
-                out[m].n = 1;
-                m++;
-            }
-            pairs = out;
-            if (mi->n_terms + m <= MEMO_MAX_TERMS && m <= UINT32_MAX) {
-                mi->start[code] = mi->n_terms;
-                mi->n[code] = (uint32_t)m;
-                mi->state[code] = c.n > max_tokens ? LV_LONG : LV_MEMO;
-                mi->n_terms += m;
-            }
+            ids = c.ids;
+            m = c.n;
         }
         for (size_t k = 0; k < m; k++)
-            g->count[pairs[k].id]++;
+            if (k == 0 || ids[k] != ids[k - 1])
+                g->count[ids[k]]++;
     }
 done:
     lift_text_scratch_free(scratch);

@@ -286,7 +286,7 @@ static enum lift_code append(struct lift_vocab *v, const struct probe *q,
         v->bytes = b;
         v->bytes_cap = cap;
     }
-    if (!v->slots || (v->n + 1) * 2 > v->mask + 1) {
+    if (!v->slots || (v->n + 1) * 4 > (v->mask + 1) * 3) {
         if ((rc = rehash(v, v->slots ? v->bits + 1 : MIN_BITS, err)))
             return rc;
         slot = probe_slot(v, q);

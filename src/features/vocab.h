@@ -6,14 +6,16 @@
  * Layout: every key lives in one byte arena, prefixed by its 32-bit
  * length and followed by a NUL; entry e's key starts at off[e]. The
  * table is open addressing with linear probing over 16-byte slots (four
- * to a cache line), at most half full. A slot holds the entry number,
- * 28 bits of the key's hash with the key's length (0..8, or 15 for a
- * longer key) as its tag, and the key itself when it has at most 8
- * bytes (zero-padded; most words and character n-grams), else the key's
- * arena offset. A probe compares the tag first; a short key is then
- * compared in the slot, so its lookup touches one cache line; a long
- * key's touches its arena bytes too. (A table of entry numbers over
- * separate arrays of hashes, lengths and string pointers touched five.)
+ * to a cache line), at most three quarters full (a smaller table has
+ * fewer fresh pages to fault in, which costs more than the longer
+ * probes). A slot holds the entry number, 28 bits of the key's hash with
+ * the key's length (0..8, or 15 for a longer key) as its tag, and the
+ * key itself when it has at most 8 bytes (zero-padded; most words and
+ * character n-grams), else the key's arena offset. A probe compares the
+ * tag first; a short key is then compared in the slot, so its lookup
+ * touches one cache line; a long key's touches its arena bytes too. (A
+ * table of entry numbers over separate arrays of hashes, lengths and
+ * string pointers touched five.)
  *
  * The hash is lift_vocab_hash (this module's own, seeded by nothing);
  * it never leaves the process: model files store the keys, and a loaded
@@ -21,7 +23,7 @@
  * lift_hash (xxh3), not this.
  *
  * Lookups are O(1) expected; lift_vocab_add is amortised O(key length)
- * (the table doubles when it would pass half full, the arena and the
+ * (the table doubles when it would pass 3/4 full, the arena and the
  * entry arrays double when full). A vocabulary holds at most
  * LIFT_VOCAB_MAX entries. Not thread-safe for writing; concurrent
  * lookups on a vocabulary nobody writes are safe.
