@@ -104,7 +104,6 @@ enum level_state {
     LV_NONE = 0, /* not analysed (or not kept): map as usual */
     LV_MEMO,     /* pairs kept */
     LV_LONG,     /* pairs kept for counting; mapping analyses again */
-    LV_MISSING,  /* a missing spelling: mapping gives no entries */
 };
 
 struct memo_input {
@@ -931,8 +930,6 @@ static bool memo_row(const struct lift_pipeline *p, const struct memo_input *mi,
     uint32_t code = lift_table_codes(t, mi->col)[row];
     if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
         return false;
-    if (mi->state[code] == LV_MISSING)
-        return true;
     if (mi->state[code] != LV_MEMO)
         return false;
     size_t start = r->nnz;
@@ -1072,9 +1069,7 @@ static size_t matrix_estimate(const struct lift_binding *b,
             uint32_t code = codes[rows ? rows[k] : k];
             if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
                 continue;
-            total += mi->state[code] == LV_MEMO      ? mi->n[code]
-                     : mi->state[code] == LV_MISSING ? 0
-                                                     : 64;
+            total += mi->state[code] == LV_MEMO ? mi->n[code] : 64;
         }
     }
     return total + p->n_cross * n;
@@ -1917,7 +1912,9 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
     for (size_t g = 0; g < p->n_inputs; g++)
         p->max_nnz += p->in[g].kind == PL_TEXT ? p->max_tokens : 2;
     if (memo_out) {
-        /* values that mapping reads as missing give no entries */
+        /* mapping reads a missing spelling (or sentinel) as missing; the
+         * table reader makes such cells missing, so no level should be
+         * one, but should one be, it is left to the usual mapping */
         for (size_t g = 0; g < p->n_inputs; g++) {
             struct memo_input *mi = &memo->in[g];
             for (uint32_t l = 0; mi->active && l < mi->n_levels; l++) {
@@ -1927,7 +1924,7 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
                 const char *s = lift_table_level(t, mi->col, l, &len);
                 if (lift_is_default_missing(s, len) ||
                     is_sentinel(&p->in[g], s, len))
-                    mi->state[l] = LV_MISSING;
+                    mi->state[l] = LV_NONE;
             }
         }
         memo->p = p;
