@@ -5,8 +5,10 @@
  * Each radix pass counts the keys per byte value, turns the counts into
  * start positions and moves the keys, in order, between a and tmp: a
  * stable counting sort, so after the passes over bytes 0 to 3 the keys
- * are in order. Passes alternate direction; the result is copied back to
- * a when it ends in tmp.
+ * are in order. A byte that no two keys differ in (found from the OR and
+ * the AND of all keys) needs no pass: small keys take one or two.
+ * Passes alternate direction; the result is copied back to a when it
+ * ends in tmp.
  */
 #include "core/sort.h"
 
@@ -33,29 +35,29 @@ void lift_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
         insertion(a, n);
         return;
     }
-    size_t count[4][256];
-    memset(count, 0, sizeof count);
+    /* bytes where keys differ: only those need a pass */
+    uint32_t any = 0, all = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
-        uint32_t x = a[i];
-        count[0][x & 0xff]++;
-        count[1][(x >> 8) & 0xff]++;
-        count[2][(x >> 16) & 0xff]++;
-        count[3][x >> 24]++;
+        any |= a[i];
+        all &= a[i];
     }
+    uint32_t differ = any ^ all;
     uint32_t *src = a, *dst = tmp;
-    for (unsigned d = 0; d < 4; d++) {
-        unsigned shift = 8 * d;
-        if (count[d][(src[0] >> shift) & 0xff] == n)
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        if (!((differ >> shift) & 0xff))
             continue; /* every key has this byte: the pass moves nothing */
+        size_t count[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0xff]++;
         size_t pos = 0;
         for (unsigned b = 0; b < 256; b++) {
-            size_t c = count[d][b];
-            count[d][b] = pos;
+            size_t c = count[b];
+            count[b] = pos;
             pos += c;
         }
         for (size_t i = 0; i < n; i++) {
             uint32_t x = src[i];
-            dst[count[d][(x >> shift) & 0xff]++] = x;
+            dst[count[(x >> shift) & 0xff]++] = x;
         }
         uint32_t *t = src;
         src = dst;

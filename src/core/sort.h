@@ -2,10 +2,10 @@
  * core/sort.h - sorting unsigned 32-bit keys in place, in linear time.
  *
  * Short arrays (at most 32 keys) by insertion; longer ones by a
- * least-significant-digit radix sort on bytes (four counting passes
- * through the caller's scratch, a pass skipped when every key has the
- * same byte there), so the time is O(n) whatever the input, and no
- * comparison callback is called per pair as with qsort.
+ * least-significant-digit radix sort on bytes (a counting pass through
+ * the caller's scratch per byte in which keys differ, four at most), so
+ * the time is O(n) whatever the input, and no comparison callback is
+ * called per pair as with qsort.
  */
 #ifndef LIFT_CORE_SORT_H
 #define LIFT_CORE_SORT_H

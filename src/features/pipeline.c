@@ -1276,6 +1276,28 @@ struct collect {
     struct lift_error *err;
 };
 
+/* memcpy of a few bytes without a call: two overlapping loads and
+ * stores for 4 to 16 bytes (terms are mostly that short). */
+static void copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = src[i];
+    }
+}
+
 static int collect_term(void *user, const char *tok, size_t len)
 {
     struct collect *c = user;
@@ -1305,7 +1327,10 @@ static int collect_term(void *user, const char *tok, size_t len)
         c->bytes = b;
         c->bytes_cap = cap;
     }
-    memcpy(c->bytes + c->n_bytes, tok, len);
+    if (len <= 16)
+        copy_short(c->bytes + c->n_bytes, tok, len);
+    else
+        memcpy(c->bytes + c->n_bytes, tok, len);
     c->n_bytes += len;
     c->ends[c->n++] = c->n_bytes;
     return 0;

@@ -1013,6 +1013,28 @@ static enum lift_code filter(const struct lift_text_analyzer *a,
     return LIFT_OK;
 }
 
+/* memcpy of a few bytes without a call: two overlapping loads and
+ * stores for 4 to 16 bytes (terms are mostly that short). */
+static void copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = src[i];
+    }
+}
+
 /* Character n-grams of the whole normalised text (white space runs read
  * as one space, so grams span word edges and punctuation, which carries
  * signal in short messages: "£1", "!!", ".co"), each passed as "[gram]".
@@ -1052,7 +1074,10 @@ static int char_grams(const struct lift_text_opts *o,
                 continue;
             size_t bl = at[k + g] - at[k];
             sc->term[0] = '[';
-            memcpy(sc->term + 1, sc->utf8 + at[k], bl);
+            if (bl <= 16)
+                copy_short(sc->term + 1, sc->utf8 + at[k], bl);
+            else
+                memcpy(sc->term + 1, sc->utf8 + at[k], bl);
             sc->term[bl + 1] = ']';
             if (fn(user, sc->term, bl + 2))
                 return 1;
