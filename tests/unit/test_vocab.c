@@ -121,18 +121,27 @@ static int cmp_hashed(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
-/* Two keys made by fmt from different numbers whose hashes share the
- * top 28 bits (the tag; with the same length, the same home slot in
- * every table up to 2^28 slots): a birthday search. */
-static void tag_twins(const char *fmt, char a[64], char b[64])
+/* Key number i of a kind: 8 bytes (kept in the slot) or 30 (in the
+ * arena); its length. */
+static size_t make_key(int long_key, uint32_t i, char out[64])
+{
+    int len = long_key ? snprintf(out, 64, "a much longer key number %09u", i)
+                       : snprintf(out, 64, "s%07u", i);
+    return (size_t)len;
+}
+
+/* Two keys of a kind from different numbers whose hashes share the top
+ * 28 bits (the tag; with the same length, the same home slot in every
+ * table up to 2^28 slots): a birthday search. */
+static void tag_twins(int long_key, char a[64], char b[64])
 {
     const uint32_t n = 200000;
     struct hashed *h = malloc(n * sizeof *h);
     assert_non_null(h);
     char buf[64];
     for (uint32_t i = 0; i < n; i++) {
-        int len = snprintf(buf, sizeof buf, fmt, i);
-        h[i].tag = lift_vocab_hash(buf, (size_t)len) >> 36;
+        size_t len = make_key(long_key, i, buf);
+        h[i].tag = lift_vocab_hash(buf, len) >> 36;
         h[i].i = i;
     }
     qsort(h, n, sizeof *h, cmp_hashed);
@@ -140,19 +149,17 @@ static void tag_twins(const char *fmt, char a[64], char b[64])
     while (k < n && h[k].tag != h[k - 1].tag)
         k++;
     assert_true(k < n);
-    snprintf(a, 64, fmt, h[k - 1].i);
-    snprintf(b, 64, fmt, h[k].i);
+    make_key(long_key, h[k - 1].i, a);
+    make_key(long_key, h[k].i, b);
     free(h);
 }
 
 static void keys_with_colliding_tags_both_found(void **state)
 {
     (void)state;
-    const char *fmts[] = {"s%07u" /* 8 bytes: inline */,
-                          "a much longer key number %09u" /* in the arena */};
-    for (size_t f = 0; f < 2; f++) {
+    for (int long_key = 0; long_key < 2; long_key++) {
         char a[64], b[64];
-        tag_twins(fmts[f], a, b);
+        tag_twins(long_key, a, b);
         assert_string_not_equal(a, b);
         assert_int_equal(strlen(a), strlen(b));
         struct lift_vocab v;
