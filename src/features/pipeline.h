@@ -97,15 +97,15 @@ void lift_pipeline_free(struct lift_pipeline *p);
  * What fitting learnt about the training table's text values, kept so
  * that mapping rows of that table afterwards need not analyse each value
  * again: per text input (dict mode), each distinct value's terms as
- * entries of the fitted vocabulary with their counts.
+ * entries of the vocabulary seen while fitting, with their counts.
  * lift_pipeline_fit_memo is lift_pipeline_fit that also returns it
  * (*memo NULL on failure); lift_pipeline_transform_memo gives exactly
  * what lift_pipeline_transform gives, and uses the memo for the values
  * it holds when b binds the pipeline and table it was fitted from (any
  * other memo, or NULL, is ignored). Values with more terms than
- * max_tokens, values past the memo's cap (2^25 terms per input) and rows
- * fitting never saw are analysed as usual. The memo refers to the table
- * and the pipeline: free it first.
+ * max_tokens, values past the memo's cap (2^26 terms per input) and
+ * values fitting never saw are analysed as usual. The memo refers to the
+ * table and the pipeline: free it first.
  */
 struct lift_pipeline_memo;
 
