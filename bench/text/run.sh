@@ -9,7 +9,11 @@
 # three tools in a rotating order and prints one line per tool (median
 # AUC, accuracy, fit seconds, whole-process wall seconds, peak RSS MB,
 # model bytes) and lift's ratios to fastText. Details:
-# bench/text/text_bench.py; results: bench/RESULTS.md.
+# bench/text/text_bench.py; results: bench/RESULTS.md. The text pipeline
+# alone (read, fit, map; in process, min and median of N repeats):
+# build/bench/pipeline_bench train.csv --text text --target label
+# [--repeat N] [--no-memo] (LIFT_BENCH_CPU=1: CPU time, for a loaded
+# machine).
 #
 # Environment: LIFT (the binary), DATA (the shared data folder),
 # LIFT_ROOT, LIFT_PEERS (default DATA/../peers), REPEAT, LIFT_ARGS (extra

@@ -23,7 +23,9 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/sort.h"
 #include "data/parse.h"
+#include "features/vocab.h"
 #include "text/analyze.h"
 #include "text/tokenize.h"
 
@@ -43,17 +45,6 @@ enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
  * the simple tokenizer) */
 #define MODE_TEXT_OPTS 0x100u
 
-struct vocab {
-    size_t n, cap;
-    char **s;
-    uint32_t *len;
-    uint32_t *feat;
-    float *idf;
-    uint64_t *hash;
-    uint32_t *slots; /* entry + 1; 0 = empty */
-    size_t mask;
-};
-
 struct pl_input {
     char *name;
     enum pl_kind kind;
@@ -65,7 +56,7 @@ struct pl_input {
     uint32_t f_value, f_missing, f_rare, f_bins;
     uint32_t n_edges;
     double *edges;
-    struct vocab vocab;
+    struct lift_vocab vocab;
     uint64_t seed;
     struct lift_text_analyzer *ta; /* text; NULL: the simple tokenizer */
 };
@@ -73,7 +64,7 @@ struct pl_input {
 struct pl_cross {
     uint32_t a, b;
     char *name;
-    struct vocab vocab;
+    struct lift_vocab vocab;
     uint32_t f_rare;
     uint64_t seed;
 };
@@ -92,112 +83,65 @@ struct lift_pipeline {
     uint32_t *feat_part;
 };
 
-/* ---- vocabularies ------------------------------------------------------- */
+/*
+ * The memo of a fit: for each text input (dict mode), the analysis of
+ * every distinct training value (a level of the table's column) as the
+ * sorted list of its terms' entries in the seen vocabulary (an entry
+ * repeated as often as the term occurs), and, once features are
+ * assigned, each seen entry's feature. Features of a text input are
+ * numbered in seen-entry order (assign_features), so a level's list maps
+ * to features already sorted, and its runs are the counts: exactly what
+ * map_text leaves before weighting, without analysing the value again.
+ * A level whose value has more than max_tokens terms (where map_text
+ * would cut the list) is not used, nor one past the memo's cap: those
+ * are analysed as usual. Lists live in blocks that never move (no
+ * copying as the memo grows).
+ */
+#define MEMO_MAX_TERMS ((size_t)1 << 26) /* entries per input, 256 MB */
+#define MEMO_BLOCK ((size_t)1 << 16)     /* entries per block, at least */
 
-static void vocab_release(struct vocab *v)
-{
-    for (size_t i = 0; i < v->n; i++)
-        lift_free(v->s[i]);
-    lift_free(v->s);
-    lift_free(v->len);
-    lift_free(v->feat);
-    lift_free(v->idf);
-    lift_free(v->hash);
-    lift_free(v->slots);
-    memset(v, 0, sizeof *v);
-}
+enum level_state {
+    LV_NONE = 0, /* not analysed (or not kept): map as usual */
+    LV_MEMO,     /* pairs kept */
+    LV_LONG,     /* pairs kept for counting; mapping analyses again */
+};
 
-static long vocab_find_h(const struct vocab *v, const char *s, size_t len,
-                         uint64_t h)
+struct memo_input {
+    bool active;
+    size_t col, n_levels;
+    const uint32_t **ids; /* per level: its sorted seen entries */
+    uint32_t *n;          /* per level: their number */
+    uint8_t *state;       /* per level: enum level_state */
+    uint32_t **blocks;    /* storage of the lists */
+    size_t n_blocks, cap_blocks;
+    uint32_t *free_at; /* free room in the last block */
+    size_t n_free, n_kept;
+    uint32_t *feat; /* per seen entry: feature or LIFT_FEATURE_NONE */
+};
+
+struct lift_pipeline_memo {
+    const struct lift_table *t;
+    const struct lift_pipeline *p;
+    size_t n_inputs;
+    struct memo_input *in;
+};
+
+void lift_pipeline_memo_free(struct lift_pipeline_memo *m)
 {
-    if (!v->slots)
-        return -1;
-    for (size_t i = (size_t)h & v->mask;; i = (i + 1) & v->mask) {
-        uint32_t e = v->slots[i];
-        if (!e)
-            return -1;
-        e--;
-        if (v->hash[e] == h && v->len[e] == len && memcmp(v->s[e], s, len) == 0)
-            return (long)e;
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        struct memo_input *mi = &m->in[i];
+        lift_free(mi->ids);
+        lift_free(mi->n);
+        lift_free(mi->state);
+        for (size_t b = 0; b < mi->n_blocks; b++)
+            lift_free(mi->blocks[b]);
+        lift_free(mi->blocks);
+        lift_free(mi->feat);
     }
-}
-
-static long vocab_find(const struct vocab *v, const char *s, size_t len)
-{
-    return vocab_find_h(v, s, len, lift_hash(s, len, 0));
-}
-
-static enum lift_code vocab_rehash(struct vocab *v, size_t n_slots,
-                                   struct lift_error *err)
-{
-    uint32_t *slots = lift_calloc(n_slots, sizeof *slots);
-    if (!slots)
-        return lift_error_nomem(err, "vocabulary");
-    size_t mask = n_slots - 1;
-    for (size_t e = 0; e < v->n; e++) {
-        size_t i = (size_t)v->hash[e] & mask;
-        while (slots[i])
-            i = (i + 1) & mask;
-        slots[i] = (uint32_t)(e + 1);
-    }
-    lift_free(v->slots);
-    v->slots = slots;
-    v->mask = mask;
-    return LIFT_OK;
-}
-
-/* Appends a new entry (the caller checked it is absent); returns its
- * index through *entry. */
-static enum lift_code vocab_add(struct vocab *v, const char *s, size_t len,
-                                uint32_t feat, float idf, size_t *entry,
-                                struct lift_error *err)
-{
-    enum lift_code rc;
-    if (len > UINT32_MAX)
-        return lift_error_set(err, LIFT_ERR_LIMIT, "vocabulary entry too long");
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        char **s2 = lift_realloc_array(v->s, cap, sizeof *s2);
-        if (!s2)
-            return lift_error_nomem(err, "vocabulary");
-        v->s = s2;
-        uint32_t *l2 = lift_realloc_array(v->len, cap, sizeof *l2);
-        if (!l2)
-            return lift_error_nomem(err, "vocabulary");
-        v->len = l2;
-        uint32_t *f2 = lift_realloc_array(v->feat, cap, sizeof *f2);
-        if (!f2)
-            return lift_error_nomem(err, "vocabulary");
-        v->feat = f2;
-        float *i2 = lift_realloc_array(v->idf, cap, sizeof *i2);
-        if (!i2)
-            return lift_error_nomem(err, "vocabulary");
-        v->idf = i2;
-        uint64_t *h2 = lift_realloc_array(v->hash, cap, sizeof *h2);
-        if (!h2)
-            return lift_error_nomem(err, "vocabulary");
-        v->hash = h2;
-        v->cap = cap;
-    }
-    if (!v->slots || (v->n + 1) * 2 > v->mask + 1)
-        if ((rc = vocab_rehash(v, v->slots ? (v->mask + 1) * 2 : 64, err)))
-            return rc;
-    char *copy = lift_strndup(s, len);
-    if (!copy)
-        return lift_error_nomem(err, "vocabulary");
-    size_t e = v->n++;
-    v->s[e] = copy;
-    v->len[e] = (uint32_t)len;
-    v->feat[e] = feat;
-    v->idf[e] = idf;
-    v->hash[e] = lift_hash(s, len, 0);
-    size_t i = (size_t)v->hash[e] & v->mask;
-    while (v->slots[i])
-        i = (i + 1) & v->mask;
-    v->slots[i] = (uint32_t)(e + 1);
-    if (entry)
-        *entry = e;
-    return LIFT_OK;
+    lift_free(m->in);
+    lift_free(m);
 }
 
 /* ---- lifetime ----------------------------------------------------------- */
@@ -214,13 +158,13 @@ void lift_pipeline_free(struct lift_pipeline *p)
         lift_free(in->sentinels);
         lift_free(in->sentinel_num);
         lift_free(in->edges);
-        vocab_release(&in->vocab);
+        lift_vocab_release(&in->vocab);
         lift_text_analyzer_free(in->ta);
     }
     lift_free(p->in);
     for (size_t i = 0; i < p->n_cross; i++) {
         lift_free(p->cross[i].name);
-        vocab_release(&p->cross[i].vocab);
+        lift_vocab_release(&p->cross[i].vocab);
     }
     lift_free(p->cross);
     lift_free(p->feat_group);
@@ -272,7 +216,7 @@ const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
         return NULL;
     uint32_t g = p->feat_group[f], part = p->feat_part[f];
     const char *gname = lift_pipeline_group_name(p, g);
-    const struct vocab *v =
+    const struct lift_vocab *v =
         g < p->n_inputs ? &p->in[g].vocab : &p->cross[g - p->n_inputs].vocab;
     bool text = g < p->n_inputs && p->in[g].kind == PL_TEXT;
     if (part == PART_VALUE)
@@ -284,9 +228,9 @@ const char *lift_pipeline_feature_name(const struct lift_pipeline *p,
     else if (part & PART_BIN)
         snprintf(buf, cap, "%s:bin%u", gname, part & ~PART_BIN);
     else if (text)
-        snprintf(buf, cap, "%s:%s", gname, v->s[part]);
+        snprintf(buf, cap, "%s:%s", gname, lift_vocab_key(v, part, NULL));
     else
-        snprintf(buf, cap, "%s=%s", gname, v->s[part]);
+        snprintf(buf, cap, "%s=%s", gname, lift_vocab_key(v, part, NULL));
     if (g >= p->n_inputs) /* a cross: "a&b=x&y", not the internal key */
         for (char *q = buf; *q; q++)
             if (*q == '\x1f')
@@ -496,7 +440,7 @@ static uint32_t categorical_feature(const struct lift_pipeline *p,
         return in->f_missing;
     if (p->mode == LIFT_INDEX_HASH)
         return hash_slot(p, s, len, in->seed);
-    long e = vocab_find(&in->vocab, s, len);
+    long e = lift_vocab_find(&in->vocab, s, len);
     return e >= 0 ? in->vocab.feat[e] : in->f_rare;
 }
 
@@ -515,7 +459,7 @@ static int text_token(void *user, const char *tok, size_t len)
     if (t->p->mode == LIFT_INDEX_HASH) {
         f = hash_slot(t->p, tok, len, t->in->seed);
     } else {
-        long e = vocab_find(&t->in->vocab, tok, len);
+        long e = lift_vocab_find(&t->in->vocab, tok, len);
         if (e < 0)
             return 0;
         f = t->in->vocab.feat[e];
@@ -526,39 +470,19 @@ static int text_token(void *user, const char *tok, size_t len)
     return 0;
 }
 
-static int cmp_u32_pair(const void *a, const void *b)
+/* Weights the merged text entries from `start` on (sorted by index,
+ * values the term counts) by sublinear tf and idf, then L2-normalises
+ * them. */
+static void weigh_text(const struct lift_pipeline *p, const struct pl_input *in,
+                       struct lift_row *r, size_t start)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts and merges the entries added since `start`, weights them by idf
- * and L2-normalises them. */
-static void finish_text(const struct lift_pipeline *p,
-                        const struct pl_input *in, struct lift_row *r,
-                        size_t start)
-{
-    size_t n = r->nnz - start;
-    if (n == 0)
-        return;
-    uint32_t *idx = r->idx + start;
-    qsort(idx, n, sizeof *idx, cmp_u32_pair);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (m && idx[m - 1] == idx[i]) {
-            r->val[start + m - 1] += 1.0f;
-            continue;
-        }
-        idx[m] = idx[i];
-        r->val[start + m] = 1.0f;
-        m++;
-    }
-    r->nnz = start + m;
+    size_t m = r->nnz - start;
+    const uint32_t *idx = r->idx + start;
     bool sublinear = in->ta && lift_text_analyzer_opts(in->ta)->sublinear;
     double norm = 0.0;
     for (size_t i = 0; i < m; i++) {
         float w = r->val[start + i];
-        if (sublinear)
+        if (sublinear && w != 1.0f) /* 1 + ln 1 is 1 */
             w = 1.0f + logf(w);
         if (p->mode == LIFT_INDEX_DICT) {
             /* feature -> entry: text features are contiguous per input */
@@ -571,6 +495,34 @@ static void finish_text(const struct lift_pipeline *p,
     float inv = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
     for (size_t i = 0; i < m; i++)
         r->val[start + i] *= inv;
+}
+
+/* Sorts and merges the entries added since `start` (counts), then
+ * weighs them. Their r->src, all the input's number, serve as the
+ * sort's scratch and are written back. */
+static void finish_text(const struct lift_pipeline *p,
+                        const struct pl_input *in, struct lift_row *r,
+                        size_t start)
+{
+    size_t n = r->nnz - start;
+    if (n == 0)
+        return;
+    uint32_t *idx = r->idx + start, g = r->src[start];
+    lift_sort_u32(idx, r->src + start, n);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m && idx[m - 1] == idx[i]) {
+            r->val[start + m - 1] += 1.0f;
+            continue;
+        }
+        idx[m] = idx[i];
+        r->val[start + m] = 1.0f;
+        m++;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->src[start + i] = g;
+    r->nnz = start + m;
+    weigh_text(p, in, r, start);
 }
 
 /* Tokens of a text value through the input's analyser (the simple
@@ -681,7 +633,7 @@ static void map_crosses(const struct lift_pipeline *p, const char **keys,
         if (p->mode == LIFT_INDEX_HASH) {
             f = hash_slot(p, buf, n, x->seed);
         } else {
-            long e = vocab_find(&x->vocab, buf, n);
+            long e = lift_vocab_find(&x->vocab, buf, n);
             f = e >= 0 ? x->vocab.feat[e] : x->f_rare;
         }
         if (f != LIFT_FEATURE_NONE)
@@ -957,9 +909,48 @@ static void table_cell(const struct lift_table *t, size_t col, size_t row,
     }
 }
 
-enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
-                                           size_t row, struct lift_row *out,
-                                           struct lift_error *err)
+/* The memo of text input i when it applies to the binding's table. */
+static const struct memo_input *memo_for(const struct lift_binding *b,
+                                         const struct lift_pipeline_memo *m,
+                                         size_t i)
+{
+    if (!m || m->p != b->p || m->t != b->t || i >= m->n_inputs ||
+        !m->in[i].active || !m->in[i].feat || b->in[i].how != BIND_CELLS ||
+        b->in[i].col != m->in[i].col)
+        return NULL;
+    return &m->in[i];
+}
+
+/* Maps text input g's value at `row` from the memo; false when the memo
+ * lacks it (map it as usual). */
+static bool memo_row(const struct lift_pipeline *p, const struct memo_input *mi,
+                     const struct lift_table *t, size_t row, uint32_t g,
+                     struct lift_row *r)
+{
+    uint32_t code = lift_table_codes(t, mi->col)[row];
+    if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
+        return false;
+    if (mi->state[code] != LV_MEMO)
+        return false;
+    size_t start = r->nnz;
+    const uint32_t *ids = mi->ids[code];
+    for (uint32_t k = 0, n = mi->n[code]; k < n;) {
+        uint32_t id = ids[k], run = 1;
+        while (k + run < n && ids[k + run] == id)
+            run++;
+        k += run;
+        uint32_t f = mi->feat[id];
+        if (f != LIFT_FEATURE_NONE)
+            put(r, f, (float)run, g);
+    }
+    if (r->nnz > start)
+        weigh_text(p, &p->in[g], r, start);
+    return true;
+}
+
+static enum lift_code map_row(const struct lift_binding *b,
+                              const struct lift_pipeline_memo *memo, size_t row,
+                              struct lift_row *out, struct lift_error *err)
 {
     const struct lift_pipeline *p = b->p;
     const struct lift_table *t = b->t;
@@ -1010,6 +1001,9 @@ enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
             break;
         }
         case BIND_CELLS: {
+            const struct memo_input *mi = memo_for(b, memo, i);
+            if (mi && memo_row(p, mi, t, row, (uint32_t)i, out))
+                break;
             struct cell c;
             table_cell(t, bi->col, row, &c);
             struct origin o = {lift_table_row_line(t, row)};
@@ -1033,17 +1027,66 @@ enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
     return LIFT_OK;
 }
 
+enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
+                                           size_t row, struct lift_row *out,
+                                           struct lift_error *err)
+{
+    return map_row(b, NULL, row, out, err);
+}
+
 enum lift_code lift_pipeline_transform(const struct lift_binding *b,
                                        const uint32_t *rows, size_t n,
                                        struct lift_csr *out,
                                        struct lift_error *err)
+{
+    return lift_pipeline_transform_memo(b, NULL, rows, n, out, err);
+}
+
+/* Entries to allocate for mapping rows[0..n): 8 a row, or with a memo
+ * that applies, the length of each memoised value's list (at least its
+ * entries) and 2 a row for every other input, 64 for a text value the
+ * memo lacks; the matrix grows past it if need be. Allocating once
+ * spares copying a large matrix as it doubles. */
+static size_t matrix_estimate(const struct lift_binding *b,
+                              const struct lift_pipeline_memo *memo,
+                              const uint32_t *rows, size_t n)
+{
+    const struct lift_pipeline *p = b->p;
+    bool any = false;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        any = any || memo_for(b, memo, i);
+    if (!any)
+        return n * 8 + 16;
+    size_t total = 16;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const struct memo_input *mi = memo_for(b, memo, i);
+        if (!mi) {
+            total += (p->in[i].kind == PL_TEXT ? 64 : 2) * n;
+            continue;
+        }
+        const uint32_t *codes = lift_table_codes(b->t, mi->col);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t code = codes[rows ? rows[k] : k];
+            if (code == LIFT_MISSING_CODE || code >= mi->n_levels)
+                continue;
+            total += mi->state[code] == LV_MEMO ? mi->n[code] : 64;
+        }
+    }
+    return total + p->n_cross * n;
+}
+
+enum lift_code
+lift_pipeline_transform_memo(const struct lift_binding *b,
+                             const struct lift_pipeline_memo *memo,
+                             const uint32_t *rows, size_t n,
+                             struct lift_csr *out, struct lift_error *err)
 {
     memset(out, 0, sizeof *out);
     struct lift_row r;
     enum lift_code rc = lift_row_init(&r, b->p, err);
     if (rc)
         return rc;
-    size_t cap = n * 8 + 16, nnz = 0;
+    size_t cap = matrix_estimate(b, memo, rows, n), nnz = 0;
     out->n_rows = n;
     out->n_cols = b->p->n_features;
     out->indptr = lift_malloc_array(n + 1, sizeof *out->indptr);
@@ -1056,7 +1099,7 @@ enum lift_code lift_pipeline_transform(const struct lift_binding *b,
     out->indptr[0] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t row = rows ? rows[i] : i;
-        if ((rc = lift_pipeline_map_table_row(b, row, &r, err)))
+        if ((rc = map_row(b, memo, row, &r, err)))
             goto done;
         if (nnz + r.nnz > cap) {
             size_t ncap = cap * 2 > nnz + r.nnz ? cap * 2 : nnz + r.nnz;
@@ -1155,62 +1198,17 @@ static int cmp_cand(const void *a, const void *b)
     return (x->order > y->order) - (x->order < y->order);
 }
 
-struct doc_ctx {
-    struct vocab *v;
-    size_t **df; /* df per entry */
-    size_t *df_cap;
-    size_t **last; /* last row seen per entry (+1) */
-    size_t row;
-    enum lift_code rc;
-    struct lift_error *err;
-};
-
-static int count_token(void *user, const char *tok, size_t len)
-{
-    struct doc_ctx *d = user;
-    long e = vocab_find(d->v, tok, len);
-    if (e < 0) {
-        size_t entry;
-        if ((d->rc = vocab_add(d->v, tok, len, 0, 0, &entry, d->err)))
-            return 1;
-        if (entry >= *d->df_cap) {
-            size_t cap = *d->df_cap ? *d->df_cap * 2 : 1024;
-            size_t *df = lift_realloc_array(*d->df, cap, sizeof *df);
-            if (!df) {
-                d->rc = lift_error_nomem(d->err, "token counts");
-                return 1;
-            }
-            *d->df = df;
-            size_t *last = lift_realloc_array(*d->last, cap, sizeof *last);
-            if (!last) {
-                d->rc = lift_error_nomem(d->err, "token counts");
-                return 1;
-            }
-            *d->last = last;
-            *d->df_cap = cap;
-        }
-        (*d->df)[entry] = 0;
-        (*d->last)[entry] = 0;
-        e = (long)entry;
-    }
-    if ((*d->last)[e] != d->row + 1) {
-        (*d->last)[e] = d->row + 1;
-        (*d->df)[e]++;
-    }
-    return 0;
-}
-
 /* Working state of one group (input or cross) while fitting. */
 struct fit_group {
-    struct vocab seen; /* every value seen, in first-appearance order */
-    size_t *count;     /* per seen entry: rows (categorical) or df (text) */
+    struct lift_vocab seen; /* every value seen, in first-appearance order */
+    size_t *count; /* per seen entry: rows (categorical) or df (text) */
     size_t count_cap;
     size_t n_missing;
 };
 
 static void fit_group_release(struct fit_group *g)
 {
-    vocab_release(&g->seen);
+    lift_vocab_release(&g->seen);
     lift_free(g->count);
 }
 
@@ -1255,7 +1253,7 @@ static enum lift_code count_categorical(const struct lift_table *t, size_t col,
             continue;
         }
         size_t entry;
-        if ((rc = vocab_add(&g->seen, s, len, 0, 0, &entry, err)))
+        if ((rc = lift_vocab_add(&g->seen, s, len, 0, 0, &entry, err)))
             goto done;
         g->count[entry] = per_code[first[k]];
     }
@@ -1265,33 +1263,210 @@ done:
     return rc;
 }
 
+/* The terms of one value while counting, in emission order: their
+ * bytes end to end, and then their entries in the group's seen
+ * vocabulary. */
+struct collect {
+    char *bytes;
+    size_t n_bytes, bytes_cap;
+    size_t *ends;  /* per term: end of its bytes */
+    uint32_t *ids; /* per term: seen entry (lift_vocab_intern_many) */
+    size_t n, cap;
+    enum lift_code rc;
+    struct lift_error *err;
+};
+
+/* memcpy of a few bytes without a call: two overlapping loads and
+ * stores for 4 to 16 bytes (terms are mostly that short). */
+static void copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = src[i];
+    }
+}
+
+static int collect_term(void *user, const char *tok, size_t len)
+{
+    struct collect *c = user;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        size_t *ends = lift_realloc_array(c->ends, cap, sizeof *ends);
+        if (ends)
+            c->ends = ends;
+        uint32_t *ids =
+            ends ? lift_realloc_array(c->ids, cap, sizeof *ids) : NULL;
+        if (!ids) {
+            c->rc = lift_error_nomem(c->err, "text terms");
+            return 1;
+        }
+        c->ids = ids;
+        c->cap = cap;
+    }
+    if (c->bytes_cap - c->n_bytes < len) {
+        size_t cap = c->bytes_cap ? c->bytes_cap : 8192;
+        while (cap - c->n_bytes < len)
+            cap *= 2;
+        char *b = lift_realloc_array(c->bytes, cap, 1);
+        if (!b) {
+            c->rc = lift_error_nomem(c->err, "text terms");
+            return 1;
+        }
+        c->bytes = b;
+        c->bytes_cap = cap;
+    }
+    if (len <= 16)
+        copy_short(c->bytes + c->n_bytes, tok, len);
+    else
+        memcpy(c->bytes + c->n_bytes, tok, len);
+    c->n_bytes += len;
+    c->ends[c->n++] = c->n_bytes;
+    return 0;
+}
+
+/* Keeps ids[0..n) as level `code`'s list in the memo input, unless the
+ * memo is full (then the level stays LV_NONE). */
+static enum lift_code memo_keep(struct memo_input *mi, uint32_t code,
+                                const uint32_t *ids, size_t n, bool long_value,
+                                struct lift_error *err)
+{
+    if (n > MEMO_MAX_TERMS - mi->n_kept)
+        return LIFT_OK;
+    if (mi->n_free < n) {
+        if (mi->n_blocks == mi->cap_blocks) {
+            size_t cap = mi->cap_blocks ? mi->cap_blocks * 2 : 16;
+            uint32_t **b = lift_realloc_array(mi->blocks, cap, sizeof *b);
+            if (!b)
+                return lift_error_nomem(err, "text terms");
+            mi->blocks = b;
+            mi->cap_blocks = cap;
+        }
+        size_t size = n > MEMO_BLOCK ? n : MEMO_BLOCK;
+        uint32_t *block = lift_malloc_array(size, sizeof *block);
+        if (!block)
+            return lift_error_nomem(err, "text terms");
+        mi->blocks[mi->n_blocks++] = block;
+        mi->free_at = block;
+        mi->n_free = size;
+    }
+    if (n)
+        memcpy(mi->free_at, ids, n * sizeof *ids);
+    mi->ids[code] = mi->free_at;
+    mi->n[code] = (uint32_t)n;
+    mi->state[code] = long_value ? LV_LONG : LV_MEMO;
+    mi->free_at += n;
+    mi->n_free -= n;
+    mi->n_kept += n;
+    return LIFT_OK;
+}
+
+/* Document frequencies of the terms of a text column over the training
+ * rows. Each distinct value (table level) is analysed once: its terms'
+ * entries in g->seen (added in first-appearance order), sorted, are kept
+ * in mi per level while they fit MEMO_MAX_TERMS, and a repeated value
+ * only adds its distinct entries' df. That list is what mapping the row
+ * gives, so lift_pipeline_transform can use it instead of analysing the
+ * value again (memo_row). */
 static enum lift_code count_text(const struct lift_table *t, size_t col,
                                  const uint32_t *rows, size_t n,
-                                 const struct pl_input *in, struct fit_group *g,
+                                 const struct pl_input *in, unsigned max_tokens,
+                                 struct fit_group *g, struct memo_input *mi,
                                  struct lift_error *err)
 {
     struct lift_text_scratch *scratch = NULL;
     const uint32_t *codes = lift_table_codes(t, col);
-    size_t *last = NULL;
-    struct doc_ctx d = {&g->seen, &g->count, &g->count_cap, &last, 0,
-                        LIFT_OK,  err};
-    for (size_t i = 0; i < n && !d.rc; i++) {
+    size_t nl = lift_table_n_levels(t, col);
+    struct collect c = {NULL, 0, 0, NULL, NULL, 0, 0, LIFT_OK, err};
+    uint32_t *tmp = NULL;
+    size_t tmp_cap = 0;
+    enum lift_code rc = LIFT_OK;
+    mi->col = col;
+    mi->n_levels = nl;
+    mi->ids = lift_malloc_array(nl ? nl : 1, sizeof *mi->ids);
+    mi->n = lift_malloc_array(nl ? nl : 1, sizeof *mi->n);
+    mi->state = lift_calloc(nl ? nl : 1, sizeof *mi->state);
+    if (!mi->ids || !mi->n || !mi->state) {
+        rc = lift_error_nomem(err, "text terms");
+        goto done;
+    }
+    mi->active = true;
+    for (size_t i = 0; i < n; i++) {
         size_t row = rows ? rows[i] : i;
-        if (codes[row] == LIFT_MISSING_CODE) {
+        uint32_t code = codes[row];
+        if (code == LIFT_MISSING_CODE) {
             g->n_missing++;
             continue;
         }
-        size_t len;
-        const char *s = lift_table_level(t, col, codes[row], &len);
-        d.row = i;
-        if (tokenize_value(in, &scratch, s, len, count_token, &d, err)) {
-            d.rc = text_error(in, lift_table_row_line(t, row), err);
-            break;
+        const uint32_t *ids;
+        size_t m;
+        if (mi->state[code] != LV_NONE) {
+            ids = mi->ids[code];
+            m = mi->n[code];
+        } else {
+            size_t len;
+            const char *s = lift_table_level(t, col, code, &len);
+            c.n = c.n_bytes = 0;
+            if (tokenize_value(in, &scratch, s, len, collect_term, &c, err)) {
+                rc = text_error(in, lift_table_row_line(t, row), err);
+                goto done;
+            }
+            if ((rc = c.rc) ||
+                (rc = lift_vocab_intern_many(&g->seen, c.bytes, c.ends, c.n,
+                                             c.ids, err)))
+                goto done;
+            if (g->count_cap < g->seen.n) {
+                size_t cap = g->count_cap ? g->count_cap : 1024;
+                while (cap < g->seen.n)
+                    cap *= 2;
+                size_t *cnt = lift_realloc_array(g->count, cap, sizeof *cnt);
+                if (!cnt) {
+                    rc = lift_error_nomem(err, "token counts");
+                    goto done;
+                }
+                memset(cnt + g->count_cap, 0,
+                       (cap - g->count_cap) * sizeof *cnt);
+                g->count = cnt;
+                g->count_cap = cap;
+            }
+            if (tmp_cap < c.n) {
+                uint32_t *nt = lift_realloc_array(tmp, c.n, sizeof *nt);
+                if (!nt) {
+                    rc = lift_error_nomem(err, "text terms");
+                    goto done;
+                }
+                tmp = nt;
+                tmp_cap = c.n;
+            }
+            lift_sort_u32(c.ids, tmp, c.n);
+            if (c.n <= UINT32_MAX &&
+                (rc = memo_keep(mi, code, c.ids, c.n, c.n > max_tokens, err)))
+                goto done;
+            ids = c.ids;
+            m = c.n;
         }
+        for (size_t k = 0; k < m; k++)
+            if (k == 0 || ids[k] != ids[k - 1])
+                g->count[ids[k]]++;
     }
+done:
     lift_text_scratch_free(scratch);
-    lift_free(last);
-    return d.rc;
+    lift_free(c.bytes);
+    lift_free(c.ends);
+    lift_free(c.ids);
+    lift_free(tmp);
+    return rc;
 }
 
 static enum lift_code count_cross(const struct lift_table *t, size_t ca,
@@ -1312,10 +1487,11 @@ static enum lift_code count_cross(const struct lift_table *t, size_t ca,
         if (is_sentinel(ia, sa, la) || is_sentinel(ib, sb, lb))
             continue;
         size_t k = cross_key(buf, sa, la, sb, lb);
-        long e = vocab_find(&g->seen, buf, k);
+        long e = lift_vocab_find(&g->seen, buf, k);
         if (e < 0) {
             size_t entry;
-            enum lift_code rc = vocab_add(&g->seen, buf, k, 0, 0, &entry, err);
+            enum lift_code rc =
+                lift_vocab_add(&g->seen, buf, k, 0, 0, &entry, err);
             if (rc)
                 return rc;
             if (entry >= g->count_cap) {
@@ -1503,6 +1679,7 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                                       struct fit_group *groups,
                                       const bool *missing, struct cand *cands,
                                       size_t n_cands, size_t n_rows,
+                                      struct lift_pipeline_memo *memo,
                                       struct lift_error *err)
 {
     size_t n_groups = p->n_inputs + p->n_cross;
@@ -1520,8 +1697,8 @@ static enum lift_code assign_features(struct lift_pipeline *p,
     (p->feat_group[f] = (uint32_t)(group), p->feat_part[f] = (part), f++)
     for (size_t g = 0; g < n_groups; g++) {
         struct fit_group *fg = &groups[g];
-        struct vocab *dst;
-        uint32_t *rare;
+        struct lift_vocab *dst;
+        uint32_t *rare, *feat = NULL;
         bool text = false;
         if (g < p->n_inputs) {
             struct pl_input *in = &p->in[g];
@@ -1540,6 +1717,14 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                 continue;
             }
             text = in->kind == PL_TEXT;
+            if (text && memo && memo->in[g].active) {
+                /* seen entry -> feature, for mapping from the memo */
+                feat = lift_malloc_array(fg->seen.n ? fg->seen.n : 1,
+                                         sizeof *feat);
+                if (!feat)
+                    return lift_error_nomem(err, "text terms");
+                memo->in[g].feat = feat;
+            }
         } else {
             dst = &p->cross[g - p->n_inputs].vocab;
             rare = &p->cross[g - p->n_inputs].f_rare;
@@ -1547,6 +1732,8 @@ static enum lift_code assign_features(struct lift_pipeline *p,
         bool dropped = false;
         for (; c < n_cands && cands[c].group == g; c++) {
             const struct cand *cd = &cands[c];
+            if (feat)
+                feat[cd->order] = cd->keep ? f : LIFT_FEATURE_NONE;
             if (!cd->keep) {
                 dropped = true;
                 continue;
@@ -1556,10 +1743,10 @@ static enum lift_code assign_features(struct lift_pipeline *p,
                 idf = (float)(log((1.0 + (double)n_rows) /
                                   (1.0 + (double)cd->count)) +
                               1.0);
-            size_t entry;
+            size_t entry, len;
+            const char *key = lift_vocab_key(&fg->seen, cd->order, &len);
             enum lift_code rc =
-                vocab_add(dst, fg->seen.s[cd->order], fg->seen.len[cd->order],
-                          f, idf, &entry, err);
+                lift_vocab_add(dst, key, len, f, idf, &entry, err);
             if (rc)
                 return rc;
             NEW_FEATURE(g, (uint32_t)entry);
@@ -1582,7 +1769,19 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
                                  struct lift_pipeline **out,
                                  struct lift_error *err)
 {
+    return lift_pipeline_fit_memo(t, rows, n_rows, spec, out, NULL, err);
+}
+
+enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
+                                      const uint32_t *rows, size_t n_rows,
+                                      const struct lift_pipeline_spec *spec,
+                                      struct lift_pipeline **out,
+                                      struct lift_pipeline_memo **memo_out,
+                                      struct lift_error *err)
+{
     *out = NULL;
+    if (memo_out)
+        *memo_out = NULL;
     if (!rows)
         n_rows = lift_table_n_rows(t);
     struct lift_pipeline *p = lift_calloc(1, sizeof *p);
@@ -1593,6 +1792,7 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
     bool *missing = NULL;
     double *scratch = NULL;
     struct cand *cands = NULL;
+    struct lift_pipeline_memo *memo = NULL;
     size_t n_groups = 0, n_cands = 0;
     enum lift_code rc;
     p->mode = spec->index;
@@ -1633,7 +1833,11 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
     groups = lift_calloc(n_groups, sizeof *groups);
     missing = lift_calloc(n_groups, sizeof *missing);
     scratch = lift_malloc_array(n_rows, sizeof *scratch);
-    if (!groups || !missing || !scratch) {
+    if ((memo = lift_calloc(1, sizeof *memo))) {
+        memo->n_inputs = p->n_inputs;
+        memo->in = lift_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *memo->in);
+    }
+    if (!groups || !missing || !scratch || !memo || !memo->in) {
         rc = lift_error_nomem(err, "pipeline fit");
         goto done;
     }
@@ -1649,7 +1853,8 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
             rc = count_categorical(t, cols[g], rows, n_rows, in, &groups[g],
                                    err);
         else
-            rc = count_text(t, cols[g], rows, n_rows, in, &groups[g], err);
+            rc = count_text(t, cols[g], rows, n_rows, in, p->max_tokens,
+                            &groups[g], &memo->in[g], err);
         if (rc)
             goto done;
         if (in->kind != PL_NUMERIC)
@@ -1724,13 +1929,34 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
             lift_free(sorted);
         }
         if ((rc = assign_features(p, groups, missing, cands, n_cands, n_rows,
-                                  err)))
+                                  memo_out ? memo : NULL, err)))
             goto done;
     }
     /* the largest row */
     p->max_nnz = p->n_cross;
     for (size_t g = 0; g < p->n_inputs; g++)
         p->max_nnz += p->in[g].kind == PL_TEXT ? p->max_tokens : 2;
+    if (memo_out) {
+        /* mapping reads a missing spelling (or sentinel) as missing; the
+         * table reader makes such cells missing, so no level should be
+         * one, but should one be, it is left to the usual mapping */
+        for (size_t g = 0; g < p->n_inputs; g++) {
+            struct memo_input *mi = &memo->in[g];
+            for (uint32_t l = 0; mi->active && l < mi->n_levels; l++) {
+                if (mi->state[l] != LV_MEMO)
+                    continue;
+                size_t len;
+                const char *s = lift_table_level(t, mi->col, l, &len);
+                if (lift_is_default_missing(s, len) ||
+                    is_sentinel(&p->in[g], s, len))
+                    mi->state[l] = LV_NONE;
+            }
+        }
+        memo->p = p;
+        memo->t = t;
+        *memo_out = memo;
+        memo = NULL;
+    }
 done:
     for (size_t g = 0; groups && g < n_groups; g++)
         fit_group_release(&groups[g]);
@@ -1739,6 +1965,7 @@ done:
     lift_free(scratch);
     lift_free(cands);
     lift_free(cols);
+    lift_pipeline_memo_free(memo);
     if (rc) {
         lift_pipeline_free(p);
         p = NULL;
@@ -1754,12 +1981,14 @@ done:
 #define MAX_GROUPS ((size_t)1 << 20)
 #define MAX_VOCAB ((size_t)1 << 28)
 
-static void save_vocab(struct lift_writer *w, const struct vocab *v)
+static void save_vocab(struct lift_writer *w, const struct lift_vocab *v)
 {
     lift_writer_u64(w, v->n);
     for (size_t e = 0; e < v->n; e++) {
-        lift_writer_u32(w, v->len[e]);
-        lift_writer_bytes(w, v->s[e], v->len[e]);
+        size_t len;
+        const char *key = lift_vocab_key(v, e, &len);
+        lift_writer_u32(w, (uint32_t)len);
+        lift_writer_bytes(w, key, len);
         lift_writer_u32(w, v->feat[e]);
         lift_writer_f32(w, v->idf[e]);
     }
@@ -1812,7 +2041,7 @@ enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
     return lift_writer_status(w, err);
 }
 
-static bool load_vocab(struct lift_reader *r, struct vocab *v, bool text,
+static bool load_vocab(struct lift_reader *r, struct lift_vocab *v, bool text,
                        size_t n_features, struct lift_error *err)
 {
     size_t n = lift_reader_count(r, 12, MAX_VOCAB, "vocabulary");
@@ -1831,12 +2060,12 @@ static bool load_vocab(struct lift_reader *r, struct vocab *v, bool text,
             lift_reader_fail(r, "bad vocabulary entry in the model file");
             break;
         }
-        if (vocab_find(v, s, len) >= 0) {
+        if (lift_vocab_find(v, s, len) >= 0) {
             lift_reader_fail(r, "duplicate vocabulary entry in the model "
                                 "file");
             break;
         }
-        if (vocab_add(v, s, len, feat, idf, NULL, err))
+        if (lift_vocab_add(v, s, len, feat, idf, NULL, err))
             return false;
     }
     return lift_reader_ok(r);
@@ -2152,7 +2381,7 @@ const char *lift_pipeline_bin_level(const struct lift_pipeline *p, size_t col,
     if (in->kind != PL_CATEGORICAL || bin >= in->vocab.n ||
         bin >= LIFT_BIN_RARE)
         return NULL;
-    return in->vocab.s[bin];
+    return lift_vocab_key(&in->vocab, bin, NULL);
 }
 
 static uint8_t bin_entry(long e)
@@ -2183,7 +2412,7 @@ static enum lift_code bin_cell(const struct lift_pipeline *p, size_t i,
     size_t len;
     text_of(in, c, buf, sizeof buf, &s, &len);
     if (s)
-        *code = bin_entry(vocab_find(&in->vocab, s, len));
+        *code = bin_entry(lift_vocab_find(&in->vocab, s, len));
     return LIFT_OK;
 }
 

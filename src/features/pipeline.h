@@ -93,6 +93,30 @@ enum lift_code lift_pipeline_fit(const struct lift_table *t,
                                  struct lift_error *err);
 void lift_pipeline_free(struct lift_pipeline *p);
 
+/*
+ * What fitting learnt about the training table's text values, kept so
+ * that mapping rows of that table afterwards need not analyse each value
+ * again: per text input (dict mode), each distinct value's terms as
+ * entries of the vocabulary seen while fitting, with their counts.
+ * lift_pipeline_fit_memo is lift_pipeline_fit that also returns it
+ * (*memo NULL on failure); lift_pipeline_transform_memo gives exactly
+ * what lift_pipeline_transform gives, and uses the memo for the values
+ * it holds when b binds the pipeline and table it was fitted from (any
+ * other memo, or NULL, is ignored). Values with more terms than
+ * max_tokens, values past the memo's cap (2^26 terms per input) and
+ * values fitting never saw are analysed as usual. The memo refers to the
+ * table and the pipeline: free it first.
+ */
+struct lift_pipeline_memo;
+
+enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
+                                      const uint32_t *rows, size_t n_rows,
+                                      const struct lift_pipeline_spec *spec,
+                                      struct lift_pipeline **out,
+                                      struct lift_pipeline_memo **memo,
+                                      struct lift_error *err);
+void lift_pipeline_memo_free(struct lift_pipeline_memo *m);
+
 size_t lift_pipeline_n_features(const struct lift_pipeline *p);
 size_t lift_pipeline_n_inputs(const struct lift_pipeline *p);
 size_t lift_pipeline_n_groups(const struct lift_pipeline *p);
@@ -144,6 +168,11 @@ enum lift_code lift_pipeline_transform(const struct lift_binding *b,
                                        const uint32_t *rows, size_t n,
                                        struct lift_csr *out,
                                        struct lift_error *err);
+enum lift_code
+lift_pipeline_transform_memo(const struct lift_binding *b,
+                             const struct lift_pipeline_memo *memo,
+                             const uint32_t *rows, size_t n,
+                             struct lift_csr *out, struct lift_error *err);
 
 /*
  * The binned view for trees: one uint8 code per input column (crosses

@@ -871,8 +871,10 @@ struct bin_info {
     uint8_t *categorical;
 };
 
+/* memo: the pipeline fit's memo of text values (may be NULL). */
 static enum lift_code design_build(const struct lift_model *m,
                                    const struct lift_binding *b,
+                                   const struct lift_pipeline_memo *memo,
                                    const struct bin_info *bi,
                                    const uint32_t *rows, size_t n,
                                    struct design *d, struct lift_error *err)
@@ -880,7 +882,7 @@ static enum lift_code design_build(const struct lift_model *m,
     memset(d, 0, sizeof *d);
     d->n_rows = n;
     if (!is_binned(m))
-        return lift_pipeline_transform(b, rows, n, &d->x, err);
+        return lift_pipeline_transform_memo(b, memo, rows, n, &d->x, err);
     size_t nc = lift_pipeline_n_bin_cols(m->pipe), total;
     if (lift_mul_overflow(nc, n, &total) ||
         !(d->codes = lift_malloc(total ? total : 1)))
@@ -1108,6 +1110,7 @@ enum lift_code lift_model_train(const struct lift_table *t,
     struct train_state s = {0};
     struct lift_split calib = {0}, valid = {0};
     struct lift_binding *bind = NULL;
+    struct lift_pipeline_memo *memo = NULL;
     struct design x = {0}, vx = {0}, cx = {0};
     struct bin_info bi = {NULL, NULL};
     uint32_t *fit_rows = NULL, *valid_rows = NULL, *cal_rows = NULL;
@@ -1205,7 +1208,8 @@ enum lift_code lift_model_train(const struct lift_table *t,
     spec.cross = (const char *const *)o->cross.items;
     spec.n_cross = o->cross.n;
     spec.text_opts = &o->text_opts;
-    if ((rc = lift_pipeline_fit(t, fit_rows, n_fit, &spec, &m->pipe, err)))
+    if ((rc = lift_pipeline_fit_memo(t, fit_rows, n_fit, &spec, &m->pipe, &memo,
+                                     err)))
         goto done;
     const struct lift_learner_ops *ops = lift_learner_find(m->kind);
     if (!ops) {
@@ -1238,13 +1242,17 @@ enum lift_code lift_model_train(const struct lift_table *t,
         }
     }
     if ((rc = lift_pipeline_bind(m->pipe, t, false, &bind, NULL, err)) ||
-        (rc = design_build(m, bind, &bi, fit_rows, n_fit, &x, err)))
+        (rc = design_build(m, bind, memo, &bi, fit_rows, n_fit, &x, err)))
         goto done;
     if (n_valid &&
-        (rc = design_build(m, bind, &bi, valid_rows, n_valid, &vx, err)))
+        (rc = design_build(m, bind, memo, &bi, valid_rows, n_valid, &vx, err)))
         goto done;
-    if (n_cal && (rc = design_build(m, bind, &bi, cal_rows, n_cal, &cx, err)))
+    if (n_cal &&
+        (rc = design_build(m, bind, memo, &bi, cal_rows, n_cal, &cx, err)))
         goto done;
+    /* the designs are built: the memo's memory goes back before the fit */
+    lift_pipeline_memo_free(memo);
+    memo = NULL;
     if (o->balanced && m->task != LIFT_TASK_REGRESSION) {
         size_t k = m->task == LIFT_TASK_BINARY ? 2 : m->n_classes;
         size_t *count = lift_calloc(k, sizeof *count);
@@ -1324,6 +1332,7 @@ done:
     lift_free(s.strata);
     lift_split_release(&calib);
     lift_split_release(&valid);
+    lift_pipeline_memo_free(memo);
     lift_binding_free(bind);
     design_release(&x);
     design_release(&vx);

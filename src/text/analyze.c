@@ -60,6 +60,12 @@ struct lift_text_scratch {
     struct sb_stemmer *stemmer;
     int stem_lang; /* language of stemmer; -1 none */
     char term[LIFT_TERM_MAX];
+    /* character n-grams: the collapsed text's UTF-8 and where each code
+     * point starts in it (one more for the end) */
+    char *utf8;
+    size_t utf8_cap;
+    uint32_t *start;
+    size_t start_cap;
 };
 
 struct lift_text_analyzer {
@@ -485,6 +491,8 @@ void lift_text_scratch_free(struct lift_text_scratch *s)
     lift_free(s->cp);
     lift_free(s->bytes);
     lift_free(s->tok);
+    lift_free(s->utf8);
+    lift_free(s->start);
     if (s->stemmer)
         sb_stemmer_delete(s->stemmer);
     lift_free(s);
@@ -519,8 +527,14 @@ static bool is_cjk(utf8proc_int32_t c)
            (c >= 0x3040 && c <= 0x30FF) || c == 0x3005 || c == 0x3007;
 }
 
+/* ASCII answers without a table lookup: its only decimal digits are
+ * 0-9, its only letters a-z and A-Z, its only currency sign '$', and it
+ * has no other symbol (So) (tests/unit/test_text.c checks these against
+ * utf8proc_category). */
 static bool is_digit(utf8proc_int32_t c)
 {
+    if (c < 0x80)
+        return c >= '0' && c <= '9';
     return utf8proc_category(c) == UTF8PROC_CATEGORY_ND;
 }
 
@@ -538,17 +552,23 @@ static bool is_word(utf8proc_int32_t c)
 
 static bool is_letter(utf8proc_int32_t c)
 {
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     utf8proc_category_t k = utf8proc_category(c);
     return is_word(c) && k <= UTF8PROC_CATEGORY_ME;
 }
 
 static bool is_currency(utf8proc_int32_t c)
 {
+    if (c < 0x80)
+        return c == '$';
     return utf8proc_category(c) == UTF8PROC_CATEGORY_SC;
 }
 
 static bool is_symbol(utf8proc_int32_t c)
 {
+    if (c < 0x80)
+        return false;
     return utf8proc_category(c) == UTF8PROC_CATEGORY_SO;
 }
 
@@ -680,6 +700,34 @@ static enum lift_code grow(void **p, size_t *cap, size_t need, size_t elem,
     return LIFT_OK;
 }
 
+/* UTF-8 of code point c (a Unicode scalar value, as normalisation
+ * leaves) into out; returns its length. What utf8proc_encode_char
+ * writes, without a call into the library per code point. */
+static size_t encode(utf8proc_int32_t c, char *out)
+{
+    uint32_t u = (uint32_t)c;
+    if (u < 0x80) {
+        out[0] = (char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        out[0] = (char)(0xC0 | (u >> 6));
+        out[1] = (char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    if (u < 0x10000) {
+        out[0] = (char)(0xE0 | (u >> 12));
+        out[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (u & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (u >> 18));
+    out[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((u >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (u & 0x3F));
+    return 4;
+}
+
 /* Appends code points cp[i..j) as one token (cut at the token cap). */
 static enum lift_code push(struct lift_text_scratch *sc,
                            const utf8proc_int32_t *cp, size_t i, size_t j,
@@ -699,12 +747,12 @@ static enum lift_code push(struct lift_text_scratch *sc,
             continue; /* presentation selectors: same emoji */
         if (c == 0x2019)
             c = '\'';
-        utf8proc_uint8_t enc[4];
-        utf8proc_ssize_t m = utf8proc_encode_char(c, enc);
-        if (len + (size_t)m > LIFT_TEXT_TOKEN_MAX)
+        char enc[4];
+        size_t m = encode(c, enc);
+        if (len + m > LIFT_TEXT_TOKEN_MAX)
             break;
-        memcpy(sc->bytes + start + len, enc, (size_t)m);
-        len += (size_t)m;
+        memcpy(sc->bytes + start + len, enc, m);
+        len += m;
     }
     if (!len)
         return LIFT_OK;
@@ -828,7 +876,28 @@ static enum lift_code normalise(struct lift_text_scratch *sc, const char *s,
                                 size_t len, size_t *n, struct lift_error *err)
 {
     const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)s;
-    size_t count = 0;
+    size_t count = 0, ascii = 0;
+    *n = 0;
+    while (ascii < len && u[ascii] < 0x80)
+        ascii++;
+    if (ascii == len) {
+        /* ASCII is valid UTF-8, NFKC leaves it as it is and case folding
+         * maps A-Z to a-z and nothing else (tests/unit/test_text.c checks
+         * this against utf8proc_map) */
+        if (len + 16 > MAX_CODEPOINTS)
+            return lift_error_set(err, LIFT_ERR_LIMIT,
+                                  "text longer than %zu code points after "
+                                  "normalisation",
+                                  MAX_CODEPOINTS);
+        enum lift_code rc = grow((void **)&sc->cp, &sc->cp_cap, len ? len : 1,
+                                 sizeof *sc->cp, err);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < len; i++)
+            sc->cp[i] = u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i];
+        *n = len;
+        return LIFT_OK;
+    }
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t c;
         utf8proc_ssize_t m =
@@ -944,10 +1013,34 @@ static enum lift_code filter(const struct lift_text_analyzer *a,
     return LIFT_OK;
 }
 
+/* memcpy of a few bytes without a call: two overlapping loads and
+ * stores for 4 to 16 bytes (terms are mostly that short). */
+static void copy_short(char *dst, const char *src, size_t len)
+{
+    if (len >= 8 && len <= 16) {
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + len - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + len - 8, &b, 8);
+    } else if (len >= 4 && len < 8) {
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + len - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + len - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            dst[i] = src[i];
+    }
+}
+
 /* Character n-grams of the whole normalised text (white space runs read
  * as one space, so grams span word edges and punctuation, which carries
  * signal in short messages: "£1", "!!", ".co"), each passed as "[gram]".
- * Rewrites sc->cp in place: scanning is done with it. */
+ * Rewrites sc->cp in place: scanning is done with it. The collapsed text
+ * is encoded once, so a gram is a copy of its bytes; sc->utf8 and
+ * sc->start have room for sc->n_cp code points (lift_text_analyze). */
 static int char_grams(const struct lift_text_opts *o,
                       struct lift_text_scratch *sc, lift_text_term_fn fn,
                       void *user)
@@ -957,8 +1050,9 @@ static int char_grams(const struct lift_text_opts *o,
     bool space = true;
     for (size_t i = 0; i < sc->n_cp; i++) {
         utf8proc_int32_t c = cp[i];
-        bool ws = c <= ' ' || utf8proc_category(c) == UTF8PROC_CATEGORY_ZS ||
-                  c == 0x85 || c == 0x2028 || c == 0x2029;
+        bool ws = c <= ' ' ||
+                  (c >= 0x80 && (utf8proc_category(c) == UTF8PROC_CATEGORY_ZS ||
+                                 c == 0x85 || c == 0x2028 || c == 0x2029));
         if (!ws)
             cp[m++] = c;
         else if (!space)
@@ -967,19 +1061,25 @@ static int char_grams(const struct lift_text_opts *o,
     }
     if (m && cp[m - 1] == ' ')
         m--;
+    const uint32_t *at = sc->start;
+    uint32_t pos = 0;
+    for (size_t k = 0; k < m; k++) {
+        sc->start[k] = pos;
+        pos += (uint32_t)encode(cp[k], sc->utf8 + pos);
+    }
+    sc->start[m] = pos;
     for (unsigned g = o->char_min; g <= o->char_max; g++)
         for (size_t k = 0; k + g <= m; k++) {
             if (g == 1 && cp[k] == ' ')
                 continue;
-            size_t tl = 0;
-            sc->term[tl++] = '[';
-            for (size_t j = k; j < k + g; j++) {
-                utf8proc_ssize_t e = utf8proc_encode_char(
-                    cp[j], (utf8proc_uint8_t *)sc->term + tl);
-                tl += (size_t)e;
-            }
-            sc->term[tl++] = ']';
-            if (fn(user, sc->term, tl))
+            size_t bl = at[k + g] - at[k];
+            sc->term[0] = '[';
+            if (bl <= 16)
+                copy_short(sc->term + 1, sc->utf8 + at[k], bl);
+            else
+                memcpy(sc->term + 1, sc->utf8 + at[k], bl);
+            sc->term[bl + 1] = ']';
+            if (fn(user, sc->term, bl + 2))
                 return 1;
         }
     return 0;
@@ -1046,6 +1146,11 @@ enum lift_code lift_text_analyze(const struct lift_text_analyzer *a,
     sc->n_bytes = 0;
     sc->n_cp = n;
     if ((rc = scan(sc, sc->cp, n, err)) || (rc = filter(a, sc, err)))
+        return rc;
+    if (a->o.char_max &&
+        ((rc = grow((void **)&sc->utf8, &sc->utf8_cap, 4 * n + 1, 1, err)) ||
+         (rc = grow((void **)&sc->start, &sc->start_cap, n + 1,
+                    sizeof *sc->start, err))))
         return rc;
     emit(a, sc, fn, user);
     return LIFT_OK;

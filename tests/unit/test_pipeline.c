@@ -1086,6 +1086,173 @@ static void load_flipped_bytes_never_crash(void **st)
     lift_table_free(t);
 }
 
+/* ---- the fit's memo of text values -------------------------------------- */
+
+static void assert_same_csr(const struct lift_csr *a, const struct lift_csr *b)
+{
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    assert_memory_equal(a->indptr, b->indptr,
+                        (a->n_rows + 1) * sizeof *a->indptr);
+    size_t nnz = a->indptr[a->n_rows];
+    if (nnz) {
+        assert_memory_equal(a->idx, b->idx, nnz * sizeof *a->idx);
+        assert_memory_equal(a->val, b->val, nnz * sizeof *a->val); /* bits */
+    }
+}
+
+/* Fits s on fit_rows with and without the memo (the same pipeline, byte
+ * for byte), then maps map_rows from the memo and by analysing every
+ * value: the same matrix, bit for bit; the memo handed with a binding
+ * of the other pipeline is ignored. Returns the matrix's entries. */
+static size_t memo_case(const struct lift_table *t, const uint32_t *fit_rows,
+                        size_t n_fit, const struct lift_pipeline_spec *s,
+                        const uint32_t *map_rows, size_t n_map)
+{
+    struct lift_pipeline *p = NULL, *q = NULL;
+    struct lift_pipeline_memo *memo = NULL;
+    struct lift_error err;
+    assert_int_equal(
+        lift_pipeline_fit_memo(t, fit_rows, n_fit, s, &p, &memo, &err),
+        LIFT_OK);
+    assert_non_null(memo);
+    assert_int_equal(lift_pipeline_fit(t, fit_rows, n_fit, s, &q, &err),
+                     LIFT_OK);
+    size_t lp, lq;
+    void *bp = save_bytes(p, &lp), *bq = save_bytes(q, &lq);
+    assert_int_equal(lp, lq);
+    assert_memory_equal(bp, bq, lp);
+    free(bp);
+    free(bq);
+    struct lift_binding *b = NULL, *b_other = NULL;
+    assert_int_equal(lift_pipeline_bind(p, t, false, &b, NULL, &err), LIFT_OK);
+    assert_int_equal(lift_pipeline_bind(q, t, false, &b_other, NULL, &err),
+                     LIFT_OK);
+    struct lift_csr with, without, other;
+    assert_int_equal(
+        lift_pipeline_transform_memo(b, memo, map_rows, n_map, &with, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_pipeline_transform(b, map_rows, n_map, &without, &err), LIFT_OK);
+    assert_same_csr(&with, &without);
+    assert_int_equal(lift_pipeline_transform_memo(b_other, memo, map_rows,
+                                                  n_map, &other, &err),
+                     LIFT_OK);
+    assert_same_csr(&other, &without);
+    size_t nnz = with.indptr[with.n_rows];
+    lift_csr_release(&with);
+    lift_csr_release(&without);
+    lift_csr_release(&other);
+    lift_binding_free(b);
+    lift_binding_free(b_other);
+    lift_pipeline_memo_free(memo);
+    lift_pipeline_free(p);
+    lift_pipeline_free(q);
+    return nnz;
+}
+
+static void transform_memo_same_matrix_with_every_input_kind(void **st)
+{
+    (void)st;
+    /* repeated texts, an empty and a quoted "NA" text, a text longer
+     * than max_tokens, non-ASCII, beside numeric, categorical and a
+     * cross */
+    static const char csv[] =
+        "n,c,d,t\n"
+        "1.5,a,u,the red fox\n"
+        ",b,u,a blue fox\n"
+        "4,a,v,the red fox\n"
+        "999,c,,\n"
+        "2,a,v,\"NA\"\n"
+        "3,b,u,\"one two three four five six seven\"\n"
+        "5,c,v,Stra\xc3\x9f\x65 \xe4\xb8\xad\xe6\x96\x87 fox\n"
+        "6,a,u,a blue fox\n";
+    static const char *const miss[] = {"n=999"};
+    struct lift_table *t = table_with(csv, miss, 1);
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"t"};
+    static const char *const cross[] = {"c,d"};
+    s.text = text;
+    s.n_text = 1;
+    s.cross = cross;
+    s.n_cross = 1;
+    s.max_tokens = 6;
+    struct lift_text_opts o;
+    lift_text_opts_init(&o); /* the defaults: n-grams, character grams */
+    s.text_opts = &o;
+    const uint32_t fit_rows[] = {0, 1, 2, 3, 4, 5, 6};
+    const uint32_t all[] = {7, 6, 5, 4, 3, 2, 1, 0, 0, 2};
+    for (unsigned mt = 4; mt <= 400; mt *= 10) {
+        s.max_tokens = mt; /* 4 and 40 cut long values; 400 cuts none */
+        assert_true(memo_case(t, fit_rows, 7, &s, all, 10) > 20);
+        assert_true(memo_case(t, NULL, 0, &s, NULL, 8) > 20);
+    }
+    lift_table_free(t);
+}
+
+static struct lift_table *read_sms(void)
+{
+    const char *d = getenv("LIFT_DATA");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/sms-spam-collection/SMSSpamCollection",
+             d && *d ? d : "../shared/data");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fclose(f);
+    struct lift_read_opts o;
+    lift_read_opts_init(&o);
+    o.sep = '\t';
+    o.no_header = true;
+    o.no_quote = true;
+    o.columns = "label,text";
+    struct lift_table *t = NULL;
+    struct lift_error err;
+    if (lift_table_read_csv(path, &o, &t, &err))
+        fail_msg("%s: %s", path, err.msg);
+    return t;
+}
+
+static void transform_memo_same_matrix_on_real_sms(void **st)
+{
+    (void)st;
+    struct lift_table *t = read_sms();
+    if (!t) {
+        skip();
+        return;
+    }
+    size_t n = lift_table_n_rows(t), n_fit = 0;
+    uint32_t *fit_rows = malloc(n * sizeof *fit_rows);
+    uint32_t *all = malloc(n * sizeof *all);
+    assert_true(fit_rows && all);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 5)
+            fit_rows[n_fit++] = (uint32_t)i;
+        all[i] = (uint32_t)i; /* the fifth never fitted */
+    }
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"text"};
+    s.text = text;
+    s.n_text = 1;
+    s.target = "label";
+    s.min_count = 0; /* text terms in 2 rows, as lift train */
+    struct lift_text_opts o;
+    lift_text_opts_init(&o);
+    s.text_opts = &o;
+    assert_true(memo_case(t, fit_rows, n_fit, &s, all, n) > 1000000);
+    /* values cut at 40 terms, and the widest settings */
+    s.max_tokens = 40;
+    o.ngrams = 3;
+    o.char_min = 1;
+    o.char_max = 6;
+    o.classes = true;
+    o.stem = true;
+    assert_true(memo_case(t, fit_rows, n_fit, &s, fit_rows, n_fit) > 100000);
+    free(fit_rows);
+    free(all);
+    lift_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1113,6 +1280,8 @@ int main(void)
         cmocka_unit_test(save_load_round_trip_identical_rows),
         cmocka_unit_test(load_every_truncation_corrupt),
         cmocka_unit_test(load_flipped_bytes_never_crash),
+        cmocka_unit_test(transform_memo_same_matrix_with_every_input_kind),
+        cmocka_unit_test(transform_memo_same_matrix_on_real_sms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,9 +11,11 @@
 
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include <lift/table.h>
 #include <lift/text.h>
@@ -253,6 +255,121 @@ static void analyze_char_ngrams_span_words(void **state)
                         "[ c!]");
 }
 
+static void analyze_char_ngrams_encode_every_utf8_length(void **state)
+{
+    (void)state;
+    struct lift_text_opts o;
+    plain(&o);
+    o.char_min = 1;
+    o.char_max = 2;
+    /* 1-, 2-, 3- and 4-byte code points: a, é, 中, 😀 */
+    assert_string_equal(terms_of(&o, "a\xc3\xa9 \xe4\xb8\xad\xf0\x9f\x98\x80"),
+                        "a\xc3\xa9 | \xe4\xb8\xad | \xf0\x9f\x98\x80 | [a] | "
+                        "[\xc3\xa9] | [\xe4\xb8\xad] | [\xf0\x9f\x98\x80] | "
+                        "[a\xc3\xa9] | [\xc3\xa9 ] | [ \xe4\xb8\xad] | "
+                        "[\xe4\xb8\xad\xf0\x9f\x98\x80]");
+}
+
+/* The ASCII shortcuts of analyze.c rest on these facts of Unicode. */
+static void ascii_categories_are_what_the_shortcuts_assume(void **state)
+{
+    (void)state;
+    for (utf8proc_int32_t c = 0; c < 0x80; c++) {
+        utf8proc_category_t k = utf8proc_category(c);
+        bool digit = c >= '0' && c <= '9';
+        bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        assert_int_equal(k == UTF8PROC_CATEGORY_ND, digit);
+        assert_int_equal(k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_ME,
+                         letter);
+        assert_int_equal(k == UTF8PROC_CATEGORY_SC, c == '$');
+        assert_false(k == UTF8PROC_CATEGORY_SO);
+        assert_int_equal(k == UTF8PROC_CATEGORY_ZS, c == ' ');
+        /* NFKC + case folding of one ASCII character */
+        utf8proc_uint8_t *dst = NULL;
+        utf8proc_uint8_t in[1] = {(utf8proc_uint8_t)c};
+        utf8proc_ssize_t n =
+            utf8proc_map(in, 1, &dst,
+                         UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                             UTF8PROC_CASEFOLD | UTF8PROC_STABLE);
+        assert_int_equal(n, 1);
+        assert_int_equal(dst[0], c >= 'A' && c <= 'Z' ? c + 32 : c);
+        free(dst);
+    }
+}
+
+struct all_terms {
+    char *buf;
+    size_t len, cap;
+};
+
+static int append_term(void *user, const char *tok, size_t len)
+{
+    struct all_terms *t = user;
+    if (t->cap - t->len < len + 1) {
+        t->cap = (t->cap + len + 1) * 2;
+        t->buf = realloc(t->buf, t->cap);
+        assert_non_null(t->buf);
+    }
+    memcpy(t->buf + t->len, tok, len);
+    t->buf[t->len + len] = '\n';
+    t->len += len + 1;
+    return 0;
+}
+
+static void analyze_all(const struct lift_text_analyzer *a,
+                        struct lift_text_scratch *sc, const char *s, size_t len,
+                        struct all_terms *t)
+{
+    struct lift_error err;
+    t->len = 0;
+    if (lift_text_analyze(a, sc, s, len, append_term, t, &err))
+        fail_msg("analyze failed: %s", err.msg);
+}
+
+/* Pure ASCII text skips utf8proc (analyze.c's normalise): the terms must
+ * be those of the same text read through it, which a full-width letter
+ * (NFKC: U+FF21 is A) forces. Every ASCII byte but NUL, with words,
+ * numbers, a URL, an e-mail, money, n-grams and character 1..6-grams. */
+static void analyze_ascii_shortcut_gives_the_normalised_terms(void **state)
+{
+    (void)state;
+    char ascii[512];
+    size_t n = 0;
+    const char *words = "A Call FREE 150p txt Www.Example.com/x "
+                        "Me@Mail.Example.org $12.50 100$ don't x-y ";
+    memcpy(ascii, words, strlen(words));
+    n = strlen(words);
+    for (int c = 1; c < 0x80; c++)
+        ascii[n++] = (char)c;
+    char wide[520];
+    memcpy(wide, "\xef\xbc\xa1", 3); /* U+FF21 for the leading 'A' */
+    memcpy(wide + 3, ascii + 1, n - 1);
+    size_t wn = n + 2;
+    struct lift_text_opts o;
+    lift_text_opts_init(&o);
+    o.ngrams = 3;
+    o.char_min = 1;
+    o.char_max = 6;
+    for (int classes = 0; classes < 2; classes++) {
+        o.classes = classes;
+        struct lift_text_analyzer *a;
+        struct lift_text_scratch *sc;
+        struct lift_error err;
+        assert_int_equal(lift_text_analyzer_new(&o, &a, &err), LIFT_OK);
+        assert_int_equal(lift_text_scratch_new(&sc, &err), LIFT_OK);
+        struct all_terms fast = {0}, slow = {0};
+        analyze_all(a, sc, ascii, n, &fast);
+        analyze_all(a, sc, wide, wn, &slow);
+        assert_true(fast.len > 4000);
+        assert_int_equal(fast.len, slow.len);
+        assert_memory_equal(fast.buf, slow.buf, fast.len);
+        free(fast.buf);
+        free(slow.buf);
+        lift_text_scratch_free(sc);
+        lift_text_analyzer_free(a);
+    }
+}
+
 static void analyze_long_tokens_cut_at_utf8_boundary(void **state)
 {
     (void)state;
@@ -457,6 +574,9 @@ int main(void)
         cmocka_unit_test(analyze_stemming_per_language),
         cmocka_unit_test(analyze_word_ngrams_skip_inside_cjk_runs),
         cmocka_unit_test(analyze_char_ngrams_span_words),
+        cmocka_unit_test(analyze_char_ngrams_encode_every_utf8_length),
+        cmocka_unit_test(ascii_categories_are_what_the_shortcuts_assume),
+        cmocka_unit_test(analyze_ascii_shortcut_gives_the_normalised_terms),
         cmocka_unit_test(analyze_long_tokens_cut_at_utf8_boundary),
         cmocka_unit_test(analyze_invalid_utf8_is_parse_error_with_offset),
         cmocka_unit_test(opts_set_rejects_bad_values),
