@@ -717,15 +717,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req *r = *con_cls;
     if (!r)
         return;
+    /* the upload's temp file goes before the audit entry, so a client
+     * that sees the entry never sees the file */
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->upload_path[0] && !r->upload_adopted)
+        unlink(r->upload_path);
     if (!r->finished) { /* the client went away before an answer */
         r->finished = true;
         r->status = 0;
         audit(r);
     }
-    if (r->fd >= 0)
-        close(r->fd);
-    if (r->upload_path[0] && !r->upload_adopted)
-        unlink(r->upload_path);
     if (r->response_fd >= 0)
         close(r->response_fd);
     free(r->body);
