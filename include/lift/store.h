@@ -185,6 +185,18 @@ enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
                                            const char *info_json,
                                            bool *promoted,
                                            struct lift_error *err);
+/* lift_store_version_complete for the job that trained the version: in
+ * the same transaction job_id moves to "succeeded" with result_json (a
+ * JSON object, or NULL for {}) as its result, to which the store adds
+ * "promoted". So a crash leaves both done or neither: never a ready
+ * version beside a job that the next open marks failed. Also
+ * LIFT_ERR_CONFLICT when the job has finished (nothing changes then),
+ * LIFT_ERR_INVALID without a job id or for a result that is not a JSON
+ * object. */
+enum lift_code lift_store_version_complete_job(
+    struct lift_store *s, int64_t tenant, const char *name, int64_t version,
+    const char *tmp_path, const char *info_json, const char *job_id,
+    const char *result_json, bool *promoted, struct lift_error *err);
 /* Marks a reserved version failed (state "failed", message kept).
  * LIFT_ERR_CONFLICT when it is not training. */
 enum lift_code lift_store_version_fail(struct lift_store *s, int64_t tenant,

@@ -167,6 +167,16 @@ static char *version_info(const struct lift_model *m, const char *cv,
     return text;
 }
 
+/* The job's result but "promoted", which the store adds. */
+static char *job_result(const struct train_job *job, double train_s)
+{
+    json_t *res = json_pack("{s:s,s:I,s:f}", "model", job->model, "version",
+                            (json_int_t)job->version, "train_s", train_s);
+    char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    json_decref(res);
+    return text;
+}
+
 static void run(struct jobs *jobs, struct node *node)
 {
     struct srv *srv = jobs->srv;
@@ -188,14 +198,18 @@ static void run(struct jobs *jobs, struct node *node)
         rc = lift_model_train(t, NULL, 0, job->opts, &m, &err);
     double train_s = now() - t0;
     bool promoted = false;
-    if (!rc && !(info = version_info(m, cv, train_s)))
+    char *result = NULL;
+    if (!rc && (!(info = version_info(m, cv, train_s)) ||
+                !(result = job_result(job, train_s))))
         rc = lift_error_set(&err, LIFT_ERR_NOMEM, "out of memory (info)");
     if (!rc)
         rc = write_model(srv, m, tmp, sizeof tmp, &err);
+    /* the version and the job's success commit together: a crash
+     * leaves both or neither */
     if (!rc)
-        rc = lift_store_version_complete(srv->store, job->tenant, job->model,
-                                         job->version, tmp, info, &promoted,
-                                         &err);
+        rc = lift_store_version_complete_job(
+            srv->store, job->tenant, job->model, job->version, tmp, info,
+            job->id, result, &promoted, &err);
     if (rc) {
         if (tmp[0])
             unlink(tmp);
@@ -205,18 +219,10 @@ static void run(struct jobs *jobs, struct node *node)
         lift_store_job_update(srv->store, job->id,
                               cancelled ? "cancelled" : "failed", NULL, err.msg,
                               NULL, NULL);
-    } else {
-        if (promoted)
-            snapshots_invalidate(srv->snaps, job->tenant, job->model);
-        json_t *res = json_pack("{s:s,s:I,s:b,s:f}", "model", job->model,
-                                "version", (json_int_t)job->version, "promoted",
-                                promoted, "train_s", train_s);
-        char *text = json_dumps(res, JSON_COMPACT);
-        json_decref(res);
-        lift_store_job_update(srv->store, job->id, "succeeded", NULL, NULL,
-                              text, NULL);
-        free(text);
+    } else if (promoted) {
+        snapshots_invalidate(srv->snaps, job->tenant, job->model);
     }
+    free(result);
     free(cv);
     free(info);
     lift_model_free(m);

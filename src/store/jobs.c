@@ -112,6 +112,31 @@ enum lift_code lift_store_job_create(struct lift_store *s, int64_t tenant,
     return code;
 }
 
+enum lift_code store_job_set(struct lift_store *s, const char *id,
+                             const char *state, const char *progress_json,
+                             const char *error_msg, const char *result_json,
+                             struct lift_error *err)
+{
+    if (!id_ok(id))
+        return no_job(err, id);
+    sqlite3_stmt *st;
+    bool row = false;
+    enum lift_code code = reg_prepare(&s->reg, sql_job_state_any, &st, err);
+    if (!code && !(code = reg_bind(&s->reg, st, err, "t", id)))
+        code = reg_step(&s->reg, st, &row, "look up a job", err);
+    if (!code && !row)
+        code = no_job(err, id);
+    if (!code && final_state(reg_text(st, 0)))
+        code =
+            lift_error_set(err, LIFT_ERR_CONFLICT, "job '%s' has finished (%s)",
+                           id, reg_text(st, 0));
+    if (!code && !(code = reg_prepare(&s->reg, sql_job_update, &st, err)) &&
+        !(code = reg_bind(&s->reg, st, err, "ttttti", id, state, progress_json,
+                          error_msg, result_json, store_now())))
+        code = reg_run(&s->reg, st, "update the job", err);
+    return code;
+}
+
 enum lift_code
 lift_store_job_update(struct lift_store *s, const char *id, const char *state,
                       const char *progress_json, const char *error_msg,
@@ -128,22 +153,9 @@ lift_store_job_update(struct lift_store *s, const char *id, const char *state,
     if (code)
         return code;
     store_lock(s);
-    sqlite3_stmt *st;
-    bool row = false;
-    if (!(code = reg_begin(&s->reg, err)) &&
-        !(code = reg_prepare(&s->reg, sql_job_state_any, &st, err)) &&
-        !(code = reg_bind(&s->reg, st, err, "t", id)))
-        code = reg_step(&s->reg, st, &row, "look up a job", err);
-    if (!code && !row)
-        code = no_job(err, id);
-    if (!code && final_state(reg_text(st, 0)))
-        code =
-            lift_error_set(err, LIFT_ERR_CONFLICT, "job '%s' has finished (%s)",
-                           id, reg_text(st, 0));
-    if (!code && !(code = reg_prepare(&s->reg, sql_job_update, &st, err)) &&
-        !(code = reg_bind(&s->reg, st, err, "ttttti", id, state, progress_json,
-                          error_msg, result_json, store_now())))
-        code = reg_run(&s->reg, st, "update the job", err);
+    if (!(code = reg_begin(&s->reg, err)))
+        code = store_job_set(s, id, state, progress_json, error_msg,
+                             result_json, err);
     if (!code)
         code = reg_commit(&s->reg, err);
     else

@@ -11,6 +11,7 @@
 #include "store/store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -202,17 +203,48 @@ static enum lift_code check_training(struct lift_store *s, int64_t tenant,
     return code;
 }
 
-enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
-                                           const char *name, int64_t version,
-                                           const char *tmp_path,
-                                           const char *info_json,
-                                           bool *promoted,
-                                           struct lift_error *err)
+/* The job's result: result_json (an object, or NULL for {}) with
+ * "promoted" set; *out is jansson's (free). */
+static enum lift_code job_result(const char *result_json, bool promoted,
+                                 char **out, struct lift_error *err)
+{
+    *out = NULL;
+    json_t *doc = store_parse_json(result_json, "job result", err);
+    if (!doc)
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "the job result is not valid JSON");
+    if (json_is_null(doc)) {
+        json_decref(doc);
+        doc = json_object();
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "the job result must be a JSON object");
+    }
+    if (json_object_set_new(doc, "promoted", json_boolean(promoted))) {
+        json_decref(doc);
+        return lift_error_nomem(err, "job result");
+    }
+    return store_dump(doc, out, err);
+}
+
+/* lift_store_version_complete, and with job_id the job's move to
+ * succeeded in the same transaction. */
+static enum lift_code complete(struct lift_store *s, int64_t tenant,
+                               const char *name, int64_t version,
+                               const char *tmp_path, const char *info_json,
+                               const char *job_id, const char *result_json,
+                               bool *promoted, struct lift_error *err)
 {
     if (promoted)
         *promoted = false;
     int64_t bytes = 0;
+    char *result = NULL;
+    bool first = false;
     enum lift_code code = store_check_json(info_json, "the model info", err);
+    if (!code && job_id)
+        code = store_check_json(result_json, "the job result", err);
     if (!code)
         code = check_training(s, tenant, name, version, err);
     if (!code)
@@ -245,8 +277,11 @@ enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
     if (!code &&
         !(code = reg_prepare(&s->reg, sql_model_first_serving, &st, err)) &&
         !(code = reg_bind(&s->reg, st, err, "ii", m.id, version)) &&
-        !(code = reg_run(&s->reg, st, "promote the version", err)) && promoted)
-        *promoted = sqlite3_changes(s->reg.db) > 0;
+        !(code = reg_run(&s->reg, st, "promote the version", err)))
+        first = sqlite3_changes(s->reg.db) > 0;
+    if (!code && job_id &&
+        !(code = job_result(result_json, first, &result, err)))
+        code = store_job_set(s, job_id, "succeeded", NULL, NULL, result, err);
     if (!code)
         code = reg_commit(&s->reg, err);
     else
@@ -254,13 +289,39 @@ enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
     if (code && adopted)
         blob_remove(s->dir, "blobs", blob);
     store_unlock(s);
+    free(result);
     if (code) {
-        if (promoted)
-            *promoted = false;
         if (!adopted)
             store_discard_tmp(s, tmp_path);
+        return code;
     }
-    return code;
+    if (promoted)
+        *promoted = first;
+    return LIFT_OK;
+}
+
+enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
+                                           const char *name, int64_t version,
+                                           const char *tmp_path,
+                                           const char *info_json,
+                                           bool *promoted,
+                                           struct lift_error *err)
+{
+    return complete(s, tenant, name, version, tmp_path, info_json, NULL, NULL,
+                    promoted, err);
+}
+
+enum lift_code lift_store_version_complete_job(
+    struct lift_store *s, int64_t tenant, const char *name, int64_t version,
+    const char *tmp_path, const char *info_json, const char *job_id,
+    const char *result_json, bool *promoted, struct lift_error *err)
+{
+    if (!job_id) {
+        store_discard_tmp(s, tmp_path);
+        return lift_error_set(err, LIFT_ERR_INVALID, "no job id");
+    }
+    return complete(s, tenant, name, version, tmp_path, info_json, job_id,
+                    result_json, promoted, err);
 }
 
 enum lift_code lift_store_version_fail(struct lift_store *s, int64_t tenant,

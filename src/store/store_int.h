@@ -84,6 +84,15 @@ json_t *store_json_int_or_null(sqlite3_stmt *st, int col);
 /* A JSON string, or null when the column is NULL. */
 json_t *store_json_text_or_null(sqlite3_stmt *st, int col);
 
+/* Moves job id to state (NULL keeps it) and records what is given
+ * (NULL keeps the stored value); CONFLICT when the job has finished,
+ * NOT_FOUND when there is none. The caller holds the lock and a
+ * transaction, so the move can commit with what the job made. */
+enum lift_code store_job_set(struct lift_store *s, const char *id,
+                             const char *state, const char *progress_json,
+                             const char *error_msg, const char *result_json,
+                             struct lift_error *err);
+
 /* Removes tmp_path when it is a temp file of this data dir (directly in
  * DIR/tmp); leaves any other path alone. */
 void store_discard_tmp(struct lift_store *s, const char *tmp_path);

@@ -1328,6 +1328,112 @@ static void reopen_after_crash_cleans_and_fails_jobs(void **state)
     json_decref(doc);
 }
 
+/* The state and error of version v of model name. */
+static char *version_state(struct fixture *f, const char *name, int64_t v)
+{
+    char *json = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_store_model_json(f->s, f->a, name, &json, &err),
+                     LIFT_OK);
+    json_t *doc = parse(json);
+    json_t *ver =
+        json_array_get(json_object_get(doc, "versions"), (size_t)(v - 1));
+    char *state_ = strdup(json_string_value(json_object_get(ver, "state")));
+    json_decref(doc);
+    return state_;
+}
+
+/* A training job finished by lift_store_version_complete_job: a
+ * reopen after a crash (which fails jobs left running) finds the job
+ * succeeded beside its ready version. Before, the server completed the
+ * version and then, in a second call, the job: a kill between the two
+ * left a ready version whose job the next open marked failed. */
+static void version_complete_job_commits_job_with_version(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    int64_t v = 0;
+    char id[17], tmp[4096];
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    bool promoted = false;
+    assert_int_equal(lift_store_version_complete_job(
+                         f->s, f->a, "m", v, tmp, "{\"auc\":0.79}", id,
+                         "{\"model\":\"m\",\"version\":1,\"train_s\":0.5}",
+                         &promoted, &err),
+                     LIFT_OK);
+    assert_true(promoted);
+    assert_false(exists(tmp));
+    reopen(f); /* as after a kill: jobs left running become failed */
+
+    char *json = NULL;
+    assert_int_equal(lift_store_job_json(f->s, f->a, id, &json, &err), LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")),
+                        "succeeded");
+    assert_true(json_is_null(json_object_get(doc, "error")));
+    assert_true(json_is_integer(json_object_get(doc, "finished")));
+    json_t *res = json_object_get(doc, "result");
+    assert_true(json_is_true(json_object_get(res, "promoted")));
+    assert_int_equal(json_integer_value(json_object_get(res, "version")), 1);
+    assert_string_equal(json_string_value(json_object_get(res, "model")), "m");
+    json_decref(doc);
+    char *vs = version_state(f, "m", v);
+    assert_string_equal(vs, "ready");
+    free(vs);
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    free(report);
+}
+
+/* A job that finished meanwhile (cancelled) cannot complete: nothing
+ * changes, and neither the temp file nor a blob stays behind. */
+static void version_complete_job_finished_job_conflict(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    int64_t v = 0;
+    char id[17], tmp[4096];
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_update(f->s, id, "cancelled", NULL,
+                                           "cancelled", NULL, &err),
+                     LIFT_OK);
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    bool promoted = true;
+    assert_int_equal(lift_store_version_complete_job(f->s, f->a, "m", v, tmp,
+                                                     NULL, id, NULL, &promoted,
+                                                     &err),
+                     LIFT_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "has finished (cancelled)"));
+    assert_false(promoted);
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+    char *vs = version_state(f, "m", v);
+    assert_string_equal(vs, "training");
+    free(vs);
+    char st[16];
+    assert_int_equal(lift_store_job_state(f->s, f->a, id, st, &err), LIFT_OK);
+    assert_string_equal(st, "cancelled");
+
+    /* a result that is not an object is refused and leaves nothing */
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_complete_job(
+                         f->s, f->a, "m", v, tmp, NULL, id, "[1]", NULL, &err),
+                     LIFT_ERR_INVALID);
+    assert_false(exists(tmp));
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+}
+
 static void second_open_leaves_live_work_alone(void **state)
 {
     struct fixture *f = *state;
@@ -1788,6 +1894,8 @@ int main(void)
         T(job_result_put_get_check),
         T(open_schema_1_registry_migrates),
         T(reopen_after_crash_cleans_and_fails_jobs),
+        T(version_complete_job_commits_job_with_version),
+        T(version_complete_job_finished_job_conflict),
         T(second_open_leaves_live_work_alone),
         T(check_finds_missing_and_orphan_blobs),
         T(audit_written_and_listed_per_tenant),
