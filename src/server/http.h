@@ -199,6 +199,10 @@ size_t snapshots_loaded(struct snapshots *s);
  * the serving version again. In-flight holders keep theirs. */
 void snapshots_invalidate(struct snapshots *s, int64_t tenant,
                           const char *name);
+/* After a promotion or rollback has committed: loads the serving version
+ * of (tenant, name) while requests go on with the cached one, then swaps
+ * it in; when that fails, forgets the entry as snapshots_invalidate. */
+void snapshots_refresh(struct srv *srv, int64_t tenant, const char *name);
 
 /* ---- jobs --------------------------------------------------------------- */
 

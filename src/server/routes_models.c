@@ -324,7 +324,7 @@ void route_version_promote(struct req *r)
                                  r->version, &err)) {
         http_error_from(r, &err);
     } else {
-        snapshots_invalidate(r->srv->snaps, r->who.tenant_id, r->name);
+        snapshots_refresh(r->srv, r->who.tenant_id, r->name);
         http_json(r, 200,
                   json_pack("{s:s,s:I}", "model", r->name, "serving",
                             (json_int_t)r->version));

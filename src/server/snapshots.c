@@ -3,18 +3,34 @@
  *
  * The cache maps (tenant, model name) to the snapshot of its serving
  * version. A snapshot is immutable and reference-counted: the cache holds
- * one reference, every request in flight another. Promotion, rollback and
- * deletion only drop the cache's reference (invalidate); the next request
- * loads the new serving version, while requests that hold the old one
- * finish on it and the last of them frees it. So a promotion never blocks
- * or breaks scoring.
+ * one reference, every request in flight another; the last holder frees
+ * it. So a promotion never blocks or breaks scoring:
+ *
+ * - Promotion and rollback refresh: the new serving version is loaded
+ *   outside the lock while requests go on with the old snapshot, then
+ *   swapped in (one pointer, under the lock) before the promotion is
+ *   answered. No request waits for a load.
+ * - Deletion invalidates: the entry goes, the next request loads.
+ * - A miss loads outside the lock too.
+ *
+ * Loads race with changes: a request that read the serving version just
+ * before a promotion committed must not put that old version into the
+ * cache after the promotion swapped or dropped its entry (the server
+ * would then answer with the old version until the next change). So
+ * every change bumps a generation counter after its commit, and a load
+ * installs its snapshot only when the counter did not move since it
+ * started; else a miss serves its snapshot uncached (its request
+ * overlapped the change, so either version is a right answer) and a
+ * refresh drops the entry, leaving the next request to load what serves
+ * by then.
  *
  * The table is an array searched linearly under a mutex: a server holds
  * few models, and the lookup is a string compare of at most a few dozen
- * entries. Loading happens outside the lock.
+ * entries.
  */
 #include "server/http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +38,7 @@ struct snapshots {
     pthread_mutex_t mu;
     struct snapshot **items;
     size_t n, cap;
+    uint64_t gen; /* bumped by every change (see above) */
 };
 
 enum lift_code snapshots_new(struct snapshots **out, struct lift_error *err)
@@ -70,24 +87,14 @@ static long find(struct snapshots *s, int64_t tenant, const char *name)
     return -1;
 }
 
-enum lift_code snapshots_acquire(struct srv *srv, int64_t tenant,
-                                 const char *name, struct snapshot **out,
-                                 struct lift_error *err)
+/* Loads the serving version of (tenant, name) as a snapshot holding one
+ * reference (the caller's). */
+static enum lift_code load(struct srv *srv, int64_t tenant, const char *name,
+                           struct snapshot **out, struct lift_error *err)
 {
-    struct snapshots *s = srv->snaps;
-    *out = NULL;
-    pthread_mutex_lock(&s->mu);
-    long i = find(s, tenant, name);
-    if (i >= 0) {
-        atomic_fetch_add(&s->items[i]->refs, 1);
-        *out = s->items[i];
-        pthread_mutex_unlock(&s->mu);
-        return LIFT_OK;
-    }
-    pthread_mutex_unlock(&s->mu);
-
     char path[4096];
     int64_t version;
+    *out = NULL;
     enum lift_code rc = lift_store_model_serving(
         srv->store, tenant, name, &version, path, sizeof path, err);
     if (rc)
@@ -102,46 +109,118 @@ enum lift_code snapshots_acquire(struct srv *srv, int64_t tenant,
     snap->tenant = tenant;
     snap->version = version;
     snprintf(snap->name, sizeof snap->name, "%s", name);
-    atomic_init(&snap->refs, 2); /* the cache's and the caller's */
-
-    pthread_mutex_lock(&s->mu);
-    i = find(s, tenant, name);
-    if (i >= 0) { /* another request loaded it meanwhile */
-        struct snapshot *have = s->items[i];
-        atomic_fetch_add(&have->refs, 1);
-        pthread_mutex_unlock(&s->mu);
-        lift_model_free(snap->model);
-        free(snap);
-        *out = have;
-        return LIFT_OK;
-    }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct snapshot **items = realloc(s->items, cap * sizeof *items);
-        if (!items) {
-            pthread_mutex_unlock(&s->mu);
-            atomic_store(&snap->refs, 1); /* the caller's only */
-            *out = snap;
-            return LIFT_OK; /* served, just not cached */
-        }
-        s->items = items;
-        s->cap = cap;
-    }
-    s->items[s->n++] = snap;
-    pthread_mutex_unlock(&s->mu);
+    atomic_init(&snap->refs, 1);
     *out = snap;
     return LIFT_OK;
 }
 
-void snapshots_invalidate(struct snapshots *s, int64_t tenant, const char *name)
+/* Adds snap (taking its reference) to the table; false when the table
+ * cannot grow. The caller holds the lock. */
+static bool insert(struct snapshots *s, struct snapshot *snap)
 {
-    pthread_mutex_lock(&s->mu);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        struct snapshot **items = realloc(s->items, cap * sizeof *items);
+        if (!items)
+            return false;
+        s->items = items;
+        s->cap = cap;
+    }
+    s->items[s->n++] = snap;
+    return true;
+}
+
+/* Takes the entry of (tenant, name) out of the table and bumps the
+ * generation; returns the cache's reference to release (or NULL). The
+ * caller holds the lock. */
+static struct snapshot *drop(struct snapshots *s, int64_t tenant,
+                             const char *name)
+{
     long i = find(s, tenant, name);
     struct snapshot *old = NULL;
     if (i >= 0) {
         old = s->items[i];
         s->items[i] = s->items[--s->n];
     }
+    s->gen++;
+    return old;
+}
+
+enum lift_code snapshots_acquire(struct srv *srv, int64_t tenant,
+                                 const char *name, struct snapshot **out,
+                                 struct lift_error *err)
+{
+    struct snapshots *s = srv->snaps;
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    long i = find(s, tenant, name);
+    if (i >= 0) {
+        atomic_fetch_add(&s->items[i]->refs, 1);
+        *out = s->items[i];
+        pthread_mutex_unlock(&s->mu);
+        return LIFT_OK;
+    }
+    uint64_t gen = s->gen;
+    pthread_mutex_unlock(&s->mu);
+
+    struct snapshot *snap;
+    enum lift_code rc = load(srv, tenant, name, &snap, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    i = find(s, tenant, name);
+    if (i >= 0) { /* another request or a refresh put one in meanwhile */
+        struct snapshot *have = s->items[i];
+        atomic_fetch_add(&have->refs, 1);
+        pthread_mutex_unlock(&s->mu);
+        snapshot_release(snap);
+        *out = have;
+        return LIFT_OK;
+    }
+    /* unchanged since the load began: cache it (the cache's reference
+     * and the caller's); else, or when the table cannot grow, serve it
+     * uncached */
+    if (s->gen == gen && insert(s, snap))
+        atomic_fetch_add(&snap->refs, 1);
+    pthread_mutex_unlock(&s->mu);
+    *out = snap;
+    return LIFT_OK;
+}
+
+void snapshots_refresh(struct srv *srv, int64_t tenant, const char *name)
+{
+    struct snapshots *s = srv->snaps;
+    pthread_mutex_lock(&s->mu);
+    uint64_t gen = ++s->gen;
+    pthread_mutex_unlock(&s->mu);
+
+    struct snapshot *snap = NULL, *old = NULL;
+    struct lift_error err;
+    enum lift_code rc = load(srv, tenant, name, &snap, &err);
+    pthread_mutex_lock(&s->mu);
+    if (rc || s->gen != gen) {
+        /* a later change decides, or there is nothing to serve: the
+         * next request loads whatever serves then */
+        old = drop(s, tenant, name);
+    } else {
+        long i = find(s, tenant, name);
+        if (i >= 0) {
+            old = s->items[i];
+            s->items[i] = snap; /* the swap: takes the load's reference */
+            snap = NULL;
+        } else if (insert(s, snap)) {
+            snap = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    snapshot_release(old);
+    snapshot_release(snap);
+}
+
+void snapshots_invalidate(struct snapshots *s, int64_t tenant, const char *name)
+{
+    pthread_mutex_lock(&s->mu);
+    struct snapshot *old = drop(s, tenant, name);
     pthread_mutex_unlock(&s->mu);
     snapshot_release(old);
 }
