@@ -8,9 +8,10 @@
 # bank logistic model through the API, then REPEATS times and in turn runs
 # `wrk -t2 -c64 -d10s` against nginx, single-record predict and
 # 1000-record predict, then REPEATS bulk scoring jobs of the bank file
-# (the job's rows/s, and POST to CSV downloaded); prints one line per
-# measure (medians, ratios, the issue's targets) and rewrites the "serve"
-# section of bench/RESULTS.md.
+# (the job's rows/s, and POST to CSV downloaded), then PROMOTE_PAIRS
+# (default 3) pairs of single-record runs without and with a promotion
+# every second; prints one line per measure (medians, ratios, the issue's
+# targets) and rewrites the "serve" section of bench/RESULTS.md.
 # Details: bench/serve/serve_bench.py.
 #
 # Environment (bench/run.sh sets the first three): LIFT (the binary),
@@ -18,7 +19,8 @@
 # default DATA/../peers), SERVE_PERF=1 (profile the server with perf
 # during one more run of each lift measure), QUIET_PCT and QUIET_MAX
 # (before each run wait at most QUIET_MAX s, default 60, for the machine
-# to be under QUIET_PCT % busy, default 25).
+# to be under QUIET_PCT % busy, default 25), PROMOTE_PAIRS (pairs of runs
+# without and with promotions, default 3).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,5 +66,6 @@ rm -f "$OUT/runs.jsonl"
 exec /usr/bin/python3 "$HERE/serve_bench.py" --lift "$LIFT" --data "$CSV" \
     --nginx-template "$TEMPLATE" --out "$OUT" --repeats "$REPEATS" \
     --quiet-pct "${QUIET_PCT:-25}" --quiet-max "${QUIET_MAX:-60}" \
+    --promote-pairs "${PROMOTE_PAIRS:-3}" \
     "${perf[@]}" --results bench/RESULTS.md \
     --command "bench/serve/run.sh $REPEATS"

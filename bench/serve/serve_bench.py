@@ -19,6 +19,15 @@ Then, REPEATS times, bulk scoring of the bank file as a job (see
 bulk_scoring): the job's own rows/s and the time from the POST to the CSV
 result downloaded. --bulk-only runs that measure alone.
 
+Then PROMOTE_PAIRS times (default 3) a pair of predict1 runs, one as
+above and one while a client promotes the other of two ready versions
+of the model every second (POST /v1/models/bank/versions/{v}:promote,
+alternating v1 and v2; the second version is trained like the first),
+the two in alternating order: the non-2xx count and the median over the
+pairs of p99 with promotions / p99 without (target: zero and at most
+1.3x). After each promotion one predict checks that the new version
+answers. --promote-only runs that measure alone.
+
 Before each wrk run the driver waits (at most QUIET_MAX s) for the
 machine to be under QUIET_PCT % busy; after it, foreign_cores is the CPU
 used by neither wrk nor the server, per second of wall time (other jobs
@@ -43,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,6 +66,7 @@ TARGET_P99_FLOOR_MS = 5.0  # p99 at most max(5 ms, 1.5x nginx's p99)
 TARGET_P99_FACTOR = 1.5
 TARGET_RECORDS_S = 200e3   # records/s in 1000-record requests
 TARGET_BULK_ROWS_S = 500e3  # rows/s of a bulk scoring job (logistic)
+TARGET_PROMOTE_P99 = 1.3   # p99 with a promote every second / without
 
 
 def log(msg):
@@ -371,6 +382,170 @@ dataset, queueing, the fsync and the download; {repeats} repeats, medians.
             "lines": lines, "markdown": markdown}
 
 
+# ---- promotion under load ---------------------------------------------------
+
+def train_second_version(api):
+    """Trains bank again (v2, ready but not serving); returns the two
+    version numbers."""
+    _, r = api.call("POST", "/v1/models", {
+        "name": "bank", "dataset": "bank", "target": "y",
+        "positive": "yes", "drop": ["duration"]})
+    job = r["job"]["id"]
+    end = time.monotonic() + 600
+    while time.monotonic() < end:
+        _, j = api.call("GET", f"/v1/jobs/{job}")
+        if j["state"] == "succeeded":
+            break
+        if j["state"] in ("failed", "cancelled"):
+            raise RuntimeError(f"training job {job} {j['state']}: "
+                               f"{j.get('error')}")
+        time.sleep(0.2)
+    else:
+        raise RuntimeError(f"training job {job} not done after 600 s")
+    _, m = api.call("GET", "/v1/models/bank")
+    ready = [v["version"] for v in m["versions"] if v["state"] == "ready"]
+    if len(ready) < 2:
+        raise RuntimeError(f"bank has ready versions {ready}, not two")
+    return m["serving"], [v for v in ready if v != m["serving"]][0]
+
+
+class Promoter(threading.Thread):
+    """Promotes the other of two versions every `every` seconds until
+    stopped; after each promotion one predict checks that the promoted
+    version answers (stale: it did not)."""
+
+    def __init__(self, api, versions, body, every=1.0):
+        super().__init__(daemon=True)
+        self.api = api
+        self.versions = versions  # [serving now, the other]
+        self.body = body
+        self.every = every
+        self.halt = threading.Event()
+        self.n = 0
+        self.failed = []
+        self.stale = 0
+        self.promote_ms = []
+
+    def run(self):
+        at = time.monotonic()
+        while not self.halt.wait(max(0.0, at + self.every -
+                                     time.monotonic())):
+            at += self.every
+            v = self.versions[(self.n + 1) % 2]
+            t0 = time.monotonic()
+            try:
+                _, r = self.api.call(
+                    "POST", f"/v1/models/bank/versions/{v}:promote",
+                    timeout=30)
+                self.promote_ms.append((time.monotonic() - t0) * 1e3)
+                self.n += 1
+                _, p = self.api.call("POST", "/v1/models/bank:predict",
+                                     self.body, timeout=30)
+                if r.get("serving") != v or p.get("version") != v:
+                    self.stale += 1
+            except (RuntimeError, OSError) as e:
+                self.failed.append(str(e)[:200])
+
+    def stop(self):
+        self.halt.set()
+        self.join(60)
+
+
+def measure_promotions(a, api, url, body_file, auth, pid, out_dir):
+    """PROMOTE_PAIRS pairs of predict1 runs without and with a promotion
+    every second, in alternating order; a list of
+    {"base": run, "promote": run} with the promoter's counts in the
+    latter."""
+    versions = list(train_second_version(api))
+    with open(body_file, "rb") as f:
+        body = f.read()
+    pairs = []
+    for rep in range(1, a.promote_pairs + 1):
+        pair = {}
+        order = ("base", "promote") if rep % 2 else ("promote", "base")
+        for kind in order:
+            busy = wait_quiet(a.quiet_pct, a.quiet_max)
+            promoter = None
+            if kind == "promote":
+                promoter = Promoter(api, versions, body)
+                promoter.start()
+            try:
+                r = run_wrk(a, url, body_file, auth, pid)
+            finally:
+                if promoter:
+                    promoter.stop()
+            if promoter:
+                versions = [promoter.versions[promoter.n % 2],
+                            promoter.versions[(promoter.n + 1) % 2]]
+                r["promotions"] = promoter.n
+                r["promote_failed"] = promoter.failed
+                r["stale"] = promoter.stale
+                r["promote_ms_max"] = round(max(promoter.promote_ms,
+                                                default=0), 2)
+            r["busy_pct_before"] = round(busy)
+            r["foreign_cores"] = round(max(
+                0.0, r["machine_cpu_s"] - r["server_cpu_s"] -
+                r["wrk_cpu_s"]) / r["wall_s"], 2)
+            r["repeat"] = rep
+            r["measure"] = f"predict1_{kind}"
+            pair[kind] = r
+            log(json.dumps(r))
+            with open(os.path.join(out_dir, "runs.jsonl"), "a") as f:
+                f.write(json.dumps(r) + "\n")
+        pairs.append(pair)
+    return pairs
+
+
+def promotion_report(a, pairs):
+    """The printed line and the RESULTS.md part of measure_promotions."""
+    ratios = [p["promote"]["p99_ms"] / p["base"]["p99_ms"] for p in pairs]
+    ratio = statistics.median(ratios)
+    non2xx = sum(p["promote"]["non_2xx"] for p in pairs)
+    sock = sum(sum(p["promote"]["errors"].values()) for p in pairs)
+    n = sum(p["promote"]["promotions"] for p in pairs)
+    failed = sum(len(p["promote"]["promote_failed"]) for p in pairs)
+    stale = sum(p["promote"]["stale"] for p in pairs)
+    ok_ratio = ratio <= TARGET_PROMOTE_P99
+    ok_2xx = non2xx == 0 and sock == 0 and failed == 0
+    p99_with = statistics.median(p["promote"]["p99_ms"] for p in pairs)
+    p99_base = statistics.median(p["base"]["p99_ms"] for p in pairs)
+    line = (f"serve promote every second during predict 1 record: p99 "
+            f"{p99_with:.2f} ms vs {p99_base:.2f} ms without (medians), "
+            f"median ratio {ratio:.2f}x (target <= "
+            f"{TARGET_PROMOTE_P99}x: {verdict(ok_ratio)}); non-2xx {non2xx}, "
+            f"socket errors {sock}, failed promotions {failed} of {n} "
+            f"(target 0: {verdict(ok_2xx)}); new version not answering "
+            f"right after its promotion: {stale}")
+    rows = "\n".join(
+        f"| {i} | {p['base']['rps']:,.0f} | {p['base']['p99_ms']:.2f} | "
+        f"{p['promote']['rps']:,.0f} | {p['promote']['p99_ms']:.2f} | "
+        f"{r:.2f} | {p['promote']['promotions']} | "
+        f"{p['promote']['non_2xx']} | {p['promote']['promote_ms_max']:.1f} |"
+        for i, (p, r) in enumerate(zip(pairs, ratios), 1))
+    section = f"""
+### Promotion under load
+
+{len(pairs)} pairs of *predict 1* runs (the same wrk command), one plain
+and one while a client promotes the other of two ready versions of the
+bank model every second (`POST /v1/models/bank/versions/{{v}}:promote`),
+the two in alternating order; after each promotion one predict checks
+that the promoted version answers.
+
+| pair | req/s without | p99 ms without | req/s with | p99 ms with | p99 ratio | promotions | non-2xx | slowest promote ms |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
+{rows}
+
+| target | measured | |
+|---|---|---|
+| zero non-2xx while promoting | {non2xx} non-2xx, {sock} socket errors, {failed} failed promotions | {verdict(ok_2xx)} |
+| p99 with promotions <= {TARGET_PROMOTE_P99}x without (median of the pairs) | {ratio:.2f}x | {verdict(ok_ratio)} |
+
+The promoted version answered the predict right after its promotion in
+{n - stale - failed} of {n} promotions.
+"""
+    return line, section
+
+
 # ---- perf -------------------------------------------------------------------
 
 def profile(a, name, url, body, auth, pid, out_dir):
@@ -470,16 +645,22 @@ def main():
     ap.add_argument("--wrk-timeout", default="30s")
     ap.add_argument("--quiet-pct", type=float, default=25)
     ap.add_argument("--quiet-max", type=float, default=60)
+    ap.add_argument("--promote-pairs", type=int, default=3)
     ap.add_argument("--perf", action="store_true")
     ap.add_argument("--results", help="RESULTS.md to update")
     ap.add_argument("--command", default="bench/serve/run.sh")
     ap.add_argument("--bulk-only", action="store_true",
                     help="only the bulk scoring measure (no nginx, no wrk, "
                     "no RESULTS.md)")
+    ap.add_argument("--promote-only", action="store_true",
+                    help="only the promotion pairs (no nginx, no "
+                    "RESULTS.md)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     if a.bulk_only:
         return bulk_only(a)
+    if a.promote_only:
+        return promote_only(a)
 
     tmp = tempfile.mkdtemp(prefix="lift-serve-bench.")
     nginx = lift = None
@@ -533,6 +714,8 @@ def main():
                     f.write(json.dumps(r) + "\n")
 
         bulk = bulk_scoring(a, api, a.repeats)
+        promotions = measure_promotions(a, api, predict_url, one,
+                                        "Bearer " + key, lift.pid, a.out)
 
         if a.perf:
             for name, url, body, auth, pid in measures[1:]:
@@ -590,6 +773,8 @@ def main():
         f"; most foreign load in a run: {foreign:.2f} cores",
     ]
     lines += bulk["lines"]
+    promote_line, promote_section = promotion_report(a, promotions)
+    lines.append(promote_line)
     print("\n".join(lines), flush=True)
 
     if a.results:
@@ -636,7 +821,7 @@ nginx {n_cpu:,.0f} requests, lift {s_cpu:,.0f} single-record requests
 ({s_cpu / n_cpu:.2f}x nginx), lift {k_cpu:,.0f} records in 1000-record
 requests.
 """
-        section += bulk["markdown"]
+        section += bulk["markdown"] + promote_section
         update_results(a.results, section)
     return 0
 
@@ -655,6 +840,29 @@ def bulk_only(a):
         stop(lift)
         shutil.rmtree(tmp, ignore_errors=True)
     print("\n".join(bulk["lines"]), flush=True)
+    return 0
+
+
+def promote_only(a):
+    """--promote-only: lift alone, trained through the API, then the
+    promotion pairs; prints their line."""
+    tmp = tempfile.mkdtemp(prefix="lift-serve-bench.")
+    lift = None
+    try:
+        lift, lift_port, key = start_lift(a, tmp)
+        api = Api(lift_port, key)
+        train_bank(api, a.data)
+        one = os.path.join(a.out, "predict1.json")
+        with open(one, "w") as f:
+            json.dump({"records": bank_records(a.data, 1)}, f,
+                      separators=(",", ":"))
+        url = f"http://127.0.0.1:{lift_port}/v1/models/bank:predict"
+        pairs = measure_promotions(a, api, url, one, "Bearer " + key,
+                                   lift.pid, a.out)
+    finally:
+        stop(lift)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(promotion_report(a, pairs)[0], flush=True)
     return 0
 
 
