@@ -249,8 +249,12 @@ enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
     if (!code &&
         !(code = reg_bind(&s->reg, st, err, "ii", key_id, store_now())))
         code = reg_run(&s->reg, st, "revoke a key", err);
-    if (!code)
+    if (!code) {
+        pthread_mutex_lock(&s->auth_mu);
         memset(s->auth, 0, sizeof s->auth);
+        s->auth_epoch++;
+        pthread_mutex_unlock(&s->auth_mu);
+    }
     /* no row changed: revoked already (fine) or no such key */
     if (!code && sqlite3_changes(s->reg.db) == 0 &&
         !(code = reg_prepare(&s->reg, sql_key_exists, &st, err)) &&
@@ -269,7 +273,7 @@ static int64_t monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + (int64_t)ts.tv_nsec;
 }
 
-/* The cached principal of a hash, if fresh. The caller holds the lock. */
+/* The cached principal of a hash, if fresh. The caller holds auth_mu. */
 static bool auth_cached(struct lift_store *s, const unsigned char *hash,
                         int64_t now, struct lift_principal *out)
 {
@@ -303,11 +307,13 @@ enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
     keys_wipe(raw, sizeof raw);
 
     int64_t now = monotonic_ns();
-    store_lock(s);
-    if (auth_cached(s, hash, now, out)) {
-        store_unlock(s);
+    pthread_mutex_lock(&s->auth_mu);
+    bool hit = auth_cached(s, hash, now, out);
+    uint64_t epoch = s->auth_epoch;
+    pthread_mutex_unlock(&s->auth_mu);
+    if (hit)
         return LIFT_OK;
-    }
+    store_lock(s);
     sqlite3_stmt *st;
     bool row = false;
     enum lift_code code = reg_prepare(&s->reg, sql_key_by_hash, &st, err);
@@ -331,7 +337,10 @@ enum lift_code lift_store_authenticate(struct lift_store *s, const char *key,
             // clang-format off
             out->operator = op;
             // clang-format on
-            auth_remember(s, hash, now, out);
+            pthread_mutex_lock(&s->auth_mu);
+            if (s->auth_epoch == epoch)
+                auth_remember(s, hash, now, out);
+            pthread_mutex_unlock(&s->auth_mu);
         }
     }
     store_unlock(s);

@@ -275,6 +275,12 @@ enum lift_code lift_store_open(const char *dir, struct lift_store **out,
         return lift_error_set(err, LIFT_ERR_INTERNAL,
                               "cannot create the store's mutex");
     }
+    if (pthread_mutex_init(&s->auth_mu, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        lift_free(s);
+        return lift_error_set(err, LIFT_ERR_INTERNAL,
+                              "cannot create the store's mutex");
+    }
 
     bool sole = false;
     char path[BLOB_PATH_MAX];
@@ -311,6 +317,7 @@ void lift_store_close(struct lift_store *s)
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
     keys_wipe(s->secret, sizeof s->secret);
+    pthread_mutex_destroy(&s->auth_mu);
     pthread_mutex_destroy(&s->mu);
     lift_free(s);
 }

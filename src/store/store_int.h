@@ -40,7 +40,11 @@
  * (uniform: no client can aim at a slot). Entries live AUTH_TTL_NS, so
  * a key revoked by another process stops working within that time; a
  * revocation by this process empties the cache at once. Unknown keys are
- * never cached. */
+ * never cached. The cache has its own mutex, auth_mu, so a hit never
+ * waits for s->mu, which a write holds through its commit's fsync (the
+ * scoring routes would otherwise stall behind every promotion); a miss
+ * caches its answer only when no revocation emptied the cache
+ * (auth_epoch) since it began. Lock order: s->mu, then auth_mu. */
 #define AUTH_SLOTS 256
 #define AUTH_TTL_NS 1000000000LL
 
@@ -56,6 +60,8 @@ struct lift_store {
     char dir[STORE_DIR_MAX]; /* absolute */
     unsigned char secret[KEYS_SECRET_BYTES];
     int lock_fd;
+    pthread_mutex_t auth_mu;
+    uint64_t auth_epoch; /* bumped when the cache is emptied */
     struct auth_entry auth[AUTH_SLOTS];
 };
 

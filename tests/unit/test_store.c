@@ -10,7 +10,7 @@
  * Every test makes its own data dir under a mkdtemp folder in /tmp and
  * removes it at the end.
  */
-#define _GNU_SOURCE /* memmem, nftw */
+#define _GNU_SOURCE /* memmem, nftw, pthread_timedjoin_np */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -36,6 +37,7 @@
 
 #include "core/alloc.h"
 #include "store/keys.h"
+#include "store/store_int.h" /* store_lock: a write holding the mutex */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -518,6 +520,56 @@ static void key_revoked_by_other_process_within_a_second(void **state)
     assert_int_equal(
         lift_store_authenticate(f->s, f->key_b, LIFT_KEY_LEN, &p, &err),
         LIFT_OK);
+}
+
+struct auth_call {
+    struct lift_store *s;
+    const char *key;
+    enum lift_code code;
+    struct lift_principal who;
+};
+
+static void *auth_thread(void *arg)
+{
+    struct auth_call *c = arg;
+    struct lift_error err;
+    c->code =
+        lift_store_authenticate(c->s, c->key, LIFT_KEY_LEN, &c->who, &err);
+    return NULL;
+}
+
+/* A key in the cache authenticates while a write holds the store's
+ * mutex (through its commit's fsync: tens of ms on a busy disk). It
+ * used to wait for the mutex, so every scoring request stalled behind
+ * each promotion. */
+static void authenticate_cached_key_does_not_wait_for_writes(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal p;
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, LIFT_KEY_LEN, &p, &err),
+        LIFT_OK);
+    struct auth_call c = {f->s, f->key_a, LIFT_ERR_INTERNAL, {0}};
+    pthread_t t;
+    store_lock(f->s); /* as a commit in progress */
+    assert_int_equal(pthread_create(&t, NULL, auth_thread, &c), 0);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    int rc = pthread_timedjoin_np(t, NULL, &until);
+    store_unlock(f->s);
+    if (rc != 0)
+        pthread_join(t, NULL);
+    assert_int_equal(rc, 0); /* not still waiting after 5 s */
+    assert_int_equal(c.code, LIFT_OK);
+    assert_int_equal(c.who.tenant_id, f->a);
+    /* an unknown key still goes to the registry: it waits, then fails */
+    char bad[LIFT_KEY_LEN + 1];
+    memcpy(bad, f->key_a, sizeof bad);
+    bad[10] = bad[10] == 'A' ? 'B' : 'A';
+    assert_int_equal(lift_store_authenticate(f->s, bad, LIFT_KEY_LEN, &p, &err),
+                     LIFT_ERR_UNAUTHORIZED);
 }
 
 static void operator_key_authenticates_as_operator(void **state)
@@ -1881,6 +1933,7 @@ int main(void)
         cmocka_unit_test(keys_parse_one_text_per_key),
         T(key_revoked_unauthorized),
         T(key_revoked_by_other_process_within_a_second),
+        T(authenticate_cached_key_does_not_wait_for_writes),
         T(operator_key_authenticates_as_operator),
         T(registry_holds_no_key_text),
         T(dataset_put_get_list_delete),
