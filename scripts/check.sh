@@ -228,7 +228,7 @@ step_suite() {
 }
 
 # The sanitizer build's end-to-end pass.
-ASAN_E2E=${ASAN_E2E:-"test_inspect.py test_learn.py test_admin.py test_serve.py test_target.py test_ops.py test_bulk.py test_tls.py test_slow.py test_uplift.py test_text.py"}
+ASAN_E2E=${ASAN_E2E:-"test_inspect.py test_learn.py test_admin.py test_serve.py test_target.py test_ops.py test_bulk.py test_tls.py test_slow.py test_uplift.py test_text.py test_crash.py test_promote.py"}
 
 # step_e2e LIFT_BINARY TAG [ONLY]: every tests/e2e/test_*.sh and test_*.py,
 # or only those named (space-separated basenames) in ONLY.
@@ -298,6 +298,8 @@ run_build() {
     [ "${lift#/}" = "$lift" ] && lift=$ROOT/$lift
     local only=
     [ "$1" = asan ] && only=$ASAN_E2E
+    # test_crash.py: 15 of its 50 kills under the sanitizers (~20 s)
+    [ "$1" = asan ] && export LIFT_CRASH_KILLS=${LIFT_CRASH_KILLS:-15}
     step_e2e "$lift" "$(basename "$2")" "$only"
     echo "== $3: fuzz corpus replay"
     step_suite "$2" fuzz judge_replay
