@@ -7,7 +7,8 @@ nothing half-written is visible.
 Setup: a tenant made by `lift admin`, the server on an ephemeral port
 (--port-file) with two HTTP and two job threads, and two training
 datasets uploaded before the first kill (the bank sample and the full
-bank file). Then LIFT_CRASH_KILLS cycles (default 50), each:
+bank file). Then LIFT_CRASH_KILLS cycles (default 50; scripts/check.sh
+runs 15 under ASan), each:
 
   1. four client threads work against the server: an uploader (the bank
      sample, the full bank file, Hillstrom and the SMS corpus, sent in
