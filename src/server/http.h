@@ -41,7 +41,8 @@ struct srv {
     struct metrics *metrics;           /* server/metrics.h */
     struct listener *metrics_listener; /* --metrics-listen, or NULL */
     unsigned metrics_port;
-    double started; /* CLOCK_MONOTONIC seconds */
+    double started;      /* CLOCK_MONOTONIC seconds */
+    struct defer *defer; /* slow handlers off the HTTP threads */
 };
 
 enum body_kind {
@@ -68,6 +69,7 @@ struct req {
     const struct route_info *info; /* the matched route, or NULL */
     bool authed;                   /* the key passed: audit its writes */
     bool finished;                 /* counted and audited */
+    bool deferred;                 /* handed to the defer worker */
     const char *audit_action;      /* NULL: the route's own */
     char audit_object[LIFT_NAME_MAX + 32];
     /* body */
@@ -203,6 +205,20 @@ void snapshots_invalidate(struct snapshots *s, int64_t tenant,
  * of (tenant, name) while requests go on with the cached one, then swaps
  * it in; when that fails, forgets the entry as snapshots_invalidate. */
 void snapshots_refresh(struct srv *srv, int64_t tenant, const char *name);
+
+/* ---- deferred handlers (defer.c) ---------------------------------------- */
+
+struct defer;
+typedef void (*defer_fn)(void *arg);
+
+enum lift_code defer_start(struct defer **out, struct lift_error *err);
+/* Queues fn(arg) for the worker; false when stopping or out of memory
+ * (the caller then runs it itself). Thread-safe. */
+bool defer_submit(struct defer *d, defer_fn fn, void *arg);
+/* Runs what is queued, stops the worker; later submits are refused. */
+void defer_stop(struct defer *d);
+/* defer_stop, then frees d. */
+void defer_free(struct defer *d);
 
 /* ---- jobs --------------------------------------------------------------- */
 

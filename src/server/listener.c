@@ -169,8 +169,11 @@ enum lift_code listener_start(struct listener *l, struct lift_error *err)
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* suspend/resume: server.c runs slow handlers off the event
+     * threads on a suspended connection (defer.c) */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (l->tls ? MHD_USE_TLS : 0);
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+                     (l->tls ? MHD_USE_TLS : 0);
     l->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, l, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         l, MHD_OPTION_ARRAY, l->tls ? tls_opts : tls_opts + 3,

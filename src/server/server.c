@@ -10,8 +10,11 @@
  * discarded and the connection closed). Body chunks go to a capped
  * memory buffer (JSON) or to a temp file in the store (uploads); a body
  * past the cap is drained and answered 413. On the last call the handler
- * runs and its answer is queued. The completion callback frees the
- * request and removes an upload the store did not adopt.
+ * runs and its answer is queued; a promotion's handler (a commit and a
+ * model load) runs instead in the defer worker on the suspended
+ * connection (defer.c), so this event thread's other connections do not
+ * wait for it. The completion callback frees the request and removes an
+ * upload the store did not adopt.
  *
  * Every error, from any layer, leaves as
  * {"error":{"code":"...","message":"..."}} with the status of
@@ -671,6 +674,24 @@ static void receive(struct req *r, const char *data, size_t size)
     r->body[r->body_len] = '\0';
 }
 
+/* Routes whose handler commits to the registry (an fsync) and loads a
+ * model: run by the defer worker, so that the other connections of this
+ * event thread (scoring) do not wait for them. */
+static bool deferred_route(const struct req *r)
+{
+    return r->handler == route_version_promote;
+}
+
+/* The defer worker's part: the handler, then the answer queued on the
+ * suspended connection, which then resumes. */
+static void run_deferred(void *arg)
+{
+    struct req *r = arg;
+    r->handler(r);
+    (void)send_answer(r); /* on failure the connection closes on resume */
+    MHD_resume_connection(r->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *data,
@@ -701,10 +722,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         close(r->fd);
         r->fd = -1;
     }
-    if (r->early)
+    if (r->deferred) /* resumed without an answer: it could not be queued */
+        return MHD_NO;
+    if (r->early) {
         http_error(r, r->early, "%s", r->early_msg);
-    else
+    } else if (deferred_route(r)) {
+        r->deferred = true;
+        MHD_suspend_connection(conn);
+        if (defer_submit(srv->defer, run_deferred, r))
+            return MHD_YES;
+        MHD_resume_connection(conn); /* stopping: run it here */
+        r->deferred = false;
         r->handler(r);
+    } else {
+        r->handler(r);
+    }
     return send_answer(r);
 }
 
@@ -803,7 +835,8 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
         (rc = metrics_new_for_routes(&srv->metrics, err)) ||
         (rc = lift_store_open(o->data_dir, &srv->store, err)) ||
         (rc = snapshots_new(&srv->snaps, err)) ||
-        (rc = jobs_start(srv, &srv->jobs, err)))
+        (rc = jobs_start(srv, &srv->jobs, err)) ||
+        (rc = defer_start(&srv->defer, err)))
         goto fail;
     if (o->metrics_listen && (rc = ops_metrics_listen(srv, err)))
         goto fail;
@@ -815,6 +848,7 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
 fail:
     ops_metrics_stop(srv);
     listener_free(srv->listener);
+    defer_free(srv->defer);
     if (srv->jobs)
         jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
@@ -839,7 +873,11 @@ void lift_server_stop(struct lift_server *s)
     if (!s)
         return;
     struct srv *srv = &s->srv;
+    defer_stop(srv->defer); /* queued promotions finish; later ones
+                               run inline: no suspended connection
+                               may meet the daemon's stop */
     listener_free(srv->listener);
+    defer_free(srv->defer);
     ops_metrics_stop(srv);
     jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);

@@ -13,7 +13,9 @@ cache read the serving version, a promotion committed and dropped the
 cache entry, then the request cached the old version, which went on
 answering after the promotion until the next one (about a third of the
 promotions here). Also checked: the scoring clients get only 200s, see
-both versions, and every score equals the one the CLI gives.
+both versions, and every score equals the one the CLI gives; and SIGTERM
+while promotions keep coming (they run off the HTTP threads, on a
+suspended connection) stops the server cleanly.
 
 Prints `ok - name` / `not ok - name: why`, then `N passed, N failed`;
 exits 1 when anything failed. Standard library only.
@@ -112,6 +114,7 @@ def main():
          "--json"], capture_output=True, text=True, check=True).stdout)["key"]
     port_file = os.path.join(tmp, "port")
     log = open(os.path.join(tmp, "server.log"), "w")
+    promoter = None
     proc = subprocess.Popen([LIFT, "serve", "--data-dir", ddir, "--listen",
                              "127.0.0.1:0", "--port-file", port_file,
                              "--threads", "4"], stderr=log)
@@ -123,6 +126,28 @@ def main():
         with open(port_file) as f:
             port = int(f.read())
         run(port, key, model, rec, cli_score)
+        # promotions still coming when the server is told to stop: the
+        # one being handled (off the HTTP threads) finishes, then it stops
+        stop = threading.Event()
+        answered = []
+
+        def promote_on():
+            cl = Client(port, key)
+            try:
+                i = 0
+                while not stop.is_set():
+                    st, _ = cl.call("POST",
+                                    f"/v1/models/m/versions/{1 + i % 2}"
+                                    ":promote")
+                    answered.append(st)
+                    i += 1
+            except (OSError, http.client.HTTPException, ValueError):
+                pass
+            finally:
+                cl.close()
+        promoter = threading.Thread(target=promote_on)
+        promoter.start()
+        time.sleep(0.5)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -133,7 +158,13 @@ def main():
         log.close()
         with open(os.path.join(tmp, "server.log")) as f:
             text = f.read()
-        check("server stops cleanly", rc == 0, f"exit {rc}: {text[-2000:]}")
+        check("server stops cleanly while promotions come in", rc == 0,
+              f"exit {rc}: {text[-2000:]}")
+        if promoter:
+            stop.set()
+            promoter.join(60)
+            check("promotions before the stop answered 200",
+                  answered and set(answered) == {200}, answered[-5:])
         shutil.rmtree(tmp, ignore_errors=True)
 
 
