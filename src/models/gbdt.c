@@ -164,7 +164,7 @@ static void bin_add(struct lift_gbdt_bin *a, const struct lift_gbdt_bin *b)
 static struct lift_gbdt_bin bin_sub(const struct lift_gbdt_bin *a,
                                     const struct lift_gbdt_bin *b)
 {
-    struct lift_gbdt_bin d = {a->g - b->g, a->h - b->h, a->n - b->n};
+    struct lift_gbdt_bin d = {a->g - b->g, a->h - b->h, a->n - b->n, 0};
     return d;
 }
 
@@ -193,14 +193,18 @@ static bool consider(const struct lift_gbdt_bin *L,
     return true;
 }
 
+/* The split functions read a column's histogram as n_bins slots h[0..n_bins)
+ * for the bins (levels), with the rare level's and the missing rows'
+ * slots passed apart: the 256-slot layout of lift_gbdt_hist_build and the
+ * fit's compact layout (lift_gbdt_slot) both fit that. */
 static bool split_numeric(const struct lift_gbdt_bin *h, unsigned n_bins,
+                          const struct lift_gbdt_bin *miss,
                           const struct lift_gbdt_bin *total, double parent,
                           const struct lift_gbdt_split_params *sp,
                           struct lift_gbdt_split *best)
 {
-    const struct lift_gbdt_bin *miss = h + LIFT_BIN_MISSING;
     bool has_missing = miss->n > 0, found = false;
-    struct lift_gbdt_bin L = {0, 0, 0};
+    struct lift_gbdt_bin L = {0, 0, 0, 0};
     for (unsigned t = 0; t + 1 < n_bins; t++) {
         bin_add(&L, h + t);
         if (consider(&L, total, parent, sp, best)) {
@@ -223,15 +227,17 @@ static bool split_numeric(const struct lift_gbdt_bin *h, unsigned n_bins,
 
 struct level {
     double key;
-    unsigned code;
+    unsigned code;                  /* LIFT_BIN_RARE for the rare level */
+    const struct lift_gbdt_bin *at; /* its slot */
 };
 
-static int cmp_level(const void *a, const void *b)
+/* Ascending by key, then by code: a total order, so that the insertion
+ * sort below gives the one order whatever the input order. */
+static bool level_before(const struct level *x, const struct level *y)
 {
-    const struct level *x = a, *y = b;
     if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->code > y->code) - (x->code < y->code);
+        return x->key < y->key;
+    return x->code < y->code;
 }
 
 static void set_bit(uint8_t *set, unsigned c)
@@ -240,23 +246,30 @@ static void set_bit(uint8_t *set, unsigned c)
 }
 
 static bool split_categorical(const struct lift_gbdt_bin *h, unsigned n_bins,
+                              const struct lift_gbdt_bin *rare,
+                              const struct lift_gbdt_bin *miss,
                               const struct lift_gbdt_bin *total, double parent,
                               const struct lift_gbdt_split_params *sp,
                               struct lift_gbdt_split *best)
 {
     struct level lv[LIFT_GBDT_SLOTS];
     size_t m = 0;
-    const struct lift_gbdt_bin *miss = h + LIFT_BIN_MISSING;
     bool has_missing = miss->n > 0, found = false;
-    for (unsigned c = 0; c < LIFT_BIN_MISSING; c++) {
-        if (c >= n_bins && c != LIFT_BIN_RARE)
+    /* levels 0..n_bins-1, then the rare level: ascending codes */
+    unsigned nb = n_bins < LIFT_BIN_RARE ? n_bins : LIFT_BIN_RARE;
+    for (unsigned c = 0; c <= nb; c++) {
+        const struct lift_gbdt_bin *b = c < nb ? h + c : rare;
+        if (!(b->n > 0 && b->n >= sp->min_cat_count))
             continue;
-        if (h[c].n > 0 && h[c].n >= sp->min_cat_count)
-            lv[m++] = (struct level){h[c].g / (h[c].h + sp->cat_smooth), c};
+        struct level v = {b->g / (b->h + sp->cat_smooth),
+                          c < nb ? c : LIFT_BIN_RARE, b};
+        size_t i = m++;
+        for (; i > 0 && level_before(&v, &lv[i - 1]); i--)
+            lv[i] = lv[i - 1];
+        lv[i] = v;
     }
     if (m == 0)
         return false;
-    qsort(lv, m, sizeof *lv, cmp_level);
     /* missing rows alone on the left */
     if (has_missing && consider(miss, total, parent, sp, best)) {
         found = true;
@@ -266,10 +279,10 @@ static bool split_categorical(const struct lift_gbdt_bin *h, unsigned n_bins,
     }
     /* dir 0: prefixes of the ascending order; dir 1: of the descending */
     for (int dir = 0; dir < 2; dir++) {
-        struct lift_gbdt_bin L = {0, 0, 0};
+        struct lift_gbdt_bin L = {0, 0, 0, 0};
         for (size_t i = 0; i < m; i++) {
             size_t at = dir ? m - 1 - i : i;
-            bin_add(&L, h + lv[at].code);
+            bin_add(&L, lv[at].at);
             for (int ml = 0; ml < 2; ml++) {
                 if (ml && !has_missing)
                     break;
@@ -292,11 +305,13 @@ static bool split_categorical(const struct lift_gbdt_bin *h, unsigned n_bins,
     return found;
 }
 
-bool lift_gbdt_best_split(const struct lift_gbdt_bin *h, size_t col,
-                          unsigned n_bins, bool categorical,
-                          const struct lift_gbdt_bin *total,
-                          const struct lift_gbdt_split_params *sp,
-                          struct lift_gbdt_split *best)
+static bool best_split(const struct lift_gbdt_bin *h, size_t col,
+                       unsigned n_bins, bool categorical,
+                       const struct lift_gbdt_bin *rare,
+                       const struct lift_gbdt_bin *miss,
+                       const struct lift_gbdt_bin *total,
+                       const struct lift_gbdt_split_params *sp,
+                       struct lift_gbdt_split *best)
 {
     memset(best, 0, sizeof *best);
     best->col = (uint32_t)col;
@@ -304,8 +319,218 @@ bool lift_gbdt_best_split(const struct lift_gbdt_bin *h, size_t col,
     if (n_bins == 0 && !categorical)
         return false;
     double parent = leaf_score(total->g, total->h, sp->l2);
-    return categorical ? split_categorical(h, n_bins, total, parent, sp, best)
-                       : split_numeric(h, n_bins, total, parent, sp, best);
+    return categorical
+               ? split_categorical(h, n_bins, rare, miss, total, parent, sp,
+                                   best)
+               : split_numeric(h, n_bins, miss, total, parent, sp, best);
+}
+
+bool lift_gbdt_best_split(const struct lift_gbdt_bin *h, size_t col,
+                          unsigned n_bins, bool categorical,
+                          const struct lift_gbdt_bin *total,
+                          const struct lift_gbdt_split_params *sp,
+                          struct lift_gbdt_split *best)
+{
+    return best_split(h, col, n_bins, categorical, h + LIFT_BIN_RARE,
+                      h + LIFT_BIN_MISSING, total, sp, best);
+}
+
+/* ---- the compact layout ---------------------------------------------------
+ */
+
+unsigned lift_gbdt_slots(unsigned n_bins, bool categorical)
+{
+    if (categorical)
+        return (n_bins < LIFT_BIN_RARE ? n_bins : LIFT_BIN_RARE) + 2;
+    return n_bins ? (n_bins < LIFT_BIN_MISSING ? n_bins : LIFT_BIN_MISSING) + 1
+                  : 0;
+}
+
+int lift_gbdt_slot(unsigned n_bins, bool categorical, uint8_t code)
+{
+    if (categorical) {
+        unsigned nb = n_bins < LIFT_BIN_RARE ? n_bins : LIFT_BIN_RARE;
+        if (code < nb)
+            return code;
+        return code == LIFT_BIN_RARE      ? (int)nb
+               : code == LIFT_BIN_MISSING ? (int)nb + 1
+                                          : -1;
+    }
+    if (n_bins == 0)
+        return -1;
+    unsigned nb = n_bins < LIFT_BIN_MISSING ? n_bins : LIFT_BIN_MISSING;
+    if (code < nb)
+        return code;
+    return code == LIFT_BIN_MISSING ? (int)nb : -1;
+}
+
+/* A column's compact histogram h (lift_gbdt_slots slots): bins, then the
+ * rare level (categorical only), then the missing rows. */
+static bool best_split_compact(const struct lift_gbdt_bin *h, size_t col,
+                               unsigned n_bins, bool categorical,
+                               const struct lift_gbdt_bin *total,
+                               const struct lift_gbdt_split_params *sp,
+                               struct lift_gbdt_split *best)
+{
+    unsigned w = lift_gbdt_slots(n_bins, categorical);
+    if (w == 0) {
+        memset(best, 0, sizeof *best);
+        return false;
+    }
+    return best_split(h, col, n_bins, categorical, h + w - 2, h + w - 1, total,
+                      sp, best);
+}
+
+enum lift_code lift_gbdt_rows_init(struct lift_gbdt_rows *x,
+                                   const struct lift_binned *b,
+                                   struct lift_error *err)
+{
+    size_t nc = b->n_cols, n = b->n_rows;
+    memset(x, 0, sizeof *x);
+    x->n_rows = n;
+    x->n_cols = nc;
+    if (!(x->off = lift_malloc_array(nc + 1, sizeof *x->off)))
+        return lift_error_nomem(err, "gbdt training rows");
+    size_t total = 0;
+    for (size_t c = 0; c < nc; c++) {
+        x->off[c] = (uint32_t)total;
+        total += lift_gbdt_slots(b->n_bins[c], b->categorical[c] != 0);
+    }
+    x->off[nc] = (uint32_t)total;
+    bool narrow = total <= 65536;
+    if (narrow)
+        x->slot16 = lift_malloc_array(n ? n * (nc ? nc : 1) : 1, 2);
+    else
+        x->slot8 = lift_malloc_array(n ? n * (nc ? nc : 1) : 1, 1);
+    if (!x->slot16 && !x->slot8) {
+        lift_gbdt_rows_release(x);
+        return lift_error_nomem(err, "gbdt training rows");
+    }
+    for (size_t c = 0; c < nc; c++) {
+        unsigned nb = b->n_bins[c];
+        bool cat = b->categorical[c] != 0, used = lift_gbdt_slots(nb, cat);
+        int slot[LIFT_GBDT_SLOTS];
+        for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++)
+            slot[code] = used ? lift_gbdt_slot(nb, cat, (uint8_t)code) : 0;
+        const uint8_t *col = b->codes + c * n;
+        for (size_t r = 0; r < n; r++) {
+            int sl = slot[col[r]];
+            if (sl < 0) {
+                lift_gbdt_rows_release(x);
+                return lift_error_set(err, LIFT_ERR_INVALID,
+                                      "row %zu column %zu: bin code %u is "
+                                      "outside the column's %u bins",
+                                      r, c, (unsigned)col[r], nb);
+            }
+            if (narrow)
+                x->slot16[r * nc + c] = (uint16_t)(x->off[c] + (unsigned)sl);
+            else
+                x->slot8[r * nc + c] = (uint8_t)sl;
+        }
+    }
+    return LIFT_OK;
+}
+
+void lift_gbdt_rows_release(struct lift_gbdt_rows *x)
+{
+    lift_free(x->off);
+    lift_free(x->slot16);
+    lift_free(x->slot8);
+    memset(x, 0, sizeof *x);
+}
+
+/*
+ * The histogram pass. All of a row's columns are added in one pass over
+ * the rows, so each row's index, gradient pair and record are read once;
+ * the columns' slot updates are independent, so the processor overlaps
+ * them (within one column, rows that share a slot form a chain of
+ * dependent adds, which the other columns' updates fill). A slot update
+ * is one 4-double vector add of (g, h, 1, 0): the same IEEE additions as
+ * three scalar ones, so the sums do not depend on the instructions used.
+ * Every column is summed in row order whatever columns share its pass,
+ * so a column's histogram does not depend on the thread that builds it.
+ * Rows of a deep node are scattered: their records are prefetched a few
+ * rows ahead.
+ */
+typedef double v4d __attribute__((vector_size(32)));
+#define PREFETCH 16
+
+static inline __attribute__((always_inline)) void
+slot_add(struct lift_gbdt_bin *b, v4d d)
+{
+    v4d s;
+    memcpy(&s, b, sizeof s);
+    s += d;
+    memcpy(b, &s, sizeof s);
+}
+
+static inline __attribute__((always_inline)) void
+hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
+               size_t n_cols, const uint32_t *rows, size_t n, const double *gh,
+               struct lift_gbdt_bin *h)
+{
+    size_t nc = x->n_cols;
+    if (x->slot16) {
+        const uint16_t *rec = x->slot16;
+        for (size_t i = 0; i < n; i++) {
+            size_t r = rows[i];
+            if (i + PREFETCH < n) {
+                size_t rp = rows[i + PREFETCH];
+                __builtin_prefetch(rec + rp * nc);
+                __builtin_prefetch(gh + 2 * rp);
+            }
+            const uint16_t *row = rec + r * nc;
+            v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
+            for (size_t j = 0; j < n_cols; j++)
+                slot_add(h + row[cols[j]], d);
+        }
+        return;
+    }
+    const uint8_t *rec = x->slot8;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = rows[i];
+        if (i + PREFETCH < n) {
+            size_t rp = rows[i + PREFETCH];
+            __builtin_prefetch(rec + rp * nc);
+            __builtin_prefetch(gh + 2 * rp);
+        }
+        const uint8_t *row = rec + r * nc;
+        v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
+        for (size_t j = 0; j < n_cols; j++)
+            slot_add(h + x->off[cols[j]] + row[cols[j]], d);
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HIST_AVX 1
+__attribute__((target("avx"))) static void
+hist_rows_avx(const struct lift_gbdt_rows *x, const uint32_t *cols,
+              size_t n_cols, const uint32_t *rows, size_t n, const double *gh,
+              struct lift_gbdt_bin *h)
+{
+    hist_rows_body(x, cols, n_cols, rows, n, gh, h);
+}
+#endif
+
+static void hist_rows_plain(const struct lift_gbdt_rows *x,
+                            const uint32_t *cols, size_t n_cols,
+                            const uint32_t *rows, size_t n, const double *gh,
+                            struct lift_gbdt_bin *h)
+{
+    hist_rows_body(x, cols, n_cols, rows, n, gh, h);
+}
+
+void lift_gbdt_hist_rows(const struct lift_gbdt_rows *x, const uint32_t *cols,
+                         size_t n_cols, const uint32_t *rows, size_t n,
+                         const double *gh, struct lift_gbdt_bin *h)
+{
+#ifdef HIST_AVX
+    if (__builtin_cpu_supports("avx")) {
+        hist_rows_avx(x, cols, n_cols, rows, n, gh, h);
+        return;
+    }
+#endif
+    hist_rows_plain(x, cols, n_cols, rows, n, gh, h);
 }
 
 /* ---- trees: prediction and TreeSHAP ------------------------------------- */
@@ -738,9 +963,6 @@ static void pool_stop(struct pool *p)
     pthread_cond_destroy(&p->done);
 }
 
-/* Tasks over columns: groups of COL_GROUP active columns, one histogram
- * pass each. */
-#define COL_GROUP 4
 /* Tasks over rows for gradients: a fixed number of blocks, so that even
  * the loss sums do not depend on the thread count. */
 #define GRAD_BLOCKS 16
@@ -769,6 +991,10 @@ struct fit {
     const struct lift_train_data *d;
     const struct lift_train_params *p;
     const struct lift_binned *x;
+    /* the rows as records of compact histogram slots; column c's slots
+     * are rows.off[c]..rows.off[c + 1] */
+    struct lift_gbdt_rows rows;
+    size_t n_groups; /* column groups of a histogram job */
     enum objective obj;
     size_t n, nc, k;
     struct lift_gbdt_split_params sp;
@@ -806,7 +1032,7 @@ static struct lift_gbdt_bin *hist_get(struct fit *F)
 {
     if (F->n_free)
         return F->free_hist[--F->n_free];
-    size_t slots = F->nc * LIFT_GBDT_SLOTS;
+    size_t slots = F->rows.off[F->nc];
     struct lift_gbdt_bin *h = lift_malloc_array(slots ? slots : 1, sizeof *h);
     if (!h)
         return NULL;
@@ -880,7 +1106,47 @@ static void grad_job(void *ctx, unsigned part)
 
 static unsigned col_tasks(const struct fit *F)
 {
-    return (unsigned)((F->n_active + COL_GROUP - 1) / COL_GROUP);
+    return (unsigned)F->n_groups;
+}
+
+/* Active columns [*j0, *j1) of column group t. */
+static void group_range(const struct fit *F, size_t t, size_t *j0, size_t *j1)
+{
+    *j0 = F->n_active * t / F->n_groups;
+    *j1 = F->n_active * (t + 1) / F->n_groups;
+}
+
+static size_t col_width(const struct fit *F, size_t col)
+{
+    return F->rows.off[col + 1] - F->rows.off[col];
+}
+
+/* Zeroes and builds the active columns [j0, j1) of h from rows[0..n). */
+static void build_cols(const struct fit *F, size_t j0, size_t j1,
+                       const uint32_t *rows, size_t n, const double *gh,
+                       struct lift_gbdt_bin *h)
+{
+    for (size_t j = j0; j < j1; j++) {
+        size_t col = F->cols[j];
+        memset(h + F->rows.off[col], 0, col_width(F, col) * sizeof *h);
+    }
+    lift_gbdt_hist_rows(&F->rows, F->cols + j0, j1 - j0, rows, n, gh, h);
+}
+
+/* large -= small on column col. */
+static void sub_col(const struct fit *F, size_t col, struct lift_gbdt_bin *lh,
+                    const struct lift_gbdt_bin *sh)
+{
+    for (size_t b = F->rows.off[col], e = F->rows.off[col + 1]; b < e; b++)
+        lh[b] = bin_sub(&lh[b], &sh[b]);
+}
+
+static bool split_col(const struct fit *F, const struct lift_gbdt_bin *h,
+                      size_t col, const struct lift_gbdt_bin *total,
+                      struct lift_gbdt_split *out)
+{
+    return best_split_compact(h + F->rows.off[col], col, F->x->n_bins[col],
+                              F->x->categorical[col] != 0, total, &F->sp, out);
 }
 
 /* A histogram job: build the active columns of rows[0..n) into h. */
@@ -892,18 +1158,13 @@ struct build_job {
     struct lift_gbdt_bin *h;
 };
 
-/* Task t builds the t-th group of COL_GROUP active columns. */
+/* Task t builds the t-th group of active columns. */
 static void build_job_run(void *ctx, unsigned part)
 {
     struct build_job *b = ctx;
-    struct fit *F = b->F;
-    size_t j0 = (size_t)part * COL_GROUP;
-    size_t j1 = j0 + COL_GROUP < F->n_active ? j0 + COL_GROUP : F->n_active;
-    for (size_t j = j0; j < j1; j++)
-        memset(b->h + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
-               LIFT_GBDT_SLOTS * sizeof *b->h);
-    lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, b->rows, b->n, b->gh,
-                         b->h);
+    size_t j0, j1;
+    group_range(b->F, part, &j0, &j1);
+    build_cols(b->F, j0, j1, b->rows, b->n, b->gh, b->h);
 }
 
 static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
@@ -916,9 +1177,9 @@ static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1)
         for (size_t j = 0; j < F->n_active; j++) {
-            enum lift_code rc =
-                red->sum(red->ctx, &h[(size_t)F->cols[j] * LIFT_GBDT_SLOTS].g,
-                         LIFT_GBDT_SLOTS * 3, err);
+            size_t col = F->cols[j];
+            enum lift_code rc = red->sum(red->ctx, &h[F->rows.off[col]].g,
+                                         col_width(F, col) * 4, err);
             if (rc)
                 return rc;
         }
@@ -942,9 +1203,7 @@ static void find_split(struct fit *F, struct cand *c)
     for (size_t j = 0; j < F->n_active; j++) {
         size_t col = F->cols[j];
         struct lift_gbdt_split s;
-        if (lift_gbdt_best_split(c->hist + col * LIFT_GBDT_SLOTS, col,
-                                 F->x->n_bins[col], F->x->categorical[col] != 0,
-                                 &c->total, &F->sp, &s) &&
+        if (split_col(F, c->hist, col, &c->total, &s) &&
             s.gain > c->split.gain) {
             c->split = s;
             c->splittable = true;
@@ -967,26 +1226,20 @@ static void children_job_run(void *ctx, unsigned part)
 {
     struct children_job *cj = ctx;
     struct fit *F = cj->F;
-    size_t j0 = (size_t)part * COL_GROUP;
-    size_t j1 = j0 + COL_GROUP < F->n_active ? j0 + COL_GROUP : F->n_active;
+    size_t j0, j1;
+    group_range(F, part, &j0, &j1);
     struct lift_gbdt_bin *sh = cj->small->hist, *lh = cj->large->hist;
-    for (size_t j = j0; j < j1; j++)
-        memset(sh + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
-               LIFT_GBDT_SLOTS * sizeof *sh);
-    lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, F->idx + cj->small->begin,
-                         cj->small->end - cj->small->begin, cj->gh, sh);
+    build_cols(F, j0, j1, F->idx + cj->small->begin,
+               cj->small->end - cj->small->begin, cj->gh, sh);
     for (size_t j = j0; j < j1; j++) {
-        size_t col = F->cols[j], o = col * LIFT_GBDT_SLOTS;
-        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
-            lh[o + b] = bin_sub(&lh[o + b], &sh[o + b]);
+        size_t col = F->cols[j];
+        sub_col(F, col, lh, sh);
         for (int side = 0; side < 2; side++) {
             struct lift_gbdt_split *out = &F->col_best[2 * j + (size_t)side];
             out->gain = 0;
             if (cj->want[side])
-                lift_gbdt_best_split(cj->side[side]->hist + o, col,
-                                     F->x->n_bins[col],
-                                     F->x->categorical[col] != 0,
-                                     &cj->side[side]->total, &F->sp, out);
+                split_col(F, cj->side[side]->hist, col, &cj->side[side]->total,
+                          out);
         }
     }
 }
@@ -1187,12 +1440,8 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
                                  small->end - small->begin, gh, small->hist,
                                  err)))
                 return rc;
-            for (size_t j = 0; j < F->n_active; j++) {
-                size_t o = (size_t)F->cols[j] * LIFT_GBDT_SLOTS;
-                for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
-                    large->hist[o + b] =
-                        bin_sub(&large->hist[o + b], &small->hist[o + b]);
-            }
+            for (size_t j = 0; j < F->n_active; j++)
+                sub_col(F, F->cols[j], large->hist, small->hist);
             find_split(F, &L);
             find_split(F, &R);
         } else {
@@ -1235,9 +1484,8 @@ static void level_job_run(void *ctx, unsigned part)
 {
     struct level_job *lj = ctx;
     struct fit *F = lj->F;
-    size_t groups = col_tasks(F);
-    size_t j0 = (size_t)(part % groups) * COL_GROUP;
-    size_t j1 = j0 + COL_GROUP < F->n_active ? j0 + COL_GROUP : F->n_active;
+    size_t groups = col_tasks(F), j0, j1;
+    group_range(F, part % groups, &j0, &j1);
     size_t na = F->n_active;
     size_t q = part / groups;
     struct cand *kid = lj->kids + 2 * q;
@@ -1246,22 +1494,16 @@ static void level_job_run(void *ctx, unsigned part)
     struct lift_gbdt_bin *sh = small->hist, *lh = large->hist;
     if (!sh)
         return; /* children at the depth limit */
-    for (size_t j = j0; j < j1; j++)
-        memset(sh + (size_t)F->cols[j] * LIFT_GBDT_SLOTS, 0,
-               LIFT_GBDT_SLOTS * sizeof *sh);
-    lift_gbdt_hist_build(F->x, F->cols + j0, j1 - j0, F->idx + small->begin,
-                         small->end - small->begin, lj->gh, sh);
+    build_cols(F, j0, j1, F->idx + small->begin, small->end - small->begin,
+               lj->gh, sh);
     for (size_t j = j0; j < j1; j++) {
-        size_t col = F->cols[j], o = col * LIFT_GBDT_SLOTS;
-        for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
-            lh[o + b] = bin_sub(&lh[o + b], &sh[o + b]);
+        size_t col = F->cols[j];
+        sub_col(F, col, lh, sh);
         for (size_t side = 0; side < 2; side++) {
             struct lift_gbdt_split *out = &F->col_best[(2 * q + side) * na + j];
             out->gain = 0;
             if (split_wanted(F, &kid[side]))
-                lift_gbdt_best_split(kid[side].hist + o, col, F->x->n_bins[col],
-                                     F->x->categorical[col] != 0,
-                                     &kid[side].total, &F->sp, out);
+                split_col(F, kid[side].hist, col, &kid[side].total, out);
         }
     }
 }
@@ -1373,7 +1615,7 @@ static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1 && (rc = red->sum(red->ctx, tot, 3, err)))
         return rc;
-    root->total = (struct lift_gbdt_bin){tot[0], tot[1], tot[2]};
+    root->total = (struct lift_gbdt_bin){tot[0], tot[1], tot[2], 0};
     find_split(F, root);
     if (!root->splittable) {
         hist_put(F, root->hist);
@@ -1559,6 +1801,9 @@ static void sample_round(struct fit *F, const struct lift_train_params *p)
                 F->cols[j - 1] = t;
             }
     }
+    /* one group of columns per thread: each column is summed whole by
+     * one thread, so the grouping does not change the sums */
+    F->n_groups = F->pool.n < F->n_active ? F->pool.n : F->n_active;
 }
 
 static void fit_release(struct fit *F)
@@ -1579,6 +1824,7 @@ static void fit_release(struct fit *F)
     lift_free(F->vz);
     lift_free(F->vlab);
     lift_free(F->vrow);
+    lift_gbdt_rows_release(&F->rows);
 }
 
 static enum lift_code check_data(const struct lift_train_data *d, size_t k,
@@ -1696,6 +1942,11 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
     F.cols = lift_malloc_array(F.nc ? F.nc : 1, sizeof *F.cols);
     F.vrow = lift_malloc(F.nc ? F.nc : 1);
     F.col_best = lift_malloc_array(2 * (F.nc ? F.nc : 1), sizeof *F.col_best);
+    if ((rc = lift_gbdt_rows_init(&F.rows, F.x, err))) {
+        gbdt_free(g);
+        fit_release(&F);
+        return rc;
+    }
     if (nv) {
         F.vz = lift_malloc_array(nv * k, sizeof *F.vz);
         F.vlab = lift_malloc_array(nv, 1);

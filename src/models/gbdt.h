@@ -23,9 +23,11 @@ extern const struct lift_learner_ops lift_gbdt_ops;
 
 #define LIFT_GBDT_SLOTS 256
 
-/* Sums of gradient, hessian and row count of the rows in one slot. */
+/* Sums of gradient, hessian and row count of the rows in one slot; pad
+ * is 0 and makes a slot four doubles, so that adding a row to it is one
+ * vector add. */
 struct lift_gbdt_bin {
-    double g, h, n;
+    double g, h, n, pad;
 };
 
 struct lift_gbdt_split_params {
@@ -54,6 +56,41 @@ struct lift_gbdt_split {
 void lift_gbdt_hist_build(const struct lift_binned *x, const uint32_t *cols,
                           size_t n_cols, const uint32_t *rows, size_t n,
                           const double *gh, struct lift_gbdt_bin *h);
+
+/* The fit's compact histograms: a column has lift_gbdt_slots(n_bins,
+ * categorical) slots (0 for a numeric column without bins): its bins
+ * 0..n_bins-1, then, categorical only, the rare level, then the missing
+ * rows. lift_gbdt_slot gives the slot of a code, -1 for a code outside
+ * the column's bins. */
+unsigned lift_gbdt_slots(unsigned n_bins, bool categorical);
+int lift_gbdt_slot(unsigned n_bins, bool categorical, uint8_t code);
+
+/* The training rows as the fit's histogram passes read them: column c
+ * has the slots off[c]..off[c + 1] of a histogram of off[n_cols] slots,
+ * and row r's slot of column c is at record r, that is in slot16[r *
+ * n_cols + c] as off[c] + its slot when off[n_cols] <= 65536 (a pass
+ * then reads one short record per row and adds it to h[slot] directly),
+ * else in slot8[r * n_cols + c] as its slot. */
+struct lift_gbdt_rows {
+    size_t n_rows, n_cols;
+    uint32_t *off;
+    uint16_t *slot16;
+    uint8_t *slot8;
+};
+
+/* Fills *rows from x; a code outside its column's bins is an error. */
+enum lift_code lift_gbdt_rows_init(struct lift_gbdt_rows *rows,
+                                   const struct lift_binned *x,
+                                   struct lift_error *err);
+void lift_gbdt_rows_release(struct lift_gbdt_rows *rows);
+
+/* Adds rows[0..n) of the columns cols[0..n_cols), with gradient pairs
+ * gh[2 r], gh[2 r + 1], into the compact histogram h (the caller zeroes
+ * the columns' slots). Each column sums its rows in order, as
+ * lift_gbdt_hist_build does, so both give the same sums bit for bit. */
+void lift_gbdt_hist_rows(const struct lift_gbdt_rows *x, const uint32_t *cols,
+                         size_t n_cols, const uint32_t *rows, size_t n,
+                         const double *gh, struct lift_gbdt_bin *h);
 
 /* Best split of a node on one column from its histogram h and the node's
  * totals; numeric columns try every threshold with missing rows on

@@ -134,7 +134,7 @@ static void best_split_numeric_equals_exhaustive(void **state)
         uint32_t rows[400];
         for (size_t r = 0; r < d.n; r++)
             rows[r] = (uint32_t)r;
-        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0, 0};
         hist_of(&d, rows, d.n, h);
         for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
             tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
@@ -177,7 +177,7 @@ static void best_split_categorical_equals_exhaustive(void **state)
         uint32_t rows[400];
         for (size_t r = 0; r < d.n; r++)
             rows[r] = (uint32_t)r;
-        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+        struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0, 0};
         hist_of(&d, rows, d.n, h);
         for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
             tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
@@ -221,7 +221,7 @@ static void best_split_categorical_small_levels_stay_right(void **state)
     uint32_t rows[400];
     for (size_t r = 0; r < d.n; r++)
         rows[r] = (uint32_t)r;
-    struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0};
+    struct lift_gbdt_bin h[LIFT_GBDT_SLOTS], tot = {0, 0, 0, 0};
     hist_of(&d, rows, d.n, h);
     for (size_t b = 0; b < LIFT_GBDT_SLOTS; b++)
         tot.g += h[b].g, tot.h += h[b].h, tot.n += h[b].n;
