@@ -858,7 +858,8 @@ struct pool {
     unsigned started;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    uint32_t gen; /* under mu */
+    _Atomic uint32_t gen; /* written under mu */
+    unsigned sleepers;    /* workers waiting on go, under mu */
     bool quit;
     job_fn fn;
     void *ctx;
@@ -885,14 +886,34 @@ static void run_tasks(struct pool *p, uint32_t gen, job_fn fn, void *ctx,
     }
 }
 
+/* How long a worker (and the caller, for the last tasks) polls before
+ * it sleeps: the jobs of one tree follow each other within tens of
+ * microseconds, and a futex wake costs about as much as a small job. */
+#define SPIN 4000
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
     uint32_t seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (p->gen == seen && !p->quit)
+        if (atomic_load(&p->gen) == seen && !p->quit) {
+            pthread_mutex_unlock(&p->mu);
+            for (unsigned i = 0; i < SPIN && atomic_load(&p->gen) == seen; i++)
+                cpu_relax();
+            pthread_mutex_lock(&p->mu);
+        }
+        p->sleepers++;
+        while (atomic_load(&p->gen) == seen && !p->quit)
             pthread_cond_wait(&p->go, &p->mu);
+        p->sleepers--;
         if (p->quit)
             break;
         seen = p->gen;
@@ -917,6 +938,7 @@ static void pool_start(struct pool *p, unsigned n)
     pthread_cond_init(&p->done, NULL);
     atomic_init(&p->next, 0);
     atomic_init(&p->n_done, 0);
+    atomic_init(&p->gen, 0);
     p->n = 1;
     for (unsigned t = 1; t < n && t < MAX_THREADS; t++) {
         if (pthread_create(&p->tid[t - 1], NULL, worker_main, p))
@@ -935,15 +957,19 @@ static void pool_run(struct pool *p, job_fn fn, void *ctx, unsigned n_tasks,
         return;
     }
     pthread_mutex_lock(&p->mu);
-    uint32_t gen = ++p->gen;
+    uint32_t gen = atomic_load(&p->gen) + 1;
     p->fn = fn;
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     atomic_store(&p->n_done, 0);
     atomic_store(&p->next, (uint64_t)gen << 32);
-    pthread_cond_broadcast(&p->go);
+    atomic_store(&p->gen, gen);
+    if (p->sleepers)
+        pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     run_tasks(p, gen, fn, ctx, n_tasks);
+    for (unsigned i = 0; i < SPIN && atomic_load(&p->n_done) < n_tasks; i++)
+        cpu_relax();
     pthread_mutex_lock(&p->mu);
     while (atomic_load(&p->n_done) < n_tasks)
         pthread_cond_wait(&p->done, &p->mu);
@@ -973,6 +999,11 @@ enum objective {
     OBJ_LOGISTIC,
     OBJ_SQUARED,
     OBJ_SOFTMAX,
+};
+
+/* A block of rows of a pair's parent that one task partitions. */
+struct part {
+    size_t pair, begin, end, nl;
 };
 
 /* A leaf of the growing tree: rows idx[begin..end), its node, its best
@@ -1021,6 +1052,10 @@ struct fit {
     struct lift_gbdt_split *col_best; /* per child and active column */
     struct cand *kids;                /* grow_level's children */
     size_t cap_kids;
+    uint8_t *pair_go;   /* per pair of kids: its split's go table */
+    uint32_t *pair_col; /* and column */
+    struct part *parts; /* the blocks of rows a level partitions */
+    size_t cap_parts;
     bool want_loss; /* grad_job also sums the loss */
     /* validation */
     double *vz;
@@ -1347,11 +1382,13 @@ static enum lift_code grow_cand(struct fit *F, struct cand **out,
 
 /* Splits candidate ci: partitions its rows, builds the smaller child's
  * histogram, derives the larger's, and finds both children's splits. */
-/* Makes candidate c an inner node with two new leaves, partitions its
- * rows and describes the children in *L and *R (no histograms). */
-static enum lift_code split_node(struct fit *F, struct gbdt *g,
-                                 uint32_t tree_start, const struct cand *cp,
-                                 struct cand *Lp, struct cand *Rp,
+/* Makes candidate c an inner node with two new leaves and describes the
+ * children in *L and *R (no histograms; L starts and R ends where c's
+ * rows do, the partition sets the rest); go[code] tells whether a row
+ * with that code of the split column goes left. */
+static enum lift_code make_split(struct gbdt *g, uint32_t tree_start,
+                                 const struct cand *cp, struct cand *Lp,
+                                 struct cand *Rp, uint8_t *go,
                                  struct lift_error *err)
 {
     struct cand c = *cp;
@@ -1374,32 +1411,13 @@ static enum lift_code split_node(struct fit *F, struct gbdt *g,
     g->value[self] = 0;
     g->cover[self] = c.total.n;
     g->gain[self] = s->gain;
-
-    /* Stable partition: left rows stay in place, right ones via tmp.
-     * Which side a row takes is data, not a branch: each row is written
-     * to both places and only the matching count advances, since the
-     * sides of consecutive rows are close to random. */
-    const uint8_t *col = F->x->codes + (size_t)s->col * F->n;
-    uint8_t go[LIFT_GBDT_SLOTS];
     for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++)
         go[code] = lift_gbdt_goes_left(&nd, g->cats, (uint8_t)code);
-    uint32_t *at = F->idx + c.begin;
-    size_t nl = 0, nr = 0;
-    for (size_t i = 0; i < c.end - c.begin; i++) {
-        uint32_t r = at[i];
-        size_t left_side = go[col[r]];
-        at[nl] = r;
-        F->tmp[nr] = r;
-        nl += left_side;
-        nr += 1 - left_side;
-    }
-    memcpy(at + nl, F->tmp, nr * sizeof *F->tmp);
 
     struct cand L, R;
     memset(&L, 0, sizeof L);
     memset(&R, 0, sizeof R);
     L.begin = c.begin;
-    L.end = R.begin = c.begin + nl;
     R.end = c.end;
     L.node = left;
     R.node = left + 1;
@@ -1408,6 +1426,46 @@ static enum lift_code split_node(struct fit *F, struct gbdt *g,
     R.total = s->right;
     *Lp = L;
     *Rp = R;
+    return LIFT_OK;
+}
+
+/* Stable partition of the rows idx[begin..end) on column col: the left
+ * ones move to idx[begin..begin + nl), the right ones to tmp[begin..end
+ * - nl); returns nl. Which side a row takes is data, not a branch: each
+ * row is written to both places and only the matching count advances,
+ * since the sides of consecutive rows are close to random. */
+static size_t partition_block(struct fit *F, const uint8_t *go, uint32_t col,
+                              size_t begin, size_t end)
+{
+    const uint8_t *code = F->x->codes + (size_t)col * F->n;
+    uint32_t *at = F->idx + begin, *right = F->tmp + begin;
+    size_t nl = 0, nr = 0;
+    for (size_t i = 0; i < end - begin; i++) {
+        uint32_t r = at[i];
+        size_t left_side = go[code[r]];
+        at[nl] = r;
+        right[nr] = r;
+        nl += left_side;
+        nr += 1 - left_side;
+    }
+    return nl;
+}
+
+/* Makes candidate c an inner node with two new leaves, partitions its
+ * rows and describes the children in *L and *R (no histograms). */
+static enum lift_code split_node(struct fit *F, struct gbdt *g,
+                                 uint32_t tree_start, const struct cand *cp,
+                                 struct cand *Lp, struct cand *Rp,
+                                 struct lift_error *err)
+{
+    uint8_t go[LIFT_GBDT_SLOTS];
+    enum lift_code rc = make_split(g, tree_start, cp, Lp, Rp, go, err);
+    if (rc)
+        return rc;
+    size_t nl = partition_block(F, go, cp->split.col, cp->begin, cp->end);
+    memcpy(F->idx + cp->begin + nl, F->tmp + cp->begin,
+           (cp->end - cp->begin - nl) * sizeof *F->tmp);
+    Lp->end = Rp->begin = cp->begin + nl;
     return LIFT_OK;
 }
 
@@ -1508,6 +1566,64 @@ static void level_job_run(void *ctx, unsigned part)
     }
 }
 
+/* Task t partitions the block parts[t]. */
+static void part_job_run(void *ctx, unsigned t)
+{
+    struct fit *F = ctx;
+    struct part *b = &F->parts[t];
+    b->nl = partition_block(F, F->pair_go + b->pair * LIFT_GBDT_SLOTS,
+                            F->pair_col[b->pair], b->begin, b->end);
+}
+
+/* Partitions the rows of every pair's parent (kids[2 q].begin ..
+ * kids[2 q + 1].end) in blocks of at most PART_BLOCK rows, shared over
+ * the threads, then joins each parent's blocks: the left rows of every
+ * block in order, then the right ones. The result is the one stable
+ * partition whatever the blocks. */
+#define PART_BLOCK 8192
+static enum lift_code partition_level(struct fit *F, size_t n_pairs,
+                                      struct lift_error *err)
+{
+    size_t n_parts = 0;
+    for (size_t q = 0; q < n_pairs; q++) {
+        size_t len = F->kids[2 * q + 1].end - F->kids[2 * q].begin;
+        n_parts += len / PART_BLOCK + 1;
+    }
+    if (n_parts > F->cap_parts) {
+        struct part *pt = lift_realloc_array(F->parts, n_parts, sizeof *pt);
+        if (!pt)
+            return lift_error_nomem(err, "tree");
+        F->parts = pt;
+        F->cap_parts = n_parts;
+    }
+    size_t t = 0, rows = 0;
+    for (size_t q = 0; q < n_pairs; q++) {
+        size_t b0 = F->kids[2 * q].begin, b1 = F->kids[2 * q + 1].end;
+        size_t nb = (b1 - b0) / PART_BLOCK + 1;
+        for (size_t k = 0; k < nb; k++)
+            F->parts[t++] = (struct part){q, b0 + (b1 - b0) * k / nb,
+                                          b0 + (b1 - b0) * (k + 1) / nb, 0};
+        rows += b1 - b0;
+    }
+    pool_run(&F->pool, part_job_run, F, (unsigned)t, rows >= PART_BLOCK);
+    for (size_t i = 0; i < t;) {
+        size_t q = F->parts[i].pair, at = F->parts[i].begin, j = i;
+        for (; j < t && F->parts[j].pair == q; j++) {
+            const struct part *b = &F->parts[j];
+            memmove(F->idx + at, F->idx + b->begin, b->nl * sizeof *F->idx);
+            at += b->nl;
+        }
+        F->kids[2 * q].end = F->kids[2 * q + 1].begin = at;
+        for (; i < j; i++) {
+            const struct part *b = &F->parts[i];
+            size_t nr = b->end - b->begin - b->nl;
+            memcpy(F->idx + at, F->tmp + b->begin, nr * sizeof *F->idx);
+            at += nr;
+        }
+    }
+    return LIFT_OK;
+}
+
 static enum lift_code grow_level(struct fit *F, struct gbdt *g,
                                  uint32_t tree_start, const double *gh,
                                  bool *grew, struct lift_error *err)
@@ -1525,11 +1641,19 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
             k ? lift_realloc_array(F->col_best, cap * (F->nc ? F->nc : 1),
                                    sizeof *cb)
               : NULL;
+        uint8_t *pg =
+            cb ? lift_realloc_array(F->pair_go, cap, LIFT_GBDT_SLOTS) : NULL;
+        uint32_t *pc =
+            pg ? lift_realloc_array(F->pair_col, cap, sizeof *pc) : NULL;
         if (k)
             F->kids = k;
         if (cb)
             F->col_best = cb;
-        if (!k || !cb)
+        if (pg)
+            F->pair_go = pg;
+        if (pc)
+            F->pair_col = pc;
+        if (!k || !cb || !pg || !pc)
             return lift_error_nomem(err, "tree");
         F->cap_kids = cap;
     }
@@ -1541,9 +1665,11 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
             F->cand[kept++] = *c; /* a leaf for good */
             continue;
         }
-        struct cand *kid = F->kids + 2 * q++;
-        if ((rc = split_node(F, g, tree_start, c, &kid[0], &kid[1], err)))
+        struct cand *kid = F->kids + 2 * q;
+        if ((rc = make_split(g, tree_start, c, &kid[0], &kid[1],
+                             F->pair_go + q * LIFT_GBDT_SLOTS, err)))
             return rc;
+        F->pair_col[q++] = c->split.col;
         if (c->depth + 1 < F->depth) {
             bool left_small = kid[0].total.n <= kid[1].total.n;
             struct cand *small = kid + !left_small, *large = kid + left_small;
@@ -1551,11 +1677,13 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
                 return lift_error_nomem(err, "histograms");
             large->hist = c->hist;
             c->hist = NULL;
-            work += (small->end - small->begin) * F->n_active;
+            work += (size_t)small->total.n * F->n_active;
         }
         hist_put(F, c->hist);
         c->hist = NULL;
     }
+    if ((rc = partition_level(F, n_pairs, err)))
+        return rc;
     struct level_job lj = {F, gh, n_pairs, F->kids};
     pool_run(&F->pool, level_job_run, &lj, (unsigned)(n_pairs * col_tasks(F)),
              work >= PARALLEL_MIN_WORK);
@@ -1821,6 +1949,9 @@ static void fit_release(struct fit *F)
     lift_free(F->cols);
     lift_free(F->col_best);
     lift_free(F->kids);
+    lift_free(F->pair_go);
+    lift_free(F->pair_col);
+    lift_free(F->parts);
     lift_free(F->vz);
     lift_free(F->vlab);
     lift_free(F->vrow);
