@@ -76,6 +76,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,11 +889,19 @@ static void run_tasks(struct pool *p, uint32_t gen, job_fn fn, void *ctx,
 
 /* How long a worker (and the caller, for the last tasks) polls before
  * it sleeps: the jobs of one tree follow each other within tens of
- * microseconds, and a futex wake costs about as much as a small job. */
+ * microseconds, and a futex wake costs about as much as a small job.
+ * Every YIELD_EVERY polls it yields the processor, so that on a busy
+ * machine the poll does not hold a core that other work is waiting
+ * for. */
 #define SPIN 4000
+#define YIELD_EVERY 64
 
-static void cpu_relax(void)
+static void cpu_relax(unsigned i)
 {
+    if (i % YIELD_EVERY == YIELD_EVERY - 1) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -907,7 +916,7 @@ static void *worker_main(void *arg)
         if (atomic_load(&p->gen) == seen && !p->quit) {
             pthread_mutex_unlock(&p->mu);
             for (unsigned i = 0; i < SPIN && atomic_load(&p->gen) == seen; i++)
-                cpu_relax();
+                cpu_relax(i);
             pthread_mutex_lock(&p->mu);
         }
         p->sleepers++;
@@ -969,7 +978,7 @@ static void pool_run(struct pool *p, job_fn fn, void *ctx, unsigned n_tasks,
     pthread_mutex_unlock(&p->mu);
     run_tasks(p, gen, fn, ctx, n_tasks);
     for (unsigned i = 0; i < SPIN && atomic_load(&p->n_done) < n_tasks; i++)
-        cpu_relax();
+        cpu_relax(i);
     pthread_mutex_lock(&p->mu);
     while (atomic_load(&p->n_done) < n_tasks)
         pthread_cond_wait(&p->done, &p->mu);
@@ -2112,7 +2121,7 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
          * validation metric (a sort) are refreshed every few rounds;
          * the reports in between repeat the last ones */
         bool due = round % REPORT_EVERY == 0 || round + 1 == F.rounds;
-        F.want_loss = due;
+        F.want_loss = due && p->progress; /* only reported */
         bool parallel = F.n >= 4096;
         pool_run(&F.pool, grad_job, &F, GRAD_BLOCKS, parallel);
         if (due) {
