@@ -1200,7 +1200,21 @@ struct build_job {
     size_t n;
     const double *gh;
     struct lift_gbdt_bin *h;
+    double *tot; /* when set, task 0 also sums g and h of the rows here */
 };
+
+/* The sums of g and h over rows[0..n), in row order. */
+static void sum_rows(const uint32_t *rows, size_t n, const double *gh,
+                     double *tot)
+{
+    double g = 0, h = 0;
+    for (size_t i = 0; i < n; i++) {
+        g += gh[2 * (size_t)rows[i]];
+        h += gh[2 * (size_t)rows[i] + 1];
+    }
+    tot[0] = g;
+    tot[1] = h;
+}
 
 /* Task t builds the t-th group of active columns. */
 static void build_job_run(void *ctx, unsigned part)
@@ -1209,15 +1223,19 @@ static void build_job_run(void *ctx, unsigned part)
     size_t j0, j1;
     group_range(b->F, part, &j0, &j1);
     build_cols(b->F, j0, j1, b->rows, b->n, b->gh, b->h);
+    if (part == 0 && b->tot)
+        sum_rows(b->rows, b->n, b->gh, b->tot);
 }
 
 static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
                                  const double *gh, struct lift_gbdt_bin *h,
-                                 struct lift_error *err)
+                                 double *tot, struct lift_error *err)
 {
-    struct build_job b = {F, rows, n, gh, h};
+    struct build_job b = {F, rows, n, gh, h, tot};
     pool_run(&F->pool, build_job_run, &b, col_tasks(F),
              n * F->n_active >= PARALLEL_MIN_WORK);
+    if (tot && col_tasks(F) == 0)
+        sum_rows(rows, n, gh, tot);
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1)
         for (size_t j = 0; j < F->n_active; j++) {
@@ -1505,7 +1523,7 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
              * before anything reads it */
             if ((rc = build_hist(F, F->idx + small->begin,
                                  small->end - small->begin, gh, small->hist,
-                                 err)))
+                                 NULL, err)))
                 return rc;
             for (size_t j = 0; j < F->n_active; j++)
                 sub_col(F, F->cols[j], large->hist, small->hist);
@@ -1741,14 +1759,11 @@ static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
     root->node = 0;
     if (!(root->hist = hist_get(F)))
         return lift_error_nomem(err, "histograms");
-    if ((rc = build_hist(F, F->idx, F->n_sample, gh, root->hist, err)))
-        return rc;
-    /* the root's totals, summed over workers like the histograms */
+    /* the root's totals (summed with the histogram's first column group),
+     * summed over workers like the histograms */
     double tot[3] = {0, 0, (double)F->n_sample};
-    for (size_t i = 0; i < F->n_sample; i++) {
-        tot[0] += gh[2 * (size_t)F->idx[i]];
-        tot[1] += gh[2 * (size_t)F->idx[i] + 1];
-    }
+    if ((rc = build_hist(F, F->idx, F->n_sample, gh, root->hist, tot, err)))
+        return rc;
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1 && (rc = red->sum(red->ctx, tot, 3, err)))
         return rc;
@@ -1792,16 +1807,31 @@ static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
 
 /* Adds the new tree's leaf values to the training scores: rows of the
  * sample through the candidates' ranges, the others by traversal. */
+struct update_job {
+    struct fit *F;
+    const double *value; /* the tree's */
+    size_t out;
+};
+
+/* Task i adds leaf i's value to the scores of its rows. */
+static void update_job_run(void *ctx, unsigned i)
+{
+    struct update_job *u = ctx;
+    struct fit *F = u->F;
+    const struct cand *c = &F->cand[i];
+    double v = u->value[c->node];
+    for (size_t j = c->begin; j < c->end; j++)
+        F->z[(size_t)F->idx[j] * F->k + u->out] += v;
+}
+
 static void update_train(struct fit *F, const struct gbdt *g, size_t tree,
                          size_t out)
 {
     struct lift_gbdt_tree t = tree_view(g, tree);
     size_t k = F->k;
-    for (size_t i = 0; i < F->n_cand; i++) {
-        double v = t.value[F->cand[i].node];
-        for (size_t j = F->cand[i].begin; j < F->cand[i].end; j++)
-            F->z[(size_t)F->idx[j] * k + out] += v;
-    }
+    struct update_job u = {F, t.value, out};
+    pool_run(&F->pool, update_job_run, &u, (unsigned)F->n_cand,
+             F->n_sample >= PART_BLOCK);
     if (F->n_sample == F->n)
         return;
     uint8_t *row = F->vrow;
