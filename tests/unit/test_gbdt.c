@@ -304,6 +304,207 @@ static void hist_build_columns_together_equal_alone(void **state)
     free(rows);
 }
 
+/* ---- the fit's compact histograms --------------------------------------- */
+
+/* Random codes for columns with the bins nb[c] (categorical when cat[c]):
+ * numbers 0..nb-1 or missing, levels 0..nb-1, rare or missing. */
+static void mixed_codes(uint8_t *codes, size_t n, size_t nc, const uint16_t *nb,
+                        const uint8_t *cat, uint64_t *seed)
+{
+    for (size_t c = 0; c < nc; c++)
+        for (size_t r = 0; r < n; r++) {
+            double u = uniform(seed);
+            uint8_t code = (uint8_t)below(seed, nb[c]);
+            if (u < 0.1)
+                code = LIFT_BIN_MISSING;
+            else if (cat[c] && u < 0.15)
+                code = LIFT_BIN_RARE;
+            codes[c * n + r] = code;
+        }
+}
+
+/* The compact histogram of the columns cols of rows equals the 256-slot
+ * reference build, slot for slot and bit for bit. */
+static void check_rows_against_reference(size_t n, size_t nc,
+                                         const uint16_t *nb, const uint8_t *cat,
+                                         const uint32_t *cols, size_t n_cols,
+                                         bool narrow, uint64_t seed)
+{
+    uint8_t *codes = malloc(n * nc);
+    double *gh = malloc(2 * n * sizeof *gh);
+    uint32_t *rows = malloc(n * sizeof *rows);
+    assert_non_null(codes);
+    assert_non_null(gh);
+    assert_non_null(rows);
+    mixed_codes(codes, n, nc, nb, cat, &seed);
+    size_t m = 0;
+    for (size_t r = 0; r < n; r++) {
+        gh[2 * r] = uniform(&seed) - 0.5;
+        gh[2 * r + 1] = uniform(&seed);
+        if (uniform(&seed) < 0.6)
+            rows[m++] = (uint32_t)r;
+    }
+    struct lift_binned x = {n, nc, codes, nb, cat};
+    struct lift_gbdt_rows rx;
+    struct lift_error err;
+    assert_int_equal(lift_gbdt_rows_init(&rx, &x, &err), LIFT_OK);
+    assert_true(narrow ? rx.slot16 != NULL : rx.slot8 != NULL);
+    struct lift_gbdt_bin *ref = calloc(nc * LIFT_GBDT_SLOTS, sizeof *ref);
+    struct lift_gbdt_bin *h = calloc(rx.off[nc] + 1, sizeof *h);
+    assert_non_null(ref);
+    assert_non_null(h);
+    lift_gbdt_hist_build(&x, cols, n_cols, rows, m, gh, ref);
+    lift_gbdt_hist_rows(&rx, cols, n_cols, rows, m, gh, h);
+    for (size_t j = 0; j < n_cols; j++) {
+        size_t c = cols[j];
+        unsigned w = lift_gbdt_slots(nb[c], cat[c]);
+        assert_int_equal(rx.off[c + 1] - rx.off[c], w);
+        unsigned seen = 0;
+        for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++) {
+            int sl = lift_gbdt_slot(nb[c], cat[c], (uint8_t)code);
+            const struct lift_gbdt_bin *a = &ref[c * LIFT_GBDT_SLOTS + code];
+            if (sl < 0) {
+                assert_true(a->n == 0);
+                continue;
+            }
+            seen++;
+            assert_memory_equal(a, &h[rx.off[c] + (unsigned)sl], sizeof *a);
+        }
+        assert_int_equal(seen, w); /* one code per slot */
+    }
+    /* the columns outside cols stay untouched */
+    for (size_t c = 0; c < nc; c++) {
+        bool in = false;
+        for (size_t j = 0; j < n_cols; j++)
+            in = in || cols[j] == c;
+        for (uint32_t b = rx.off[c]; !in && b < rx.off[c + 1]; b++)
+            assert_true(h[b].n == 0 && h[b].g == 0);
+    }
+    lift_gbdt_rows_release(&rx);
+    free(ref);
+    free(h);
+    free(codes);
+    free(gh);
+    free(rows);
+}
+
+static void hist_rows_equal_reference_build(void **state)
+{
+    (void)state;
+    /* numbers of 2, 50 and 255 bins, levels with 5 and 254 entries */
+    uint16_t nb[6] = {2, 5, 50, 254, 255, 1};
+    uint8_t cat[6] = {0, 1, 0, 1, 0, 0};
+    uint32_t all[6] = {0, 1, 2, 3, 4, 5}, some[3] = {4, 1, 3};
+    check_rows_against_reference(3001, 6, nb, cat, all, 6, true, 31);
+    check_rows_against_reference(3001, 6, nb, cat, some, 3, true, 32);
+    /* 300 columns of 255 bins: more than 65536 slots, one byte a slot */
+    enum { WIDE = 300 };
+    uint16_t wnb[WIDE];
+    uint8_t wcat[WIDE];
+    uint32_t wcols[WIDE / 3];
+    for (size_t c = 0; c < WIDE; c++) {
+        wcat[c] = c % 5 == 0;
+        wnb[c] = wcat[c] ? (uint16_t)(150 + c % 60) : 255;
+    }
+    for (size_t j = 0; j < WIDE / 3; j++)
+        wcols[j] = (uint32_t)(3 * j + 1);
+    check_rows_against_reference(400, WIDE, wnb, wcat, wcols, WIDE / 3, false,
+                                 33);
+}
+
+static void rows_init_rejects_codes_outside_the_bins(void **state)
+{
+    (void)state;
+    /* a number past its bins, a numeric "rare" code, a level past the
+     * vocabulary: each is an error naming the row and the column */
+    struct {
+        uint16_t nb;
+        uint8_t cat, code;
+    } bad[] = {{10, 0, 20}, {10, 0, LIFT_BIN_RARE}, {5, 1, 7}, {0, 0, 3}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t codes[8] = {0, 1, 2, 3, 0, bad[i].code, 0, LIFT_BIN_MISSING};
+        uint16_t nb[2] = {5, bad[i].nb};
+        uint8_t cat[2] = {1, bad[i].cat};
+        struct lift_binned x = {4, 2, codes, nb, cat};
+        struct lift_gbdt_rows rx;
+        struct lift_error err;
+        enum lift_code rc = lift_gbdt_rows_init(&rx, &x, &err);
+        if (bad[i].nb == 0) {
+            /* a numeric column without bins is never split on */
+            assert_int_equal(rc, LIFT_OK);
+            lift_gbdt_rows_release(&rx);
+            continue;
+        }
+        assert_int_equal(rc, LIFT_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "row 1 column 1"));
+        assert_null(rx.off);
+    }
+    /* the last bin of 255 numeric bins is code 254: valid */
+    uint8_t codes[2] = {254, LIFT_BIN_MISSING};
+    uint16_t nb[1] = {255};
+    uint8_t cat[1] = {0};
+    struct lift_binned x = {2, 1, codes, nb, cat};
+    struct lift_gbdt_rows rx;
+    assert_int_equal(lift_gbdt_rows_init(&rx, &x, NULL), LIFT_OK);
+    assert_int_equal(rx.off[1], 256);
+    assert_int_equal(rx.slot16[0], 254);
+    assert_int_equal(rx.slot16[1], 255);
+    lift_gbdt_rows_release(&rx);
+}
+
+static void compact_subtraction_equals_direct_build_exactly(void **state)
+{
+    (void)state;
+    /* gradients on a grid of 1/64 with small sums: every sum is exact,
+     * so parent - left must equal right bit for bit */
+    size_t n = 5000, nc = 4;
+    uint16_t nb[4] = {7, 3, 30, 200};
+    uint8_t cat[4] = {0, 1, 0, 1};
+    uint8_t *codes = malloc(n * nc);
+    double *gh = malloc(2 * n * sizeof *gh);
+    uint32_t *all = malloc(n * sizeof *all), *left = malloc(n * sizeof *left),
+             *right = malloc(n * sizeof *right);
+    assert_true(codes && gh && all && left && right);
+    uint64_t seed = 41;
+    mixed_codes(codes, n, nc, nb, cat, &seed);
+    size_t nl = 0, nr = 0;
+    for (size_t r = 0; r < n; r++) {
+        gh[2 * r] = (double)((int)below(&seed, 129) - 64) / 64.0;
+        gh[2 * r + 1] = (double)(1 + below(&seed, 64)) / 64.0;
+        all[r] = (uint32_t)r;
+        if (codes[2 * n + r] < 12)
+            left[nl++] = (uint32_t)r;
+        else
+            right[nr++] = (uint32_t)r;
+    }
+    struct lift_binned x = {n, nc, codes, nb, cat};
+    struct lift_gbdt_rows rx;
+    assert_int_equal(lift_gbdt_rows_init(&rx, &x, NULL), LIFT_OK);
+    size_t slots = rx.off[nc];
+    struct lift_gbdt_bin *hp = calloc(slots, sizeof *hp),
+                         *hl = calloc(slots, sizeof *hl),
+                         *hr = calloc(slots, sizeof *hr);
+    assert_true(hp && hl && hr);
+    uint32_t cols[4] = {0, 1, 2, 3};
+    lift_gbdt_hist_rows(&rx, cols, nc, all, n, gh, hp);
+    lift_gbdt_hist_rows(&rx, cols, nc, left, nl, gh, hl);
+    lift_gbdt_hist_rows(&rx, cols, nc, right, nr, gh, hr);
+    for (size_t b = 0; b < slots; b++) {
+        struct lift_gbdt_bin d = {hp[b].g - hl[b].g, hp[b].h - hl[b].h,
+                                  hp[b].n - hl[b].n, 0};
+        assert_memory_equal(&d, &hr[b], sizeof d);
+    }
+    lift_gbdt_rows_release(&rx);
+    free(hp);
+    free(hl);
+    free(hr);
+    free(codes);
+    free(gh);
+    free(all);
+    free(left);
+    free(right);
+}
+
 /* ---- TreeSHAP ----------------------------------------------------------- */
 
 #define NCOL 4
@@ -712,6 +913,81 @@ static void fit_same_seed_any_threads_same_bytes(void **state)
     synth_free(&d);
 }
 
+/* Every node's cover (the rows of its histogram's counts) equals the
+ * number of training rows that reach it through the saved tree: the rows
+ * were partitioned (in blocks over two threads, 30000 rows) to the
+ * children that the split sends them to. */
+static void fit_covers_count_the_rows_reaching_each_node(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 30000, 8);
+    const char *modes[] = {NULL, "leaves"};
+    for (int m = 0; m < 2; m++) {
+        struct lift_learner l;
+        fit_learner(&l, &d, modes[m], 2);
+        size_t len;
+        uint8_t *bytes = learner_bytes(&l, &len);
+        struct lift_reader r;
+        lift_reader_init(&r, bytes, len);
+        assert_int_equal(lift_reader_u64(&r, "k"), 1);
+        (void)lift_reader_f64(&r, "base");
+        size_t nt = (size_t)lift_reader_u64(&r, "trees");
+        uint32_t *size = malloc(nt * sizeof *size);
+        assert_non_null(size);
+        for (size_t t = 0; t < nt; t++)
+            size[t] = lift_reader_u32(&r, "size");
+        size_t nc = (size_t)lift_reader_u64(&r, "cats");
+        const uint8_t *cats = lift_reader_bytes(&r, nc * 32, "sets");
+        size_t checked = 0;
+        for (size_t t = 0; t < nt; t++) {
+            struct lift_gbdt_node *nd = calloc(size[t], sizeof *nd);
+            double *cover = calloc(size[t], sizeof *cover);
+            double *seen = calloc(size[t], sizeof *seen);
+            assert_true(nd && cover && seen);
+            for (uint32_t i = 0; i < size[t]; i++) {
+                uint32_t packed = lift_reader_u32(&r, "node");
+                nd[i].col = (uint16_t)(packed >> 16);
+                nd[i].thr = (uint8_t)(packed >> 8);
+                nd[i].flags = (uint8_t)packed;
+                cover[i] = lift_reader_u32(&r, "cover");
+                if (nd[i].flags & LIFT_GBDT_LEAF) {
+                    (void)lift_reader_f64(&r, "value");
+                    continue;
+                }
+                nd[i].left = lift_reader_u32(&r, "left");
+                if (nd[i].flags & LIFT_GBDT_CATEGORICAL)
+                    nd[i].cat = lift_reader_u32(&r, "set");
+                (void)lift_reader_f32(&r, "gain");
+            }
+            assert_true(lift_reader_ok(&r));
+            for (size_t row = 0; row < d.n; row++) {
+                uint8_t codes[3];
+                row_of(&d, row, codes);
+                uint32_t i = 0;
+                seen[0]++;
+                while (!(nd[i].flags & LIFT_GBDT_LEAF)) {
+                    i = nd[i].left +
+                        !lift_gbdt_goes_left(&nd[i], cats, codes[nd[i].col]);
+                    seen[i]++;
+                }
+            }
+            for (uint32_t i = 0; i < size[t]; i++)
+                assert_true(seen[i] == cover[i]);
+            checked += size[t];
+            free(nd);
+            free(cover);
+            free(seen);
+        }
+        assert_int_equal(lift_reader_left(&r), 0);
+        assert_true(checked > 30 * 7); /* real trees, not stumps */
+        free(size);
+        free(bytes);
+        l.ops->destroy(&l);
+    }
+    synth_free(&d);
+}
+
 /* Early stopping drops the trees after the best round, and with them
  * their categorical sets: the kept model must still save and load. (A
  * bug once counted the kept sets from the last categorical node rather
@@ -912,11 +1188,15 @@ int main(void)
         cmocka_unit_test(best_split_categorical_small_levels_stay_right),
         cmocka_unit_test(hist_subtraction_equals_direct_build),
         cmocka_unit_test(hist_build_columns_together_equal_alone),
+        cmocka_unit_test(hist_rows_equal_reference_build),
+        cmocka_unit_test(rows_init_rejects_codes_outside_the_bins),
+        cmocka_unit_test(compact_subtraction_equals_direct_build_exactly),
         cmocka_unit_test(tree_shap_equals_brute_force_shapley),
         cmocka_unit_test(fit_learns_signal_and_explains_exactly),
         cmocka_unit_test(fit_missing_follows_learned_direction),
         cmocka_unit_test(fit_categorical_levels_order_by_effect),
         cmocka_unit_test(fit_same_seed_any_threads_same_bytes),
+        cmocka_unit_test(fit_covers_count_the_rows_reaching_each_node),
         cmocka_unit_test(fit_early_stopping_model_loads),
         cmocka_unit_test(fit_reports_every_round_and_honours_cancel),
         cmocka_unit_test(load_round_trip_and_every_truncation),
