@@ -17,10 +17,20 @@
  *
  * Histograms. A node's rows are a contiguous range of one index array,
  * partitioned stably at each split, so rows stay in ascending order and
- * the column reads of a histogram build walk memory forward. Each column
- * has 256 slots (g, h, count), one per code. Only the smaller child of a
- * split is built from its rows; the larger is the parent's histogram
- * minus it, computed in place in the parent's buffer.
+ * a histogram build walks memory forward. A column has one slot (g, h,
+ * count) per bin, then the rare level's (categorical) and the missing
+ * rows': the compact layout of lift_gbdt_slots, 391 slots for the
+ * bank file's 19 columns rather than 19 x 256, so that a node's
+ * histogram stays in the L1 cache and zeroing, subtracting and scanning
+ * it cost little. The fit first turns the column-major codes into one
+ * record per row holding each column's slot index (16 bits, the column's
+ * offset included), so a build reads per row one record, one gradient
+ * pair and one index, and adds (g, h, 1) to every column's slot with one
+ * vector add. Only the smaller child of a split is built from its rows;
+ * the larger is the parent's histogram minus it, computed in place in
+ * the parent's buffer. The model is the same, bit for bit, as with the
+ * 256-slot layout that lift_gbdt_hist_build keeps as the reference: the
+ * same sums in the same order.
  *
  * Splits. Numeric columns: every threshold "code <= t", with the missing
  * rows tried on both sides (the better one is the learned default
@@ -40,18 +50,23 @@
  * --depth when given), a node at a time.
  *
  * Threads. Histogram building (the hot loop), the subtraction and the
- * split search are shared over columns: a task is a group of four
- * active columns, for every node of a level in one pass, and the
- * threads claim tasks from a counter. Each column's histogram is summed
- * by one thread in row order, so the model does not depend on the
- * thread count at all.
+ * split search are shared over columns: the active columns are cut into
+ * one group per thread, a task is one group of one node (every node of
+ * a level in one job), and the threads claim tasks from a counter. Each
+ * column's histogram is summed by one thread in row order, so the model
+ * does not depend on the thread count at all.
  * Splitting the rows instead (each worker summing its block of rows for
  * every column, the blocks added afterwards) measured no faster on the
  * bank split on two shared cores (best of 9 fits: 0.68 s against 0.69 s)
  * and would tie the model to the thread count, so columns it is.
- * Gradients are computed in 16 fixed row blocks. Workers are a
- * persistent pool woken per job; small jobs run on the calling thread
- * alone, and the caller takes over the tasks of a worker slow to wake.
+ * Gradients are computed in 16 fixed row blocks; a level's partition in
+ * blocks of at most 8192 rows of its nodes, joined in order afterwards;
+ * the scores' update one leaf a task; the root's totals beside its
+ * first column group. Workers are a persistent pool; between jobs they
+ * poll for a while (yielding now and then) before they sleep, since the
+ * jobs of a tree come tens of microseconds apart and a futex wake costs
+ * about as much. Small jobs run on the calling thread alone, and the
+ * caller takes over the tasks of a worker slow to wake.
  * Histograms and node totals go through the reducer, so a data-parallel
  * backend sums them over workers (then node by node, since a histogram
  * must be summed before it is read).
