@@ -486,6 +486,26 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
                struct lift_gbdt_bin *h)
 {
     size_t nc = x->n_cols;
+    bool run = n_cols > 0;
+    for (size_t j = 1; run && j < n_cols; j++)
+        run = cols[j] == cols[0] + j;
+    if (x->slot16 && run) {
+        /* a run of columns (no column sample): no index per column */
+        const uint16_t *rec = x->slot16 + cols[0];
+        for (size_t i = 0; i < n; i++) {
+            size_t r = rows[i];
+            if (i + PREFETCH < n) {
+                size_t rp = rows[i + PREFETCH];
+                __builtin_prefetch(rec + rp * nc);
+                __builtin_prefetch(gh + 2 * rp);
+            }
+            const uint16_t *row = rec + r * nc;
+            v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
+            for (size_t j = 0; j < n_cols; j++)
+                slot_add(h + row[j], d);
+        }
+        return;
+    }
     if (x->slot16) {
         const uint16_t *rec = x->slot16;
         for (size_t i = 0; i < n; i++) {
