@@ -1048,6 +1048,7 @@ enum objective {
 /* A block of rows of a pair's parent that one task partitions. */
 struct part {
     size_t pair, begin, end, nl;
+    bool whole; /* the block is its parent's rows: the task joins them */
 };
 
 /* A leaf of the growing tree: rows idx[begin..end), its node, its best
@@ -1473,8 +1474,15 @@ static enum lift_code make_split(struct gbdt *g, uint32_t tree_start,
     g->value[self] = 0;
     g->cover[self] = c.total.n;
     g->gain[self] = s->gain;
-    for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++)
-        go[code] = lift_gbdt_goes_left(&nd, g->cats, (uint8_t)code);
+    if (s->categorical) {
+        for (unsigned code = 0; code < LIFT_GBDT_SLOTS; code++)
+            go[code] = lift_gbdt_goes_left(&nd, g->cats, (uint8_t)code);
+    } else {
+        /* code <= thr, missing by the default direction */
+        for (unsigned code = 0; code < LIFT_BIN_MISSING; code++)
+            go[code] = code <= nd.thr;
+        go[LIFT_BIN_MISSING] = (nd.flags & LIFT_GBDT_DEFAULT_LEFT) != 0;
+    }
 
     struct cand L, R;
     memset(&L, 0, sizeof L);
@@ -1635,6 +1643,9 @@ static void part_job_run(void *ctx, unsigned t)
     struct part *b = &F->parts[t];
     b->nl = partition_block(F, F->pair_go + b->pair * LIFT_GBDT_SLOTS,
                             F->pair_col[b->pair], b->begin, b->end);
+    if (b->whole)
+        memcpy(F->idx + b->begin + b->nl, F->tmp + b->begin,
+               (b->end - b->begin - b->nl) * sizeof *F->idx);
 }
 
 /* Partitions the rows of every pair's parent (kids[2 q].begin ..
@@ -1663,13 +1674,19 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
         size_t b0 = F->kids[2 * q].begin, b1 = F->kids[2 * q + 1].end;
         size_t nb = (b1 - b0) / PART_BLOCK + 1;
         for (size_t k = 0; k < nb; k++)
-            F->parts[t++] = (struct part){q, b0 + (b1 - b0) * k / nb,
-                                          b0 + (b1 - b0) * (k + 1) / nb, 0};
+            F->parts[t++] =
+                (struct part){q, b0 + (b1 - b0) * k / nb,
+                              b0 + (b1 - b0) * (k + 1) / nb, 0, nb == 1};
         rows += b1 - b0;
     }
     pool_run(&F->pool, part_job_run, F, (unsigned)t, rows >= PART_BLOCK);
     for (size_t i = 0; i < t;) {
         size_t q = F->parts[i].pair, at = F->parts[i].begin, j = i;
+        if (F->parts[i].whole) {
+            F->kids[2 * q].end = F->kids[2 * q + 1].begin = at + F->parts[i].nl;
+            i++;
+            continue;
+        }
         for (; j < t && F->parts[j].pair == q; j++) {
             const struct part *b = &F->parts[j];
             memmove(F->idx + at, F->idx + b->begin, b->nl * sizeof *F->idx);
