@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -978,11 +979,123 @@ done:
  * rows again without analysing their text a third time; other learners
  * map the sampled rows.
  */
+/*
+ * The binned learners' rows can be explained on several threads: each
+ * thread explains a run of the sampled rows into its own rows of terms
+ * (|contribution| / outputs per row, output and group), and the terms are
+ * then added in the sequential order, so the importance is the same, bit
+ * for bit, at any thread count. A thread's first error stands for its
+ * run; the first run's error is the one reported, as one thread would.
+ */
+#define IMPORTANCE_MAX_TERMS ((size_t)1 << 22) /* 32 MiB of terms */
+
+struct importance_run {
+    const struct lift_model *m;
+    const struct lift_binding *b;
+    const uint32_t *rows;
+    size_t step, first, last, ng, no;
+    double *terms;
+    enum lift_code rc;
+    struct lift_error err;
+};
+
+static void *importance_run_main(void *arg)
+{
+    struct importance_run *r = arg;
+    struct mapped x;
+    double *group = lift_malloc_array(r->ng ? r->ng : 1, sizeof *group);
+    r->rc = mapped_init(&x, r->m, true, &r->err);
+    bool mapped = r->rc == LIFT_OK;
+    if (!r->rc && !group)
+        r->rc = lift_error_nomem(&r->err, "importance");
+    for (size_t i = r->first; !r->rc && i < r->last; i++) {
+        if ((r->rc = mapped_table_row(r->m, r->b, r->rows[i * r->step], &x,
+                                      &r->err)))
+            break;
+        for (size_t k = 0; k < r->no; k++) {
+            double *t = r->terms + (i * r->no + k) * r->ng;
+            mapped_explain(r->m, &x, k, group);
+            for (size_t g = 0; g < r->ng; g++)
+                t[g] = fabs(group[g]) / (double)r->no;
+        }
+    }
+    if (mapped)
+        mapped_release(&x);
+    lift_free(group);
+    return NULL;
+}
+
+/* The importance of the sampled rows rows[0], rows[step], ... (used of
+ * them) on up to threads threads; LIFT_ERR_UNSUPPORTED when the terms
+ * would take too much memory (the caller then goes row by row). */
+static enum lift_code importance_threads(struct lift_model *m,
+                                         const struct lift_binding *b,
+                                         const uint32_t *rows, size_t step,
+                                         size_t used, unsigned threads,
+                                         struct lift_error *err)
+{
+    size_t ng = m->n_groups, no = lift_model_n_outputs(m);
+    if (used == 0 || ng == 0 || used * no > IMPORTANCE_MAX_TERMS / ng)
+        return LIFT_ERR_UNSUPPORTED;
+    if (threads > 64)
+        threads = 64;
+    if (threads > used)
+        threads = (unsigned)used;
+    double *terms = lift_malloc_array(used * no * ng, sizeof *terms);
+    struct importance_run *run = lift_calloc(threads, sizeof *run);
+    pthread_t *tid = lift_calloc(threads, sizeof *tid);
+    bool *started = lift_calloc(threads, sizeof *started);
+    enum lift_code rc = LIFT_OK;
+    if (!terms || !run || !tid || !started) {
+        rc = lift_error_nomem(err, "importance");
+        goto done;
+    }
+    for (unsigned t = 0; t < threads; t++) {
+        run[t] = (struct importance_run){m,
+                                         b,
+                                         rows,
+                                         step,
+                                         used * t / threads,
+                                         used * (t + 1) / threads,
+                                         ng,
+                                         no,
+                                         terms,
+                                         LIFT_OK,
+                                         {0}};
+        /* the calling thread takes the first run (and any that could not
+         * get a thread) */
+        started[t] = t > 0 && !pthread_create(&tid[t], NULL,
+                                              importance_run_main, &run[t]);
+    }
+    for (unsigned t = 0; t < threads; t++)
+        if (!started[t])
+            importance_run_main(&run[t]);
+    for (unsigned t = 0; t < threads; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    for (unsigned t = 0; t < threads && !rc; t++)
+        if ((rc = run[t].rc)) {
+            if (err)
+                *err = run[t].err;
+        }
+    for (size_t i = 0; !rc && i < used * no; i++)
+        for (size_t g = 0; g < ng; g++)
+            m->importance[g] += terms[i * ng + g];
+    for (size_t g = 0; !rc && g < ng; g++)
+        m->importance[g] /= (double)used;
+done:
+    lift_free(terms);
+    lift_free(run);
+    lift_free(tid);
+    lift_free(started);
+    return rc;
+}
+
 static enum lift_code fit_importance(struct lift_model *m,
                                      const struct lift_binding *b,
                                      const struct design *d,
                                      const uint32_t *rows, size_t n,
-                                     struct lift_error *err)
+                                     unsigned threads, struct lift_error *err)
 {
     size_t ng = lift_pipeline_n_groups(m->pipe);
     m->n_groups = ng;
@@ -991,6 +1104,13 @@ static enum lift_code fit_importance(struct lift_model *m,
         return lift_error_nomem(err, "importance");
     if (!can_explain(m))
         return LIFT_OK;
+    if (is_binned(m) && threads > 1) {
+        size_t step = n > IMPORTANCE_SAMPLE ? n / IMPORTANCE_SAMPLE : 1;
+        enum lift_code rc = importance_threads(
+            m, b, rows, step, (n + step - 1) / step, threads, err);
+        if (rc != LIFT_ERR_UNSUPPORTED)
+            return rc;
+    }
     struct mapped x;
     enum lift_code rc = mapped_init(&x, m, true, err);
     if (rc)
@@ -1318,7 +1438,7 @@ enum lift_code lift_model_train(const struct lift_table *t,
                                       err)))
             goto done;
     }
-    if ((rc = fit_importance(m, bind, &x, fit_rows, n_fit, err)))
+    if ((rc = fit_importance(m, bind, &x, fit_rows, n_fit, p.threads, err)))
         goto done;
     if (n_valid)
         vm = validation_metrics(m, &vx, valid_y);

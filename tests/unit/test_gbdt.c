@@ -1180,6 +1180,46 @@ static void model_same_seed_byte_identical_and_explains(void **state)
     free(csv);
 }
 
+/* The global importance (mean |TreeSHAP| over the training sample) is
+ * explained on the training threads: the same values, bit for bit, at
+ * one, two or three threads. */
+static void model_importance_same_at_any_thread_count(void **state)
+{
+    (void)state;
+    char *csv = make_csv(5000, 12);
+    struct lift_read_opts ro;
+    lift_read_opts_init(&ro);
+    ro.sep = ',';
+    struct lift_table *t = NULL;
+    assert_int_equal(lift_table_read_mem(csv, strlen(csv), &ro, &t, NULL),
+                     LIFT_OK);
+    const char *threads[] = {"1", "2", "3"};
+    struct lift_contribution imp[3][8];
+    struct lift_model *m[3];
+    size_t n[3];
+    for (int i = 0; i < 3; i++) {
+        m[i] = train_model(t, threads[i]);
+        assert_true(lift_model_n_inputs(m[i]) <= 8);
+        n[i] = lift_model_importance(m[i], imp[i]);
+    }
+    assert_int_equal(n[0], 3);
+    double total = 0;
+    for (size_t j = 0; j < n[0]; j++) {
+        total += imp[0][j].value;
+        for (int i = 1; i < 3; i++) {
+            assert_int_equal(n[i], n[0]);
+            assert_string_equal(imp[i][j].column, imp[0][j].column);
+            assert_memory_equal(&imp[i][j].value, &imp[0][j].value,
+                                sizeof(double));
+        }
+    }
+    assert_true(total > 0.05);
+    for (int i = 0; i < 3; i++)
+        lift_model_free(m[i]);
+    lift_table_free(t);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1201,6 +1241,7 @@ int main(void)
         cmocka_unit_test(fit_reports_every_round_and_honours_cancel),
         cmocka_unit_test(load_round_trip_and_every_truncation),
         cmocka_unit_test(model_same_seed_byte_identical_and_explains),
+        cmocka_unit_test(model_importance_same_at_any_thread_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
