@@ -480,6 +480,9 @@ slot_add(struct lift_gbdt_bin *b, v4d d)
     memcpy(b, &s, sizeof s);
 }
 
+/* The row of position i: rows[i], or i without rows. */
+#define ROW(i) (rows ? (size_t)rows[i] : (i))
+
 static inline __attribute__((always_inline)) void
 hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
                size_t n_cols, const uint32_t *rows, size_t n, const double *gh,
@@ -489,13 +492,24 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
     bool run = n_cols > 0;
     for (size_t j = 1; run && j < n_cols; j++)
         run = cols[j] == cols[0] + j;
+    if (x->slot16 && run && !rows) {
+        /* every row (a root without row sample): a stream */
+        const uint16_t *rec = x->slot16 + cols[0];
+        for (size_t r = 0; r < n; r++) {
+            const uint16_t *row = rec + r * nc;
+            v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
+            for (size_t j = 0; j < n_cols; j++)
+                slot_add(h + row[j], d);
+        }
+        return;
+    }
     if (x->slot16 && run) {
         /* a run of columns (no column sample): no index per column */
         const uint16_t *rec = x->slot16 + cols[0];
         for (size_t i = 0; i < n; i++) {
-            size_t r = rows[i];
+            size_t r = ROW(i);
             if (i + PREFETCH < n) {
-                size_t rp = rows[i + PREFETCH];
+                size_t rp = ROW(i + PREFETCH);
                 __builtin_prefetch(rec + rp * nc);
                 __builtin_prefetch(gh + 2 * rp);
             }
@@ -509,9 +523,9 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
     if (x->slot16) {
         const uint16_t *rec = x->slot16;
         for (size_t i = 0; i < n; i++) {
-            size_t r = rows[i];
+            size_t r = ROW(i);
             if (i + PREFETCH < n) {
-                size_t rp = rows[i + PREFETCH];
+                size_t rp = ROW(i + PREFETCH);
                 __builtin_prefetch(rec + rp * nc);
                 __builtin_prefetch(gh + 2 * rp);
             }
@@ -524,9 +538,9 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
     }
     const uint8_t *rec = x->slot8;
     for (size_t i = 0; i < n; i++) {
-        size_t r = rows[i];
+        size_t r = ROW(i);
         if (i + PREFETCH < n) {
-            size_t rp = rows[i + PREFETCH];
+            size_t rp = ROW(i + PREFETCH);
             __builtin_prefetch(rec + rp * nc);
             __builtin_prefetch(gh + 2 * rp);
         }
@@ -1245,8 +1259,8 @@ static void sum_rows(const uint32_t *rows, size_t n, const double *gh,
 {
     double g = 0, h = 0;
     for (size_t i = 0; i < n; i++) {
-        g += gh[2 * (size_t)rows[i]];
-        h += gh[2 * (size_t)rows[i] + 1];
+        g += gh[2 * ROW(i)];
+        h += gh[2 * ROW(i) + 1];
     }
     tot[0] = g;
     tot[1] = h;
@@ -1814,7 +1828,9 @@ static enum lift_code grow_tree(struct fit *F, struct gbdt *g, const double *gh,
     /* the root's totals (summed with the histogram's first column group),
      * summed over workers like the histograms */
     double tot[3] = {0, 0, (double)F->n_sample};
-    if ((rc = build_hist(F, F->idx, F->n_sample, gh, root->hist, tot, err)))
+    /* without a row sample the root's rows are 0..n-1: no index */
+    const uint32_t *rows = F->n_sample == F->n ? NULL : F->idx;
+    if ((rc = build_hist(F, rows, F->n_sample, gh, root->hist, tot, err)))
         return rc;
     const struct lift_reducer *red = F->p->reducer;
     if (red && red->size > 1 && (rc = red->sum(red->ctx, tot, 3, err)))

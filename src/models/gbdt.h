@@ -84,10 +84,11 @@ enum lift_code lift_gbdt_rows_init(struct lift_gbdt_rows *rows,
                                    struct lift_error *err);
 void lift_gbdt_rows_release(struct lift_gbdt_rows *rows);
 
-/* Adds rows[0..n) of the columns cols[0..n_cols), with gradient pairs
- * gh[2 r], gh[2 r + 1], into the compact histogram h (the caller zeroes
- * the columns' slots). Each column sums its rows in order, as
- * lift_gbdt_hist_build does, so both give the same sums bit for bit. */
+/* Adds rows[0..n) (rows NULL: the rows 0..n-1) of the columns
+ * cols[0..n_cols), with gradient pairs gh[2 r], gh[2 r + 1], into the
+ * compact histogram h (the caller zeroes the columns' slots). Each column sums
+ * its rows in order, as lift_gbdt_hist_build does, so both give the same sums
+ * bit for bit. */
 void lift_gbdt_hist_rows(const struct lift_gbdt_rows *x, const uint32_t *cols,
                          size_t n_cols, const uint32_t *rows, size_t n,
                          const double *gh, struct lift_gbdt_bin *h);

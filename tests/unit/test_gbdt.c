@@ -328,7 +328,8 @@ static void mixed_codes(uint8_t *codes, size_t n, size_t nc, const uint16_t *nb,
 static void check_rows_against_reference(size_t n, size_t nc,
                                          const uint16_t *nb, const uint8_t *cat,
                                          const uint32_t *cols, size_t n_cols,
-                                         bool narrow, uint64_t seed)
+                                         bool narrow, bool every_row,
+                                         uint64_t seed)
 {
     uint8_t *codes = malloc(n * nc);
     double *gh = malloc(2 * n * sizeof *gh);
@@ -341,7 +342,7 @@ static void check_rows_against_reference(size_t n, size_t nc,
     for (size_t r = 0; r < n; r++) {
         gh[2 * r] = uniform(&seed) - 0.5;
         gh[2 * r + 1] = uniform(&seed);
-        if (uniform(&seed) < 0.6)
+        if (every_row || uniform(&seed) < 0.6)
             rows[m++] = (uint32_t)r;
     }
     struct lift_binned x = {n, nc, codes, nb, cat};
@@ -354,7 +355,8 @@ static void check_rows_against_reference(size_t n, size_t nc,
     assert_non_null(ref);
     assert_non_null(h);
     lift_gbdt_hist_build(&x, cols, n_cols, rows, m, gh, ref);
-    lift_gbdt_hist_rows(&rx, cols, n_cols, rows, m, gh, h);
+    /* every row: the pass takes no index (rows NULL) */
+    lift_gbdt_hist_rows(&rx, cols, n_cols, every_row ? NULL : rows, m, gh, h);
     for (size_t j = 0; j < n_cols; j++) {
         size_t c = cols[j];
         unsigned w = lift_gbdt_slots(nb[c], cat[c]);
@@ -395,8 +397,10 @@ static void hist_rows_equal_reference_build(void **state)
     uint16_t nb[6] = {2, 5, 50, 254, 255, 1};
     uint8_t cat[6] = {0, 1, 0, 1, 0, 0};
     uint32_t all[6] = {0, 1, 2, 3, 4, 5}, some[3] = {4, 1, 3};
-    check_rows_against_reference(3001, 6, nb, cat, all, 6, true, 31);
-    check_rows_against_reference(3001, 6, nb, cat, some, 3, true, 32);
+    check_rows_against_reference(3001, 6, nb, cat, all, 6, true, false, 31);
+    check_rows_against_reference(3001, 6, nb, cat, some, 3, true, false, 32);
+    check_rows_against_reference(3001, 6, nb, cat, all, 6, true, true, 34);
+    check_rows_against_reference(3001, 6, nb, cat, some, 3, true, true, 35);
     /* 300 columns of 255 bins: more than 65536 slots, one byte a slot */
     enum { WIDE = 300 };
     uint16_t wnb[WIDE];
@@ -409,7 +413,9 @@ static void hist_rows_equal_reference_build(void **state)
     for (size_t j = 0; j < WIDE / 3; j++)
         wcols[j] = (uint32_t)(3 * j + 1);
     check_rows_against_reference(400, WIDE, wnb, wcat, wcols, WIDE / 3, false,
-                                 33);
+                                 false, 33);
+    check_rows_against_reference(400, WIDE, wnb, wcat, wcols, WIDE / 3, false,
+                                 true, 36);
 }
 
 static void rows_init_rejects_codes_outside_the_bins(void **state)
