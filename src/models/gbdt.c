@@ -472,11 +472,11 @@ typedef double v4d __attribute__((vector_size(32)));
 #define PREFETCH 16
 
 static inline __attribute__((always_inline)) void
-slot_add(struct lift_gbdt_bin *b, v4d d)
+slot_add(struct lift_gbdt_bin *b, const v4d *d)
 {
     v4d s;
     memcpy(&s, b, sizeof s);
-    s += d;
+    s += *d;
     memcpy(b, &s, sizeof s);
 }
 
@@ -499,7 +499,7 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
             const uint16_t *row = rec + r * nc;
             v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
             for (size_t j = 0; j < n_cols; j++)
-                slot_add(h + row[j], d);
+                slot_add(h + row[j], &d);
         }
         return;
     }
@@ -516,7 +516,7 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
             const uint16_t *row = rec + r * nc;
             v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
             for (size_t j = 0; j < n_cols; j++)
-                slot_add(h + row[j], d);
+                slot_add(h + row[j], &d);
         }
         return;
     }
@@ -532,7 +532,7 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
             const uint16_t *row = rec + r * nc;
             v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
             for (size_t j = 0; j < n_cols; j++)
-                slot_add(h + row[cols[j]], d);
+                slot_add(h + row[cols[j]], &d);
         }
         return;
     }
@@ -547,7 +547,7 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
         const uint8_t *row = rec + r * nc;
         v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
         for (size_t j = 0; j < n_cols; j++)
-            slot_add(h + x->off[cols[j]] + row[cols[j]], d);
+            slot_add(h + x->off[cols[j]] + row[cols[j]], &d);
     }
 }
 
