@@ -44,6 +44,17 @@ enum pl_kind { PL_NUMERIC = 0, PL_CATEGORICAL = 1, PL_TEXT = 2 };
  * settings (files written before the Unicode analyser lack it and keep
  * the simple tokenizer) */
 #define MODE_TEXT_OPTS 0x100u
+/* set when text inputs carry top-term columns for trees (text_terms) */
+#define MODE_TEXT_TERMS 0x200u
+#define TERM_EDGES (MAX_EDGES - 1) /* code 0 absent, 1..254 the bins */
+
+/* One top-term column of a text input: its feature (a vocabulary entry
+ * of the input) and the quantile edges of its non-zero weights. */
+struct pl_term {
+    uint32_t feat;
+    uint32_t n_edges;
+    double *edges;
+};
 
 struct pl_input {
     char *name;
@@ -59,6 +70,11 @@ struct pl_input {
     struct lift_vocab vocab;
     uint64_t seed;
     struct lift_text_analyzer *ta; /* text; NULL: the simple tokenizer */
+    /* text, for trees: the top terms' columns of the binned view */
+    uint32_t n_terms;
+    struct pl_term *terms;
+    uint32_t *term_of; /* per vocabulary entry: its term, or UINT32_MAX */
+    size_t term_col0;  /* binned column of terms[0] */
 };
 
 struct pl_cross {
@@ -75,6 +91,7 @@ struct lift_pipeline {
     uint32_t mask;
     unsigned bins, max_tokens;
     size_t n_inputs;
+    size_t n_bin_cols; /* n_inputs + every text input's n_terms */
     struct pl_input *in;
     size_t n_cross;
     struct pl_cross *cross;
@@ -160,6 +177,10 @@ void lift_pipeline_free(struct lift_pipeline *p)
         lift_free(in->edges);
         lift_vocab_release(&in->vocab);
         lift_text_analyzer_free(in->ta);
+        for (uint32_t k = 0; k < in->n_terms; k++)
+            lift_free(in->terms[k].edges);
+        lift_free(in->terms);
+        lift_free(in->term_of);
     }
     lift_free(p->in);
     for (size_t i = 0; i < p->n_cross; i++) {
@@ -1027,6 +1048,62 @@ static enum lift_code map_row(const struct lift_binding *b,
     return LIFT_OK;
 }
 
+/* The text entries of text input i at table row `row` into r (from the
+ * memo when it holds the value). */
+static enum lift_code text_row(const struct lift_binding *b,
+                               const struct lift_pipeline_memo *memo, size_t i,
+                               size_t row, struct lift_row *r,
+                               struct lift_error *err)
+{
+    r->nnz = 0;
+    const struct bind_input *bi = &b->in[i];
+    if (bi->how == BIND_ABSENT)
+        return LIFT_OK;
+    const struct memo_input *mi = memo_for(b, memo, i);
+    if (mi && memo_row(b->p, mi, b->t, row, (uint32_t)i, r))
+        return LIFT_OK;
+    struct cell c;
+    table_cell(b->t, bi->col, row, &c);
+    char buf[32];
+    const char *k;
+    size_t kl;
+    return map_cell(b->p, (uint32_t)i, &c,
+                    (struct origin){lift_table_row_line(b->t, row)}, r, buf,
+                    sizeof buf, &k, &kl, err);
+}
+
+/* The code of weight w in a term column: 0 when the term is absent, else
+ * 1 + its quantile bin (bin b holds edges[b-1] < w <= edges[b]). */
+static uint8_t term_code(const struct pl_term *t, float w)
+{
+    if (!(w > 0.0f))
+        return 0;
+    double v = w;
+    uint32_t lo = 0, hi = t->n_edges;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (t->edges[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint8_t)(1 + lo);
+}
+
+/* Codes of text input in's term columns, codes[k * stride] for term k,
+ * from its mapped entries r->idx/val[0..nnz). */
+static void term_codes(const struct lift_pipeline *p, const struct pl_input *in,
+                       const struct lift_row *r, uint8_t *codes, size_t stride)
+{
+    for (uint32_t k = 0; k < in->n_terms; k++)
+        codes[k * stride] = 0;
+    for (size_t j = 0; j < r->nnz; j++) {
+        uint32_t t = in->term_of[p->feat_part[r->idx[j]]];
+        if (t != UINT32_MAX)
+            codes[t * stride] = term_code(&in->terms[t], r->val[j]);
+    }
+}
+
 enum lift_code lift_pipeline_map_table_row(const struct lift_binding *b,
                                            size_t row, struct lift_row *out,
                                            struct lift_error *err)
@@ -1149,11 +1226,12 @@ static int cmp_double(const void *a, const void *b)
  * largest when there are at most `bins` of them, else the values at
  * ranks q * n / bins, deduplicated. Bin b holds edges[b-1] < x <=
  * edges[b]. */
-static enum lift_code fit_edges(struct pl_input *in, double *v, size_t n,
-                                unsigned bins, struct lift_error *err)
+static enum lift_code edges_of(double *v, size_t n, unsigned bins,
+                               double **edges, uint32_t *n_edges,
+                               struct lift_error *err)
 {
-    in->n_edges = 0;
-    in->edges = NULL;
+    *n_edges = 0;
+    *edges = NULL;
     if (n == 0)
         return LIFT_OK;
     qsort(v, n, sizeof *v, cmp_double);
@@ -1161,23 +1239,30 @@ static enum lift_code fit_edges(struct pl_input *in, double *v, size_t n,
     for (size_t i = 1; i < n; i++)
         distinct += v[i] != v[i - 1];
     size_t max_edges = bins - 1;
-    in->edges = lift_malloc_array(max_edges ? max_edges : 1, sizeof(double));
-    if (!in->edges)
+    double *e = lift_malloc_array(max_edges ? max_edges : 1, sizeof(double));
+    if (!e)
         return lift_error_nomem(err, "quantile edges");
     uint32_t k = 0;
     if (distinct <= bins) {
         for (size_t i = 0; i + 1 < n; i++)
             if (v[i] != v[i + 1])
-                in->edges[k++] = v[i];
+                e[k++] = v[i];
     } else {
         for (size_t q = 1; q < bins; q++) {
-            double e = v[(q * n) / bins];
-            if (e < v[n - 1] && (k == 0 || e > in->edges[k - 1]))
-                in->edges[k++] = e;
+            double x = v[(q * n) / bins];
+            if (x < v[n - 1] && (k == 0 || x > e[k - 1]))
+                e[k++] = x;
         }
     }
-    in->n_edges = k;
+    *edges = e;
+    *n_edges = k;
     return LIFT_OK;
+}
+
+static enum lift_code fit_edges(struct pl_input *in, double *v, size_t n,
+                                unsigned bins, struct lift_error *err)
+{
+    return edges_of(v, n, bins, &in->edges, &in->n_edges, err);
 }
 
 /* A vocabulary candidate while fitting. */
@@ -1763,6 +1848,169 @@ static enum lift_code assign_features(struct lift_pipeline *p,
     return LIFT_OK;
 }
 
+/* A text term ranked for the trees' term columns. */
+struct term_rank {
+    uint32_t entry;
+    size_t df;
+    const char *key;
+    size_t len;
+};
+
+/* Higher document frequency first, then the term's bytes, so the choice
+ * does not depend on the order rows came in. */
+static int cmp_term_rank(const void *a, const void *b)
+{
+    const struct term_rank *x = a, *y = b;
+    if (x->df != y->df)
+        return x->df > y->df ? -1 : 1;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->key, y->key, n) : 0;
+    if (c)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+/* A term's weight in one training row, while fitting edges. */
+struct term_value {
+    uint32_t term;
+    float w;
+};
+
+/* Chooses each text input's top n_want terms of the vocabulary by
+ * document frequency (the candidates' counts) and fits the quantile
+ * edges of their non-zero weights over the training rows, mapped from
+ * the memo when it applies. */
+static enum lift_code fit_terms(struct lift_pipeline *p,
+                                const struct lift_table *t,
+                                const uint32_t *rows, size_t n_rows,
+                                unsigned n_want, const struct fit_group *groups,
+                                const struct cand *cands, size_t n_cands,
+                                const struct lift_pipeline_memo *memo,
+                                struct lift_error *err)
+{
+    struct term_rank *ranks = NULL;
+    struct term_value *tv = NULL;
+    size_t *start = NULL;
+    double *vals = NULL;
+    struct lift_binding *b = NULL;
+    struct lift_row r = {0};
+    enum lift_code rc = LIFT_OK;
+    size_t col = p->n_inputs, max_terms = 0;
+    for (size_t g = 0; g < p->n_inputs; g++) {
+        struct pl_input *in = &p->in[g];
+        if (in->kind != PL_TEXT)
+            continue;
+        size_t nv = in->vocab.n, k = 0;
+        lift_free(ranks);
+        ranks = lift_malloc_array(nv ? nv : 1, sizeof *ranks);
+        in->term_of = lift_malloc_array(nv ? nv : 1, sizeof *in->term_of);
+        if (!ranks || !in->term_of) {
+            rc = lift_error_nomem(err, "text terms");
+            goto done;
+        }
+        for (size_t c = 0; c < n_cands; c++) {
+            if (cands[c].group != g || !cands[c].keep)
+                continue;
+            size_t len;
+            const char *key =
+                lift_vocab_key(&groups[g].seen, cands[c].order, &len);
+            long e = lift_vocab_find(&in->vocab, key, len);
+            LIFT_ASSERT(e >= 0 && k < nv);
+            ranks[k++] =
+                (struct term_rank){(uint32_t)e, cands[c].count, key, len};
+        }
+        LIFT_ASSERT(k == nv);
+        qsort(ranks, nv, sizeof *ranks, cmp_term_rank);
+        uint32_t nt = nv < n_want ? (uint32_t)nv : n_want;
+        in->terms = lift_calloc(nt ? nt : 1, sizeof *in->terms);
+        if (!in->terms) {
+            rc = lift_error_nomem(err, "text terms");
+            goto done;
+        }
+        for (size_t e = 0; e < nv; e++)
+            in->term_of[e] = UINT32_MAX;
+        for (uint32_t j = 0; j < nt; j++) {
+            in->terms[j].feat = in->vocab.feat[ranks[j].entry];
+            in->term_of[ranks[j].entry] = j;
+        }
+        in->n_terms = nt;
+        in->term_col0 = col;
+        col += nt;
+        if (nt > max_terms)
+            max_terms = nt;
+    }
+    p->n_bin_cols = col;
+    if (col == p->n_inputs)
+        goto done;
+    if ((rc = lift_pipeline_bind(p, t, false, &b, NULL, err)) ||
+        (rc = lift_row_init(&r, p, err)))
+        goto done;
+    start = lift_malloc_array(max_terms + 1, sizeof *start);
+    if (!start) {
+        rc = lift_error_nomem(err, "text terms");
+        goto done;
+    }
+    size_t cap = 0;
+    for (size_t g = 0; g < p->n_inputs; g++) {
+        struct pl_input *in = &p->in[g];
+        if (in->kind != PL_TEXT || in->n_terms == 0)
+            continue;
+        size_t n = 0;
+        for (size_t i = 0; i < n_rows; i++) {
+            if ((rc = text_row(b, memo, g, rows ? rows[i] : i, &r, err)))
+                goto done;
+            for (size_t j = 0; j < r.nnz; j++) {
+                uint32_t term = in->term_of[p->feat_part[r.idx[j]]];
+                if (term == UINT32_MAX || !(r.val[j] > 0.0f))
+                    continue;
+                if (n == cap) {
+                    size_t nc = cap ? cap * 2 : 4096;
+                    struct term_value *x =
+                        lift_realloc_array(tv, nc, sizeof *x);
+                    if (!x) {
+                        rc = lift_error_nomem(err, "text terms");
+                        goto done;
+                    }
+                    tv = x;
+                    cap = nc;
+                }
+                tv[n++] = (struct term_value){term, r.val[j]};
+            }
+        }
+        /* bucket the values by term, then fit each term's edges */
+        lift_free(vals);
+        vals = lift_malloc_array(n ? n : 1, sizeof *vals);
+        if (!vals) {
+            rc = lift_error_nomem(err, "text terms");
+            goto done;
+        }
+        memset(start, 0, (in->n_terms + 1) * sizeof *start);
+        for (size_t i = 0; i < n; i++)
+            start[tv[i].term + 1]++;
+        for (uint32_t k = 0; k < in->n_terms; k++)
+            start[k + 1] += start[k];
+        for (size_t i = 0; i < n; i++)
+            vals[start[tv[i].term]++] = tv[i].w;
+        size_t from = 0;
+        for (uint32_t k = 0; k < in->n_terms; k++) {
+            size_t to = start[k];
+            struct pl_term *pt = &in->terms[k];
+            if ((rc = edges_of(vals + from, to - from, TERM_EDGES + 1,
+                               &pt->edges, &pt->n_edges, err)))
+                goto done;
+            from = to;
+        }
+    }
+done:
+    lift_free(ranks);
+    lift_free(tv);
+    lift_free(start);
+    lift_free(vals);
+    lift_row_release(&r);
+    lift_binding_free(b);
+    return rc;
+}
+
 enum lift_code lift_pipeline_fit(const struct lift_table *t,
                                  const uint32_t *rows, size_t n_rows,
                                  const struct lift_pipeline_spec *spec,
@@ -1804,6 +2052,12 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
                             MAX_EDGES + 1, p->bins);
         goto done;
     }
+    if (spec->text_terms > LIFT_PIPELINE_MAX_TEXT_TERMS) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "text terms must be between 1 and %d, not %u",
+                            LIFT_PIPELINE_MAX_TEXT_TERMS, spec->text_terms);
+        goto done;
+    }
     if (p->mode == LIFT_INDEX_HASH) {
         if (spec->bits < 16 || spec->bits > 28) {
             rc = lift_error_set(err, LIFT_ERR_INVALID,
@@ -1821,6 +2075,15 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
     if ((rc = choose_inputs(p, t, spec, &cols, err)) ||
         (rc = choose_crosses(p, spec, err)))
         goto done;
+    p->n_bin_cols = p->n_inputs;
+    for (size_t g = 0; spec->text_terms && g < p->n_inputs; g++)
+        if (p->in[g].kind == PL_TEXT && p->mode == LIFT_INDEX_HASH) {
+            rc = lift_error_set(err, LIFT_ERR_INVALID,
+                                "text terms for trees need the dict index, "
+                                "not hashing (text column '%s')",
+                                p->in[g].name);
+            goto done;
+        }
     struct lift_text_opts defaults;
     lift_text_opts_init(&defaults);
     for (size_t g = 0; g < p->n_inputs; g++)
@@ -1929,14 +2192,15 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
             lift_free(sorted);
         }
         if ((rc = assign_features(p, groups, missing, cands, n_cands, n_rows,
-                                  memo_out ? memo : NULL, err)))
+                                  memo_out || spec->text_terms ? memo : NULL,
+                                  err)))
             goto done;
     }
     /* the largest row */
     p->max_nnz = p->n_cross;
     for (size_t g = 0; g < p->n_inputs; g++)
         p->max_nnz += p->in[g].kind == PL_TEXT ? p->max_tokens : 2;
-    if (memo_out) {
+    if (memo_out || spec->text_terms) {
         /* mapping reads a missing spelling (or sentinel) as missing; the
          * table reader makes such cells missing, so no level should be
          * one, but should one be, it is left to the usual mapping */
@@ -1952,8 +2216,16 @@ enum lift_code lift_pipeline_fit_memo(const struct lift_table *t,
                     mi->state[l] = LV_NONE;
             }
         }
+    }
+    if (memo_out || spec->text_terms) {
         memo->p = p;
         memo->t = t;
+    }
+    if (spec->text_terms && p->mode == LIFT_INDEX_DICT &&
+        (rc = fit_terms(p, t, rows, n_rows, spec->text_terms, groups, cands,
+                        n_cands, memo, err)))
+        goto done;
+    if (memo_out) {
         *memo_out = memo;
         memo = NULL;
     }
@@ -2000,7 +2272,9 @@ enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
     bool text_opts = false;
     for (size_t i = 0; i < p->n_inputs; i++)
         text_opts = text_opts || p->in[i].ta;
-    lift_writer_u32(w, (uint32_t)p->mode | (text_opts ? MODE_TEXT_OPTS : 0));
+    bool terms = p->n_bin_cols > p->n_inputs;
+    lift_writer_u32(w, (uint32_t)p->mode | (text_opts ? MODE_TEXT_OPTS : 0) |
+                           (terms ? MODE_TEXT_TERMS : 0));
     lift_writer_u32(w, p->bits);
     lift_writer_u32(w, p->bins);
     lift_writer_u32(w, p->max_tokens);
@@ -2037,6 +2311,17 @@ enum lift_code lift_pipeline_save(const struct lift_pipeline *p,
         lift_writer_u32(w, x->b);
         lift_writer_u32(w, x->f_rare);
         save_vocab(w, &x->vocab);
+    }
+    for (size_t i = 0; terms && i < p->n_inputs; i++) {
+        const struct pl_input *in = &p->in[i];
+        if (in->kind != PL_TEXT)
+            continue;
+        lift_writer_u32(w, in->n_terms);
+        for (uint32_t k = 0; k < in->n_terms; k++) {
+            lift_writer_u32(w, in->terms[k].feat);
+            lift_writer_u32(w, in->terms[k].n_edges);
+            lift_writer_f64s(w, in->terms[k].edges, in->terms[k].n_edges);
+        }
     }
     return lift_writer_status(w, err);
 }
@@ -2215,6 +2500,75 @@ static bool load_input(struct lift_pipeline *p, struct lift_reader *r,
     return ok;
 }
 
+/* The top-term columns of the text inputs (after check_dict): each
+ * term a distinct vocabulary feature of its input, its edges finite,
+ * positive and increasing. */
+static bool load_terms(struct lift_pipeline *p, struct lift_reader *r,
+                       struct lift_error *err)
+{
+    size_t col = p->n_inputs;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        struct pl_input *in = &p->in[i];
+        if (in->kind != PL_TEXT)
+            continue;
+        uint32_t nt = lift_reader_u32(r, "text terms");
+        if (!lift_reader_ok(r))
+            return false;
+        if (nt > LIFT_PIPELINE_MAX_TEXT_TERMS || nt > in->vocab.n) {
+            lift_reader_fail(r,
+                             "bad text terms of input '%s' in the model "
+                             "file",
+                             in->name);
+            return false;
+        }
+        size_t nv = in->vocab.n;
+        in->terms = lift_calloc(nt ? nt : 1, sizeof *in->terms);
+        in->term_of = lift_malloc_array(nv ? nv : 1, sizeof *in->term_of);
+        if (!in->terms || !in->term_of) {
+            lift_error_nomem(err, "model");
+            return false;
+        }
+        for (size_t e = 0; e < nv; e++)
+            in->term_of[e] = UINT32_MAX;
+        in->term_col0 = col;
+        for (uint32_t k = 0; k < nt; k++) {
+            struct pl_term *t = &in->terms[k];
+            t->feat = lift_reader_u32(r, "text term");
+            uint32_t ne = lift_reader_u32(r, "text term edges");
+            if (!lift_reader_ok(r))
+                return false;
+            uint32_t e = t->feat < p->n_features ? p->feat_part[t->feat] : 0;
+            if (t->feat >= p->n_features || p->feat_group[t->feat] != i ||
+                e >= nv || in->term_of[e] != UINT32_MAX || ne > TERM_EDGES) {
+                lift_reader_fail(r,
+                                 "bad text term of input '%s' in the model "
+                                 "file",
+                                 in->name);
+                return false;
+            }
+            in->term_of[e] = k;
+            in->n_terms = k + 1;
+            if (!(t->edges =
+                      lift_malloc_array(ne ? ne : 1, sizeof *t->edges))) {
+                lift_error_nomem(err, "model");
+                return false;
+            }
+            t->n_edges = ne;
+            lift_reader_f64s(r, t->edges, ne, "text term edges");
+            for (uint32_t j = 0; j < ne && lift_reader_ok(r); j++)
+                if (!isfinite(t->edges[j]) || !(t->edges[j] > 0) ||
+                    (j && t->edges[j] <= t->edges[j - 1]))
+                    lift_reader_fail(r, "bad text term edges in the model "
+                                        "file");
+            if (!lift_reader_ok(r))
+                return false;
+        }
+        col += nt;
+    }
+    p->n_bin_cols = col;
+    return true;
+}
+
 enum lift_code lift_pipeline_load(struct lift_reader *r,
                                   struct lift_pipeline **out,
                                   struct lift_error *err)
@@ -2230,7 +2584,8 @@ enum lift_code lift_pipeline_load(struct lift_reader *r,
     enum lift_code rc = LIFT_OK;
     uint32_t mode = lift_reader_u32(r, "index mode");
     bool text_opts = (mode & MODE_TEXT_OPTS) != 0;
-    mode &= ~MODE_TEXT_OPTS;
+    bool terms = (mode & MODE_TEXT_TERMS) != 0;
+    mode &= ~(MODE_TEXT_OPTS | MODE_TEXT_TERMS);
     p->bits = lift_reader_u32(r, "bits");
     p->bins = lift_reader_u32(r, "bins");
     p->max_tokens = lift_reader_u32(r, "max tokens");
@@ -2315,6 +2670,9 @@ enum lift_code lift_pipeline_load(struct lift_reader *r,
         if (!check_dict(p, r, err))
             goto done;
     }
+    p->n_bin_cols = p->n_inputs;
+    if (terms && (p->mode != LIFT_INDEX_DICT || !load_terms(p, r, err)))
+        goto done;
     if (p->mode == LIFT_INDEX_HASH)
         for (size_t i = 0; i < ni; i++) {
             const struct pl_input *in = &p->in[i];
@@ -2347,13 +2705,57 @@ done:
 
 size_t lift_pipeline_n_bin_cols(const struct lift_pipeline *p)
 {
-    return p->n_inputs;
+    return p->n_bin_cols;
+}
+
+/* The text input of term column col (>= n_inputs), its term in *k. */
+static const struct pl_input *term_input(const struct lift_pipeline *p,
+                                         size_t col, uint32_t *k,
+                                         uint32_t *group)
+{
+    LIFT_ASSERT(col >= p->n_inputs && col < p->n_bin_cols);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const struct pl_input *in = &p->in[i];
+        if (in->n_terms && col >= in->term_col0 &&
+            col - in->term_col0 < in->n_terms) {
+            *k = (uint32_t)(col - in->term_col0);
+            *group = (uint32_t)i;
+            return in;
+        }
+    }
+    LIFT_ASSERT(!"term column without an input");
+    return NULL;
+}
+
+uint32_t lift_pipeline_bin_col_group(const struct lift_pipeline *p, size_t col)
+{
+    if (col < p->n_inputs)
+        return (uint32_t)col;
+    uint32_t k, g;
+    term_input(p, col, &k, &g);
+    return g;
+}
+
+const char *lift_pipeline_bin_term(const struct lift_pipeline *p, size_t col)
+{
+    if (col < p->n_inputs)
+        return NULL;
+    uint32_t k, g;
+    const struct pl_input *in = term_input(p, col, &k, &g);
+    return lift_vocab_key(&in->vocab, p->feat_part[in->terms[k].feat], NULL);
 }
 
 void lift_pipeline_bin_col(const struct lift_pipeline *p, size_t col,
                            unsigned *n_bins, bool *categorical)
 {
-    LIFT_ASSERT(col < p->n_inputs);
+    LIFT_ASSERT(col < p->n_bin_cols);
+    if (col >= p->n_inputs) {
+        uint32_t k, g;
+        const struct pl_input *in = term_input(p, col, &k, &g);
+        *categorical = false;
+        *n_bins = in->terms[k].n_edges + 2;
+        return;
+    }
     const struct pl_input *in = &p->in[col];
     *categorical = in->kind != PL_NUMERIC;
     if (in->kind == PL_NUMERIC)
@@ -2368,7 +2770,14 @@ void lift_pipeline_bin_col(const struct lift_pipeline *p, size_t col,
 double lift_pipeline_bin_upper(const struct lift_pipeline *p, size_t col,
                                unsigned bin)
 {
-    LIFT_ASSERT(col < p->n_inputs);
+    LIFT_ASSERT(col < p->n_bin_cols);
+    if (col >= p->n_inputs) {
+        uint32_t k, g;
+        const struct pl_term *t = &term_input(p, col, &k, &g)->terms[k];
+        if (bin == 0)
+            return 0.0;
+        return bin - 1 < t->n_edges ? t->edges[bin - 1] : (double)INFINITY;
+    }
     const struct pl_input *in = &p->in[col];
     return bin < in->n_edges ? in->edges[bin] : (double)INFINITY;
 }
@@ -2376,7 +2785,9 @@ double lift_pipeline_bin_upper(const struct lift_pipeline *p, size_t col,
 const char *lift_pipeline_bin_level(const struct lift_pipeline *p, size_t col,
                                     unsigned bin)
 {
-    LIFT_ASSERT(col < p->n_inputs);
+    LIFT_ASSERT(col < p->n_bin_cols);
+    if (col >= p->n_inputs)
+        return NULL;
     const struct pl_input *in = &p->in[col];
     if (in->kind != PL_CATEGORICAL || bin >= in->vocab.n ||
         bin >= LIFT_BIN_RARE)
@@ -2434,6 +2845,24 @@ enum lift_code lift_pipeline_bin_record(const struct lift_pipeline *p,
         record_cells(p, fields, n_fields, strict, cells, report, err);
     for (size_t i = 0; !rc && i < p->n_inputs; i++)
         rc = bin_cell(p, i, &cells[i], (struct origin){0}, &codes[i], err);
+    struct lift_row r = {0};
+    if (!rc && p->n_bin_cols > p->n_inputs)
+        rc = lift_row_init(&r, p, err);
+    for (size_t i = 0; !rc && p->n_bin_cols > p->n_inputs && i < p->n_inputs;
+         i++) {
+        const struct pl_input *in = &p->in[i];
+        if (!in->n_terms)
+            continue;
+        char buf[32];
+        const char *k;
+        size_t kl;
+        r.nnz = 0;
+        rc = map_cell(p, (uint32_t)i, &cells[i], (struct origin){0}, &r, buf,
+                      sizeof buf, &k, &kl, err);
+        if (!rc)
+            term_codes(p, in, &r, codes + in->term_col0, 1);
+    }
+    lift_row_release(&r);
     lift_free(cells);
     return rc;
 }
@@ -2479,6 +2908,33 @@ static enum lift_code bin_table_cell(const struct lift_binding *b, size_t i,
                     code, err);
 }
 
+/* Codes of the term columns of rows[0..n): codes[(c - n_inputs) *
+ * stride + r] for term column c. */
+static enum lift_code bin_terms(const struct lift_binding *b,
+                                const struct lift_pipeline_memo *memo,
+                                const uint32_t *rows, size_t n, uint8_t *codes,
+                                size_t stride, struct lift_error *err)
+{
+    const struct lift_pipeline *p = b->p;
+    if (p->n_bin_cols == p->n_inputs)
+        return LIFT_OK;
+    struct lift_row r;
+    enum lift_code rc = lift_row_init(&r, p, err);
+    for (size_t i = 0; !rc && i < p->n_inputs; i++) {
+        const struct pl_input *in = &p->in[i];
+        if (!in->n_terms)
+            continue;
+        uint8_t *col = codes + (in->term_col0 - p->n_inputs) * stride;
+        for (size_t k = 0; !rc && k < n; k++) {
+            rc = text_row(b, memo, i, rows ? rows[k] : k, &r, err);
+            if (!rc)
+                term_codes(p, in, &r, col + k, stride);
+        }
+    }
+    lift_row_release(&r);
+    return rc;
+}
+
 enum lift_code lift_pipeline_bin_table_row(const struct lift_binding *b,
                                            size_t row, uint8_t *codes,
                                            struct lift_error *err)
@@ -2488,13 +2944,24 @@ enum lift_code lift_pipeline_bin_table_row(const struct lift_binding *b,
         if (rc)
             return rc;
     }
-    return LIFT_OK;
+    uint32_t r = (uint32_t)row;
+    return row <= UINT32_MAX
+               ? bin_terms(b, NULL, &r, 1, codes + b->p->n_inputs, 1, err)
+               : lift_error_set(err, LIFT_ERR_INVALID, "row %zu out of range",
+                                row);
 }
 
 enum lift_code lift_pipeline_bin_transform(const struct lift_binding *b,
                                            const uint32_t *rows, size_t n,
                                            uint8_t *codes,
                                            struct lift_error *err)
+{
+    return lift_pipeline_bin_transform_memo(b, NULL, rows, n, codes, err);
+}
+
+enum lift_code lift_pipeline_bin_transform_memo(
+    const struct lift_binding *b, const struct lift_pipeline_memo *memo,
+    const uint32_t *rows, size_t n, uint8_t *codes, struct lift_error *err)
 {
     for (size_t i = 0; i < b->p->n_inputs; i++)
         for (size_t r = 0; r < n; r++) {
@@ -2503,5 +2970,5 @@ enum lift_code lift_pipeline_bin_transform(const struct lift_binding *b,
             if (rc)
                 return rc;
         }
-    return LIFT_OK;
+    return bin_terms(b, memo, rows, n, codes + b->p->n_inputs * n, n, err);
 }

@@ -72,7 +72,14 @@ struct lift_pipeline_spec {
     unsigned max_tokens; /* distinct tokens kept per text value; 0: 4096 */
     /* analysis of text inputs (text/analyze.h); NULL: the defaults */
     const struct lift_text_opts *text_opts;
+    /* trees: each text input also gives binned columns of its top
+     * text_terms terms (dict mode); 0: none */
+    unsigned text_terms;
 };
+
+#define LIFT_PIPELINE_MAX_TEXT_TERMS 4096
+/* text_terms of gbdt models when the options leave it unset */
+#define LIFT_DEFAULT_TEXT_TERMS 100
 
 struct lift_pipeline;
 
@@ -176,7 +183,13 @@ lift_pipeline_transform_memo(const struct lift_binding *b,
 
 /*
  * The binned view for trees: one uint8 code per input column (crosses
- * are not binned). Numeric inputs: the quantile bin 0..n_bins-1 (bin b
+ * are not binned), then, when fitted with text_terms, each text input's
+ * top-term columns in input order (lift_pipeline_bin_col_group names
+ * the input of a column). A term column holds the term's tf-idf weight in
+ * the row's (L2-normalised) text vector: code 0 when the term is absent
+ * (or the text missing), else 1 + the quantile bin of the weight among
+ * the training rows' non-zero weights (up to 253 edges); bin_upper of
+ * code 0 is 0. Numeric inputs: the quantile bin 0..n_bins-1 (bin b
  * holds values <= lift_pipeline_bin_upper(b)); categorical inputs (dict
  * mode): the vocabulary entry 0..n_bins-1, LIFT_BIN_RARE for levels cut
  * from or unseen in the vocabulary; LIFT_BIN_MISSING for missing values.
@@ -187,6 +200,11 @@ lift_pipeline_transform_memo(const struct lift_binding *b,
 #define LIFT_BIN_MISSING 255u
 
 size_t lift_pipeline_n_bin_cols(const struct lift_pipeline *p);
+/* The input (group) binned column col belongs to. */
+uint32_t lift_pipeline_bin_col_group(const struct lift_pipeline *p, size_t col);
+/* Term column col's term (text of its vocabulary entry), or NULL when
+ * col is an input column. */
+const char *lift_pipeline_bin_term(const struct lift_pipeline *p, size_t col);
 void lift_pipeline_bin_col(const struct lift_pipeline *p, size_t col,
                            unsigned *n_bins, bool *categorical);
 /* Upper edge of numeric bin `bin` (INFINITY for the last). */
@@ -204,6 +222,11 @@ enum lift_code lift_pipeline_bin_transform(const struct lift_binding *b,
                                            const uint32_t *rows, size_t n,
                                            uint8_t *codes,
                                            struct lift_error *err);
+/* The same, the text of term columns read from the fit's memo where it
+ * applies (as lift_pipeline_transform_memo). */
+enum lift_code lift_pipeline_bin_transform_memo(
+    const struct lift_binding *b, const struct lift_pipeline_memo *memo,
+    const uint32_t *rows, size_t n, uint8_t *codes, struct lift_error *err);
 /* Codes of one record into codes[n_bin_cols]. */
 enum lift_code lift_pipeline_bin_record(const struct lift_pipeline *p,
                                         const struct lift_field *fields,

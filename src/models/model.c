@@ -263,7 +263,7 @@ static double mapped_explain(const struct lift_model *m, struct mapped *x,
         double base =
             m->learner.ops->explain_binned(&m->learner, x->codes, k, x->entry);
         for (size_t c = 0; c < lift_pipeline_n_bin_cols(m->pipe); c++)
-            group[c] = x->entry[c];
+            group[lift_pipeline_bin_col_group(m->pipe, c)] += x->entry[c];
         return base;
     }
     double base = m->learner.ops->explain(&m->learner, x->row.idx, x->row.val,
@@ -889,7 +889,7 @@ static enum lift_code design_build(const struct lift_model *m,
         !(d->codes = lift_malloc(total ? total : 1)))
         return lift_error_nomem(err, "binned rows");
     d->xb = (struct lift_binned){n, nc, d->codes, bi->n_bins, bi->categorical};
-    return lift_pipeline_bin_transform(b, rows, n, d->codes, err);
+    return lift_pipeline_bin_transform_memo(b, memo, rows, n, d->codes, err);
 }
 
 /* Raw scores of a design's rows (n * K into out). */
@@ -1328,9 +1328,6 @@ enum lift_code lift_model_train(const struct lift_table *t,
     spec.cross = (const char *const *)o->cross.items;
     spec.n_cross = o->cross.n;
     spec.text_opts = &o->text_opts;
-    if ((rc = lift_pipeline_fit_memo(t, fit_rows, n_fit, &spec, &m->pipe, &memo,
-                                     err)))
-        goto done;
     const struct lift_learner_ops *ops = lift_learner_find(m->kind);
     if (!ops) {
         rc = lift_error_set(err, LIFT_ERR_UNSUPPORTED,
@@ -1338,6 +1335,18 @@ enum lift_code lift_model_train(const struct lift_table *t,
                             m->kind);
         goto done;
     }
+    if (spec.text_terms && !ops->binned) {
+        rc = lift_error_set(err, LIFT_ERR_INVALID,
+                            "text terms are for gbdt models, not %s (the "
+                            "other kinds read every term)",
+                            m->kind);
+        goto done;
+    }
+    if (ops->binned && !spec.text_terms)
+        spec.text_terms = LIFT_DEFAULT_TEXT_TERMS;
+    if ((rc = lift_pipeline_fit_memo(t, fit_rows, n_fit, &spec, &m->pipe, &memo,
+                                     err)))
+        goto done;
     m->learner.ops = ops;
     if (ops->binned) {
         if (lift_pipeline_mode(m->pipe) != LIFT_INDEX_DICT) {

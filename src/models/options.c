@@ -237,6 +237,13 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
             (size_t)u;
         return LIFT_OK;
     }
+    if (IS("text-terms") || IS("text_terms")) {
+        if ((rc = get_uint("text-terms", value, 1, LIFT_PIPELINE_MAX_TEXT_TERMS,
+                           &u, err)))
+            return rc;
+        o->spec.text_terms = (unsigned)u;
+        return LIFT_OK;
+    }
     if (IS("bins")) {
         if ((rc = get_uint(key, value, 2, 255, &u, err)))
             return rc;
