@@ -771,6 +771,280 @@ static void bin_table_row_matches_record_and_transform(void **st)
     lift_table_free(t);
 }
 
+/* ---- text terms for trees ---------------------------------------------- */
+
+static void *save_bytes(const struct lift_pipeline *p, size_t *len);
+
+/* Rows of text_terms_csv: t holds the text, y a number. */
+static const char text_terms_csv[] = "y,t\n"
+                                     "1,red fox\n"
+                                     "2,blue fox\n"
+                                     "3,red red wine\n"
+                                     "4,fox and wine\n"
+                                     "5,\n";
+static const char *const text_terms_rows[] = {
+    "red fox", "blue fox", "red red wine", "fox and wine", NULL};
+
+/* The tf-idf weight of `term` in `text` computed directly: raw tf times
+ * ln((1 + N) / (1 + df)) + 1 over the whole-word vocabulary of the rows,
+ * L2-normalised over the text's terms. */
+static double direct_tfidf(const char *text, const char *term)
+{
+    if (!text)
+        return 0.0;
+    const char *words[8];
+    size_t n = 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *w = strtok(buf, " "); w && n < 8; w = strtok(NULL, " "))
+        words[n++] = w;
+    double norm = 0.0, mine = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        bool first = true;
+        size_t tf = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (strcmp(words[i], words[j]) == 0) {
+                first = first && j >= i;
+                tf++;
+            }
+        }
+        if (!first)
+            continue;
+        size_t df = 0;
+        for (size_t r = 0; r < 5; r++) {
+            if (!text_terms_rows[r])
+                continue;
+            char row[64];
+            snprintf(row, sizeof row, "%s", text_terms_rows[r]);
+            bool has = false;
+            for (char *w = strtok(row, " "); w; w = strtok(NULL, " "))
+                has = has || strcmp(w, words[i]) == 0;
+            df += has;
+        }
+        /* strtok's state was used by the inner loop: words[] are copies
+         * of pointers into buf, still valid */
+        double wt = (double)tf * (log(6.0 / (1.0 + (double)df)) + 1.0);
+        norm += wt * wt;
+        if (strcmp(words[i], term) == 0)
+            mine = wt;
+    }
+    return norm > 0 ? mine / sqrt(norm) : 0.0;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static struct lift_pipeline_spec text_terms_spec(unsigned n)
+{
+    struct lift_pipeline_spec s = spec_default();
+    static const char *const text[] = {"t"};
+    s.text = text;
+    s.n_text = 1;
+    s.text_terms = n;
+    return s;
+}
+
+static void text_terms_are_top_df_terms_ties_by_bytes(void **st)
+{
+    (void)st;
+    struct lift_table *t = table(text_terms_csv);
+    /* df: fox 3, red 2, wine 2, blue 1, and 1 */
+    struct lift_pipeline_spec s = text_terms_spec(4);
+    struct lift_pipeline *p = fit(t, &s);
+    assert_int_equal(lift_pipeline_n_bin_cols(p), 2 + 4);
+    static const char *const want[] = {"fox", "red", "wine", "and"};
+    for (size_t k = 0; k < 4; k++) {
+        assert_string_equal(lift_pipeline_bin_term(p, 2 + k), want[k]);
+        assert_int_equal(lift_pipeline_bin_col_group(p, 2 + k), 1);
+    }
+    assert_null(lift_pipeline_bin_term(p, 1));
+    assert_int_equal(lift_pipeline_bin_col_group(p, 0), 0);
+    assert_int_equal(lift_pipeline_bin_col_group(p, 1), 1);
+    lift_pipeline_free(p);
+    /* more terms asked than the vocabulary has: every term */
+    s = text_terms_spec(100);
+    p = fit(t, &s);
+    assert_int_equal(lift_pipeline_n_bin_cols(p), 2 + 5);
+    assert_string_equal(lift_pipeline_bin_term(p, 6), "blue");
+    lift_pipeline_free(p);
+    /* none asked: no term columns; too many: refused naming the limit */
+    s = text_terms_spec(0);
+    p = fit(t, &s);
+    assert_int_equal(lift_pipeline_n_bin_cols(p), 2);
+    lift_pipeline_free(p);
+    s = text_terms_spec(LIFT_PIPELINE_MAX_TEXT_TERMS + 1);
+    struct lift_error err;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_INVALID);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "between 1 and 4096"));
+    /* hash mode has no vocabulary to rank */
+    s = text_terms_spec(3);
+    s.index = LIFT_INDEX_HASH;
+    s.bits = 16;
+    assert_int_equal(lift_pipeline_fit(t, NULL, 0, &s, &p, &err),
+                     LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "'t'"));
+    lift_table_free(t);
+}
+
+static void text_terms_columns_equal_direct_tfidf(void **st)
+{
+    (void)st;
+    struct lift_table *t = table(text_terms_csv);
+    struct lift_pipeline_spec s = text_terms_spec(3);
+    struct lift_pipeline *p = fit(t, &s);
+    enum { NC = 5, NR = 5 };
+    assert_int_equal(lift_pipeline_n_bin_cols(p), NC);
+    struct lift_binding *b = NULL;
+    assert_int_equal(lift_pipeline_bind(p, t, true, &b, NULL, NULL), LIFT_OK);
+    uint8_t all[NC * NR];
+    assert_int_equal(lift_pipeline_bin_transform(b, NULL, NR, all, NULL),
+                     LIFT_OK);
+    for (size_t k = 0; k < 3; k++) {
+        size_t col = 2 + k;
+        const char *term = lift_pipeline_bin_term(p, col);
+        /* the edges: every distinct non-zero weight but the largest */
+        double w[NR], nz[NR];
+        size_t n_nz = 0;
+        for (size_t r = 0; r < NR; r++) {
+            w[r] = direct_tfidf(text_terms_rows[r], term);
+            if (w[r] > 0)
+                nz[n_nz++] = w[r];
+        }
+        qsort(nz, n_nz, sizeof *nz, cmp_dbl);
+        unsigned n_bins;
+        bool cat;
+        lift_pipeline_bin_col(p, col, &n_bins, &cat);
+        assert_false(cat);
+        assert_near(lift_pipeline_bin_upper(p, col, 0), 0.0, 0);
+        size_t distinct = 0;
+        for (size_t i = 0; i < n_nz; i++) {
+            if (i && fabs(nz[i] - nz[i - 1]) < 1e-6)
+                continue;
+            distinct++;
+            if (i + 1 < n_nz)
+                assert_near(lift_pipeline_bin_upper(p, col, (unsigned)distinct),
+                            nz[i], 1e-6);
+        }
+        assert_int_equal(n_bins, distinct + 1);
+        assert_true(isinf(lift_pipeline_bin_upper(p, col, n_bins - 1)));
+        /* each row's code is the bin of its weight: code c holds
+         * upper(c - 1) < w <= upper(c), code 0 the absent term */
+        for (size_t r = 0; r < NR; r++) {
+            uint8_t c = all[col * NR + r];
+            if (w[r] == 0) {
+                if (c != 0)
+                    fail_msg("term '%s' row %zu: code %u, want 0", term, r, c);
+                continue;
+            }
+            assert_true(c >= 1 && c < n_bins);
+            assert_true(lift_pipeline_bin_upper(p, col, c - 1u) < w[r] - 1e-6);
+            assert_true(lift_pipeline_bin_upper(p, col, c) >= w[r] - 1e-6);
+        }
+    }
+    /* the text column itself stays missing; table row, record and batch
+     * paths agree */
+    for (size_t r = 0; r < NR; r++) {
+        uint8_t codes[NC], rec[NC];
+        assert_int_equal(lift_pipeline_bin_table_row(b, r, codes, NULL),
+                         LIFT_OK);
+        struct lift_field f[2] = {num_field("y", (double)r + 1),
+                                  text_terms_rows[r]
+                                      ? str_field("t", text_terms_rows[r])
+                                      : str_field("t", "")};
+        assert_int_equal(
+            lift_pipeline_bin_record(p, f, 2, true, rec, NULL, NULL), LIFT_OK);
+        assert_int_equal(codes[1], LIFT_BIN_MISSING);
+        for (size_t c = 0; c < NC; c++)
+            if (codes[c] != all[c * NR + r] || rec[c] != all[c * NR + r])
+                fail_msg("row %zu col %zu: table %u, record %u, transform %u",
+                         r, c, codes[c], rec[c], all[c * NR + r]);
+    }
+    /* unseen words weigh nothing; a known term among them keeps its
+     * share of the row's norm */
+    uint8_t rec[NC];
+    struct lift_field f = str_field("t", "zebra quokka");
+    assert_int_equal(lift_pipeline_bin_record(p, &f, 1, false, rec, NULL, NULL),
+                     LIFT_OK);
+    assert_int_equal(rec[2], 0);
+    assert_int_equal(rec[3], 0);
+    assert_int_equal(rec[4], 0);
+    f = str_field("t", "zebra fox");
+    assert_int_equal(lift_pipeline_bin_record(p, &f, 1, false, rec, NULL, NULL),
+                     LIFT_OK);
+    assert_string_equal(lift_pipeline_bin_term(p, 2), "fox");
+    /* "fox" alone weighs 1, above every training weight: the last bin */
+    unsigned n_bins;
+    bool cat;
+    lift_pipeline_bin_col(p, 2, &n_bins, &cat);
+    assert_int_equal(rec[2], n_bins - 1);
+    lift_binding_free(b);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
+static void text_terms_memo_and_round_trip_identical(void **st)
+{
+    (void)st;
+    struct lift_table *t = table(text_terms_csv);
+    struct lift_pipeline_spec s = text_terms_spec(3);
+    struct lift_pipeline *p = NULL, *q = NULL;
+    struct lift_pipeline_memo *memo = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_pipeline_fit_memo(t, NULL, 0, &s, &p, &memo, &err),
+                     LIFT_OK);
+    size_t len;
+    void *data = save_bytes(p, &len);
+    struct lift_reader r;
+    lift_reader_init(&r, data, len);
+    enum lift_code rc = lift_pipeline_load(&r, &q, &err);
+    if (rc)
+        fail_msg("load failed (%s): %s", lift_code_name(rc), err.msg);
+    assert_int_equal(lift_reader_left(&r), 0);
+    assert_int_equal(lift_pipeline_n_bin_cols(q), 5);
+    for (size_t c = 2; c < 5; c++) {
+        assert_string_equal(lift_pipeline_bin_term(q, c),
+                            lift_pipeline_bin_term(p, c));
+        unsigned na, nb;
+        bool ca, cb;
+        lift_pipeline_bin_col(p, c, &na, &ca);
+        lift_pipeline_bin_col(q, c, &nb, &cb);
+        assert_int_equal(na, nb);
+        for (unsigned k = 0; k + 1 < na; k++)
+            assert_true(lift_pipeline_bin_upper(p, c, k) ==
+                        lift_pipeline_bin_upper(q, c, k));
+    }
+    size_t len2;
+    void *data2 = save_bytes(q, &len2);
+    assert_int_equal(len2, len);
+    assert_memory_equal(data2, data, len);
+    /* codes: from the memo, analysed again, and through the loaded copy */
+    struct lift_binding *bp = NULL, *bq = NULL;
+    assert_int_equal(lift_pipeline_bind(p, t, true, &bp, NULL, NULL), LIFT_OK);
+    assert_int_equal(lift_pipeline_bind(q, t, true, &bq, NULL, NULL), LIFT_OK);
+    uint8_t a[25], b[25], c[25];
+    assert_int_equal(
+        lift_pipeline_bin_transform_memo(bp, memo, NULL, 5, a, NULL), LIFT_OK);
+    assert_int_equal(lift_pipeline_bin_transform(bp, NULL, 5, b, NULL),
+                     LIFT_OK);
+    assert_int_equal(lift_pipeline_bin_transform(bq, NULL, 5, c, NULL),
+                     LIFT_OK);
+    assert_memory_equal(a, b, sizeof a);
+    assert_memory_equal(a, c, sizeof a);
+    lift_binding_free(bp);
+    lift_binding_free(bq);
+    free(data2);
+    free(data);
+    lift_pipeline_memo_free(memo);
+    lift_pipeline_free(q);
+    lift_pipeline_free(p);
+    lift_table_free(t);
+}
+
 /* ---- binding ------------------------------------------------------------ */
 
 static void bind_reordered_table_missing_column_reads_missing(void **st)
@@ -920,6 +1194,7 @@ static struct lift_pipeline *fit_rich(const struct lift_table *t,
     s.min_count = 1;
     s.index = mode;
     s.bits = 18;
+    s.text_terms = mode == LIFT_INDEX_DICT ? 3 : 0; /* term columns saved */
     return fit(t, &s);
 }
 
@@ -1273,6 +1548,9 @@ int main(void)
         cmocka_unit_test(fit_bad_bins_or_bits_invalid),
         cmocka_unit_test(bin_upper_default_edges_at_quantile_ranks),
         cmocka_unit_test(bin_table_row_matches_record_and_transform),
+        cmocka_unit_test(text_terms_are_top_df_terms_ties_by_bytes),
+        cmocka_unit_test(text_terms_columns_equal_direct_tfidf),
+        cmocka_unit_test(text_terms_memo_and_round_trip_identical),
         cmocka_unit_test(fit_rows_subset_uses_only_those_rows),
         cmocka_unit_test(bind_reordered_table_missing_column_reads_missing),
         cmocka_unit_test(map_table_row_text_in_numeric_column_unprocessable),
