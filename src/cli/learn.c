@@ -101,7 +101,8 @@ static const char train_usage[] =
     "--calib-fraction F, --json, and the reader flags of 'lift inspect'.\n"
     "Text (--text COL): --lang en|zh|de|fr|es|pt, --stop-words FILE,\n"
     "--no-stop-words, --stem, --ngrams 1..3, --char-ngrams 0|N|MIN,MAX,\n"
-    "--token-classes, --sublinear-tf[=false] (docs/TEXT.md).\n"
+    "--token-classes, --sublinear-tf[=false] (docs/TEXT.md); gbdt:\n"
+    "--text-terms N, the top N terms as columns (1..4096, default 200).\n"
     "MLP (--model mlp): --hidden 64,64, --activation relu|tanh,\n"
     "--dropout P, --mem-limit BYTES (docs/CLI.md).\n";
 

@@ -79,7 +79,7 @@ struct lift_pipeline_spec {
 
 #define LIFT_PIPELINE_MAX_TEXT_TERMS 4096
 /* text_terms of gbdt models when the options leave it unset */
-#define LIFT_DEFAULT_TEXT_TERMS 100
+#define LIFT_DEFAULT_TEXT_TERMS 200
 
 struct lift_pipeline;
 

@@ -832,6 +832,10 @@ make_info(struct lift_model *m, const struct lift_train_opts *o,
                         json_integer((json_int_t)lift_model_n_inputs(m)));
     json_object_set_new(doc, "features",
                         json_integer((json_int_t)lift_model_n_features(m)));
+    if (is_binned(m)) /* inputs, then the text inputs' term columns */
+        json_object_set_new(
+            doc, "binned_columns",
+            json_integer((json_int_t)lift_pipeline_n_bin_cols(m->pipe)));
     json_object_set_new(doc, "seed", json_integer((json_int_t)o->params.seed));
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)data_hash);
