@@ -1347,6 +1347,12 @@ static void load_flipped_bytes_never_crash(void **st)
                                                    NULL);
                     for (size_t j = 0; j < row.nnz; j++)
                         assert_true(row.idx[j] < lift_pipeline_n_features(q));
+                    /* and bin it, term columns included */
+                    uint8_t *codes = malloc(lift_pipeline_n_bin_cols(q));
+                    assert_non_null(codes);
+                    (void)lift_pipeline_bin_record(q, fl, 4, false, codes, NULL,
+                                                   NULL);
+                    free(codes);
                     lift_row_release(&row);
                     lift_pipeline_free(q);
                 }
