@@ -35,6 +35,7 @@ enum lift_code {
     LIFT_ERR_CANCELLED,     /* the operation was cancelled */
     LIFT_ERR_UNAVAILABLE,   /* temporarily unable to serve (503) */
     LIFT_ERR_INTERNAL,      /* a bug: an invariant did not hold (500) */
+    LIFT_ERR_QUOTA,         /* a tenant's storage or count quota (403) */
     LIFT_CODE_COUNT
 };
 
@@ -49,7 +50,8 @@ struct lift_error {
 /* The stable snake_case name of a code ("ok", "invalid", "parse",
  * "too_large", "no_memory", "io", "not_found", "conflict",
  * "unsupported_media", "unprocessable", "unauthorized", "forbidden",
- * "rate_limited", "corrupt", "cancelled", "unavailable", "internal").
+ * "rate_limited", "corrupt", "cancelled", "unavailable", "internal",
+ * "quota_exceeded").
  * Never NULL; an out-of-range code gives "unknown". Thread-safe. */
 const char *lift_code_name(enum lift_code code);
 

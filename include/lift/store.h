@@ -90,7 +90,11 @@ enum lift_code lift_store_tenant_create(struct lift_store *s, const char *name,
                                         int64_t *tenant_id,
                                         char key[LIFT_KEY_LEN + 1],
                                         struct lift_error *err);
-/* [{"id","name","created","keys"}] */
+/* [{"id","name","created","keys","quota":{..},"usage":{..}}]: "quota"
+ * holds the tenant's overrides ("storage_bytes", "datasets", "models",
+ * "jobs", "rps", "burst": a limit, or null for unlimited; a field absent
+ * uses the default), "usage" its "storage_bytes", "datasets", "models"
+ * and "jobs" (see lift_store_quota_get). */
 enum lift_code lift_store_tenants_json(struct lift_store *s, char **json,
                                        struct lift_error *err);
 /* Tenant by name; LIFT_ERR_NOT_FOUND. */
@@ -132,7 +136,8 @@ enum lift_code lift_store_tmp_create(struct lift_store *s, int *fd, char *path,
  * schema_json: its columns and stats. LIFT_ERR_CONFLICT if the name
  * exists for the tenant. On any failure the temp file is removed;
  * LIFT_ERR_INVALID for a bad name, JSON text that does not parse, or a
- * tmp_path not directly in DIR/tmp (then left alone). */
+ * tmp_path not directly in DIR/tmp (then left alone); LIFT_ERR_QUOTA
+ * when the tenant's dataset count or storage would pass its quota. */
 enum lift_code lift_store_dataset_put(struct lift_store *s, int64_t tenant,
                                       const char *name, const char *tmp_path,
                                       const char *opts_json,
@@ -167,7 +172,9 @@ enum lift_code lift_store_dataset_delete(struct lift_store *s, int64_t tenant,
 /* ---- models and versions ------------------------------------------------ */
 
 /* Reserves the next version number of model `name` (creating the model),
- * for a training job that will fill it; state "training". */
+ * for a training job that will fill it; state "training". LIFT_ERR_QUOTA
+ * when a new model would pass the model quota, or the storage quota has
+ * no room left. */
 enum lift_code lift_store_version_reserve(struct lift_store *s, int64_t tenant,
                                           const char *name,
                                           const char *params_json,
@@ -177,8 +184,9 @@ enum lift_code lift_store_version_reserve(struct lift_store *s, int64_t tenant,
  * its info JSON (lift_model_info_json plus metrics). The first ready
  * version of a model is promoted; *promoted says so. LIFT_ERR_NOT_FOUND
  * for an unknown model or version, LIFT_ERR_CONFLICT for a version no
- * longer training (failed, or completed); on any failure the temp file
- * is removed, as in lift_store_dataset_put. */
+ * longer training (failed, or completed), LIFT_ERR_QUOTA when the file
+ * would pass the storage quota; on any failure the temp file is removed,
+ * as in lift_store_dataset_put. */
 enum lift_code lift_store_version_complete(struct lift_store *s, int64_t tenant,
                                            const char *name, int64_t version,
                                            const char *tmp_path,
@@ -203,7 +211,8 @@ enum lift_code lift_store_version_fail(struct lift_store *s, int64_t tenant,
                                        const char *name, int64_t version,
                                        const char *message,
                                        struct lift_error *err);
-/* Reserve + complete in one step (an imported .lift file). */
+/* Reserve + complete in one step (an imported .lift file); the quotas
+ * of both. */
 enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
                                          const char *name, const char *tmp_path,
                                          const char *info_json,
@@ -243,7 +252,9 @@ enum lift_code lift_store_model_delete(struct lift_store *s, int64_t tenant,
 
 /* ---- jobs --------------------------------------------------------------- */
 
-/* A new job (state "queued"), id: 16 hex characters. */
+/* A new job (state "queued"), id: 16 hex characters.
+ * LIFT_ERR_RATE_LIMITED when the tenant has its quota of jobs queued or
+ * running already. */
 enum lift_code lift_store_job_create(struct lift_store *s, int64_t tenant,
                                      const char *kind, const char *params_json,
                                      char id[17], struct lift_error *err);
@@ -324,6 +335,82 @@ enum lift_code lift_store_counts(struct lift_store *s, int64_t tenant,
  * [{"kind","state","count"}], ordered by kind then state. */
 enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
                                           struct lift_error *err);
+
+/* ---- quotas ------------------------------------------------------------- */
+
+/*
+ * Per-tenant limits. Storage is the bytes of every blob a tenant owns
+ * (datasets and model files); datasets and models are counts; jobs
+ * counts the tenant's jobs queued or running; rps and burst are the
+ * rate and the size of the request token bucket the server keeps (the
+ * store only records them). A limit is a number >= 0 (rps and burst
+ * >= 1) or LIFT_QUOTA_UNLIMITED.
+ *
+ * Effective limits: the tenant's override when it has one, else the
+ * defaults of this store handle (lift_store_quota_defaults; unlimited
+ * until set). A tenant's burst follows its rps: an override of rps
+ * without a burst, or defaults without one, use burst = rps.
+ *
+ * Enforcement is inside the transaction that adds the object, so two
+ * concurrent writers (threads or processes) cannot both slip under a
+ * limit: lift_store_dataset_put (datasets, storage),
+ * lift_store_version_reserve (models when the model is new; storage
+ * must have room left), lift_store_version_complete and
+ * lift_store_version_import (storage with the file's real size; models
+ * for a new model) fail with LIFT_ERR_QUOTA, and lift_store_job_create
+ * with LIFT_ERR_RATE_LIMITED (a slot frees when a job finishes). The
+ * message names the limit, the usage and the limit's value. Lowering a
+ * limit below the usage deletes nothing; it refuses further additions.
+ */
+#define LIFT_QUOTA_UNLIMITED (-1)
+#define LIFT_QUOTA_DEFAULT (-2) /* in an override: use the defaults */
+#define LIFT_QUOTA_KEEP (-3)    /* lift_store_quota_set: leave as it is */
+
+struct lift_quota {
+    int64_t storage; /* bytes */
+    int64_t datasets;
+    int64_t models;
+    int64_t jobs; /* queued + running */
+    int64_t rps;  /* requests per second */
+    int64_t burst;
+};
+
+struct lift_quota_usage {
+    int64_t storage, datasets, models, jobs;
+};
+
+/* Sets every field of q to value. */
+void lift_quota_fill(struct lift_quota *q, int64_t value);
+
+/* The limits of tenants without an override, for this handle (the
+ * server sets its flags here). LIFT_ERR_INVALID for a field that is
+ * neither a limit nor LIFT_QUOTA_UNLIMITED (a burst may be
+ * LIFT_QUOTA_DEFAULT: = rps). */
+enum lift_code lift_store_quota_defaults(struct lift_store *s,
+                                         const struct lift_quota *q,
+                                         struct lift_error *err);
+/* Changes a tenant's override, field by field: a limit,
+ * LIFT_QUOTA_UNLIMITED, LIFT_QUOTA_DEFAULT (drop the override of that
+ * field) or LIFT_QUOTA_KEEP. Setting rps sets burst too (to q->burst,
+ * or to follow rps when that is KEEP or DEFAULT). LIFT_ERR_INVALID for
+ * a bad value, LIFT_ERR_NOT_FOUND for an unknown tenant. */
+enum lift_code lift_store_quota_set(struct lift_store *s, int64_t tenant,
+                                    const struct lift_quota *q,
+                                    struct lift_error *err);
+/* A tenant's override (fields LIFT_QUOTA_DEFAULT where it has none),
+ * its effective limits and its usage; any pointer may be NULL. The
+ * usage is a few indexed sums and counts over the tenant's rows.
+ * LIFT_ERR_NOT_FOUND for an unknown tenant. */
+enum lift_code lift_store_quota_get(struct lift_store *s, int64_t tenant,
+                                    struct lift_quota *override,
+                                    struct lift_quota *effective,
+                                    struct lift_quota_usage *usage,
+                                    struct lift_error *err);
+/* {"tenant","storage_bytes":{"limit","used"},"datasets":{..},"models":
+ * {..},"jobs":{..},"rps":{"limit","burst"}} with the effective limits,
+ * null for unlimited: what GET /v1/quota answers. */
+enum lift_code lift_store_quota_json(struct lift_store *s, int64_t tenant,
+                                     char **json, struct lift_error *err);
 
 /* ---- checks ------------------------------------------------------------- */
 

@@ -26,6 +26,7 @@ static const char *const code_names[LIFT_CODE_COUNT] = {
     [LIFT_ERR_CANCELLED] = "cancelled",
     [LIFT_ERR_UNAVAILABLE] = "unavailable",
     [LIFT_ERR_INTERNAL] = "internal",
+    [LIFT_ERR_QUOTA] = "quota_exceeded",
 };
 
 const char *lift_code_name(enum lift_code code)

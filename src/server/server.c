@@ -68,6 +68,7 @@ unsigned http_status_of(enum lift_code code)
     case LIFT_ERR_UNAUTHORIZED:
         return 401;
     case LIFT_ERR_FORBIDDEN:
+    case LIFT_ERR_QUOTA:
         return 403;
     case LIFT_ERR_NOT_FOUND:
         return 404;

@@ -141,8 +141,13 @@ enum lift_code lift_store_tenants_json(struct lift_store *s, char **json,
             "{s:I,s:s,s:I,s:I}", "id", (json_int_t)reg_int(st, 0), "name",
             reg_text(st, 1), "created", (json_int_t)reg_int(st, 2), "keys",
             (json_int_t)reg_int(st, 3));
-        if (!t || json_array_append_new(list, t))
+        if (!t)
             code = lift_error_nomem(err, "tenant list");
+        else if (!(code = store_quota_describe(s, reg_int(st, 0), t, err)) &&
+                 json_array_append_new(list, t))
+            code = lift_error_nomem(err, "tenant list");
+        else if (code)
+            json_decref(t);
     }
     store_unlock(s);
     if (code) {

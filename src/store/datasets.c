@@ -4,7 +4,8 @@
  *
  * Put: the temp file is fsynced before the lock is taken (the slow part),
  * then, under the lock, renamed into blobs/, the folder fsynced and the
- * row inserted; a failure after the rename removes the blob again.
+ * row inserted and checked against the tenant's quotas (store/quota.c)
+ * in one transaction; a failure after the rename removes the blob again.
  * Delete: the row first, then the file, so a crash between the two leaves
  * only an unreferenced blob, which the next open removes.
  */
@@ -78,14 +79,26 @@ enum lift_code lift_store_dataset_put(struct lift_store *s, int64_t tenant,
         store_discard_tmp(s, tmp_path);
         return code;
     }
-    if (!(code = reg_prepare(&s->reg, sql_dataset_insert, &st, err)) &&
+    struct quota_need need = {
+        .bytes = bytes, .dataset = true, .what = "the upload"};
+    if (!(code = reg_begin(&s->reg, err)) &&
+        !(code = reg_prepare(&s->reg, sql_dataset_insert, &st, err)) &&
         !(code = reg_bind(&s->reg, st, err, "ittiitti", tenant, name, blob,
-                          bytes, rows, opts_json, schema_json, store_now())))
+                          bytes, rows, opts_json, schema_json, store_now()))) {
         code = reg_run(&s->reg, st, "store the dataset", err);
-    if (code == LIFT_ERR_CONFLICT)
-        lift_error_set(err, code, "dataset '%s' already exists", name);
-    else if (code == LIFT_ERR_NOT_FOUND)
-        lift_error_set(err, code, "no tenant with id %lld", (long long)tenant);
+        if (code == LIFT_ERR_CONFLICT)
+            lift_error_set(err, code, "dataset '%s' already exists", name);
+        else if (code == LIFT_ERR_NOT_FOUND)
+            lift_error_set(err, code, "no tenant with id %lld",
+                           (long long)tenant);
+    }
+    /* in the insert's transaction: no other writer can pass in between */
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
+    if (!code)
+        code = reg_commit(&s->reg, err);
+    else
+        reg_rollback(&s->reg);
     if (code)
         blob_remove(s->dir, "blobs", blob);
     store_unlock(s);

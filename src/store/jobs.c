@@ -93,19 +93,30 @@ enum lift_code lift_store_job_create(struct lift_store *s, int64_t tenant,
         return code;
     char new_id[2 * JOB_ID_BYTES + 1];
     store_lock(s);
-    /* 64 random bits: a clash is next to impossible, but cheap to retry */
-    for (int attempt = 0; attempt < 4; attempt++) {
+    /* 64 random bits: a clash is next to impossible, but cheap to retry
+     * (a failed INSERT ends only its statement, not the transaction) */
+    code = reg_begin(&s->reg, err);
+    for (int attempt = 0; !code && attempt < 4; attempt++) {
         keys_random_hex(new_id, JOB_ID_BYTES);
         sqlite3_stmt *st;
         if (!(code = reg_prepare(&s->reg, sql_job_insert, &st, err)) &&
             !(code = reg_bind(&s->reg, st, err, "titti", new_id, tenant, kind,
                               params_json, store_now())))
             code = reg_run(&s->reg, st, "create the job", err);
-        if (code != LIFT_ERR_CONFLICT)
+        if (code == LIFT_ERR_CONFLICT && attempt < 3)
+            code = LIFT_OK;
+        else
             break;
     }
     if (code == LIFT_ERR_NOT_FOUND)
         lift_error_set(err, code, "no tenant with id %lld", (long long)tenant);
+    struct quota_need need = {.job = true, .what = "the job"};
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
+    if (!code)
+        code = reg_commit(&s->reg, err);
+    else
+        reg_rollback(&s->reg);
     store_unlock(s);
     if (!code)
         memcpy(id, new_id, sizeof new_id);

@@ -6,7 +6,9 @@
  * (with the message). Numbers come from models.last_version and are never
  * reused, even after a delete, so "v3" always means one file. The
  * serving version is a ready one; the first version to become ready is
- * promoted, later ones only by lift_store_model_promote.
+ * promoted, later ones only by lift_store_model_promote. Creating a model,
+ * reserving a version and adopting a file are checked against the
+ * tenant's quotas in the same transaction (store/quota.c).
  */
 #include "store/store_int.h"
 
@@ -126,14 +128,18 @@ static enum lift_code not_ready(struct lift_error *err, const char *name,
  * caller holds the lock and a transaction. */
 static enum lift_code next_version(struct lift_store *s, int64_t tenant,
                                    const char *name, int64_t *model_id,
-                                   int64_t *version, struct lift_error *err)
+                                   int64_t *version, bool *created,
+                                   struct lift_error *err)
 {
+    *created = false;
     sqlite3_stmt *st;
     bool row = false;
     enum lift_code code = reg_prepare(&s->reg, sql_model_insert, &st, err);
     if (!code &&
         !(code = reg_bind(&s->reg, st, err, "iti", tenant, name, store_now())))
         code = reg_run(&s->reg, st, "create the model", err);
+    if (!code)
+        *created = sqlite3_changes(s->reg.db) > 0;
     if (code == LIFT_ERR_NOT_FOUND)
         return lift_error_set(err, code, "no tenant with id %lld",
                               (long long)tenant);
@@ -167,12 +173,16 @@ enum lift_code lift_store_version_reserve(struct lift_store *s, int64_t tenant,
     store_lock(s);
     sqlite3_stmt *st;
     int64_t model_id = 0, v = 0;
+    struct quota_need need = {.room = true, .what = "the model to train"};
     if (!(code = reg_begin(&s->reg, err)) &&
-        !(code = next_version(s, tenant, name, &model_id, &v, err)) &&
+        !(code =
+              next_version(s, tenant, name, &model_id, &v, &need.model, err)) &&
         !(code = reg_prepare(&s->reg, sql_version_reserve, &st, err)) &&
         !(code = reg_bind(&s->reg, st, err, "iiti", model_id, v, params_json,
                           store_now())))
         code = reg_run(&s->reg, st, "reserve a version", err);
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
     if (!code)
         code = reg_commit(&s->reg, err);
     else
@@ -274,6 +284,9 @@ static enum lift_code complete(struct lift_store *s, int64_t tenant,
                                   "training",
                                   (long long)version, name);
     }
+    struct quota_need need = {.bytes = bytes, .what = "the model file"};
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
     if (!code &&
         !(code = reg_prepare(&s->reg, sql_model_first_serving, &st, err)) &&
         !(code = reg_bind(&s->reg, st, err, "ii", m.id, version)) &&
@@ -371,9 +384,11 @@ enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
     char blob[BLOB_NAME_LEN + 1] = "";
     sqlite3_stmt *st;
     bool adopted = false, first = false;
+    struct quota_need need = {.bytes = bytes, .what = "the model file"};
     store_lock(s);
     if (!(code = reg_begin(&s->reg, err)) &&
-        !(code = next_version(s, tenant, name, &model_id, &v, err)) &&
+        !(code =
+              next_version(s, tenant, name, &model_id, &v, &need.model, err)) &&
         !(code = blob_adopt(s->dir, tmp_path, blob, err))) {
         adopted = true;
         if (!(code =
@@ -382,6 +397,8 @@ enum lift_code lift_store_version_import(struct lift_store *s, int64_t tenant,
                               bytes, info_json, store_now())))
             code = reg_run(&s->reg, st, "store the version", err);
     }
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
     if (!code &&
         !(code = reg_prepare(&s->reg, sql_model_first_serving, &st, err)) &&
         !(code = reg_bind(&s->reg, st, err, "ii", model_id, v)) &&

@@ -2,7 +2,8 @@
  * store/registry.c - the SQLite connection: open, schema migrations, the
  * statement cache, binding and stepping with lift errors.
  *
- * Schema (version 2). Times are unix seconds. Blobs are named by the
+ * Schema (version 3: job result blobs since 2, quotas since 3). Times
+ * are unix seconds. Blobs are named by the
  * file name under DIR/blobs/ (32 hex characters), never by a path, so a
  * data dir can be moved. An operator key has no tenant; audit rows keep
  * tenant 0 for the operator and have no foreign keys, so that they
@@ -93,6 +94,18 @@ static const char *const migrations[] = {
     "ALTER TABLE jobs ADD COLUMN result_blob TEXT;"
     "ALTER TABLE jobs ADD COLUMN result_bytes INTEGER;"
     "CREATE UNIQUE INDEX jobs_result_blob ON jobs(result_blob);",
+    /* 2 -> 3: per-tenant quota overrides (NULL: the server's default,
+     * -1: unlimited; a NULL burst follows rps), and the index that
+     * counts a tenant's queued and running jobs */
+    "CREATE TABLE quotas ("
+    "  tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,"
+    "  storage INTEGER,"
+    "  datasets INTEGER,"
+    "  models INTEGER,"
+    "  jobs INTEGER,"
+    "  rps INTEGER,"
+    "  burst INTEGER);"
+    "CREATE INDEX jobs_tenant_state ON jobs(tenant_id, state);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -254,6 +254,8 @@ enum lift_code lift_store_open(const char *dir, struct lift_store **out,
     if (!s)
         return lift_error_nomem(err, "store");
     s->lock_fd = -1;
+    lift_quota_fill(&s->quota_defaults, LIFT_QUOTA_UNLIMITED);
+    s->quota_defaults.burst = LIFT_QUOTA_DEFAULT;
     char *abs = realpath(dir, NULL);
     if (!abs) {
         code = lift_error_sys(err, LIFT_ERR_IO, errno,

@@ -63,6 +63,7 @@ struct lift_store {
     pthread_mutex_t auth_mu;
     uint64_t auth_epoch; /* bumped when the cache is emptied */
     struct auth_entry auth[AUTH_SLOTS];
+    struct lift_quota quota_defaults; /* under mu */
 };
 
 void store_lock(struct lift_store *s);
@@ -115,5 +116,28 @@ enum lift_code store_clean_orphans(struct lift_store *s, size_t *n_removed,
 bool store_exclusive_begin(struct lift_store *s);
 /* Back to a shared lock. */
 void store_exclusive_end(struct lift_store *s);
+
+/* What an insert or update being checked adds (store_quota_check). */
+struct quota_need {
+    int64_t bytes;    /* bytes of a blob just added, 0 when none */
+    bool room;        /* storage must have room left (a file to come) */
+    bool dataset;     /* a dataset was just inserted */
+    bool model;       /* a model was just created */
+    bool job;         /* a job was just queued */
+    const char *what; /* for the message: "the upload", "the model file" */
+};
+/* Checks the tenant's effective limits against its usage, which already
+ * counts what `need` describes: QUOTA for storage, datasets and models,
+ * RATE_LIMITED for jobs, with a message naming the limit and the usage.
+ * The caller holds the lock and the transaction that added the object,
+ * and rolls it back on failure. */
+enum lift_code store_quota_check(struct lift_store *s, int64_t tenant,
+                                 const struct quota_need *need,
+                                 struct lift_error *err);
+/* Adds "quota" (the override: a limit, null for unlimited, absent for
+ * the default) and "usage" to a tenant's object. The caller holds the
+ * lock. */
+enum lift_code store_quota_describe(struct lift_store *s, int64_t tenant,
+                                    json_t *obj, struct lift_error *err);
 
 #endif

@@ -52,6 +52,7 @@ static void code_name_each_code_documented_name(void **state)
         "cancelled",
         "unavailable",
         "internal",
+        "quota_exceeded",
     };
     assert_int_equal(sizeof names / sizeof names[0], LIFT_CODE_COUNT);
     for (int c = 0; c < LIFT_CODE_COUNT; c++)
