@@ -77,6 +77,17 @@ enum lift_code lift_train_opts_set(struct lift_train_opts *o, const char *key,
                                    const char *value, struct lift_error *err);
 void lift_train_opts_set_progress(struct lift_train_opts *o,
                                   lift_progress_fn fn, void *user);
+/* The threads lift_model_train will use with these options: the
+ * `threads` option for gbdt, 1 for the other kinds (linear models and
+ * the MLP train on one thread, whatever `threads` says). A scheduler
+ * sharing cores between jobs (lift serve --train-threads) reads it, and
+ * lowers `threads` through lift_train_opts_set. */
+unsigned lift_train_opts_threads(const struct lift_train_opts *o);
+/* Pins the BLAS library (OpenBLAS) to one thread for the whole process,
+ * as the MLP does on first use anyway: its worker threads then never
+ * run, so they take no core from a server's HTTP threads. Idempotent
+ * and thread-safe; a server calls it once at start. */
+void lift_blas_single_thread(void);
 void lift_train_opts_set_logger(struct lift_train_opts *o,
                                 const struct lift_logger *log);
 

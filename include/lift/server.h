@@ -16,6 +16,7 @@
 
 #include <lift/error.h>
 #include <lift/log.h>
+#include <lift/store.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,16 @@ struct lift_server_opts {
      * private key, both or neither (NULL: plain HTTP). */
     const char *tls_cert;
     const char *tls_key;
+    /* The limits of tenants without an override (lift/store.h): every
+     * field LIFT_QUOTA_UNLIMITED after lift_server_opts_init, burst
+     * LIFT_QUOTA_DEFAULT (= rps). */
+    struct lift_quota quota;
+    /* Threads all running training jobs share: a job gets what it asks
+     * (lift_train_opts_threads) up to what the others leave, at least
+     * one, and waits, still queued, while none is left. 0: one less than
+     * the cores this process may run on, at least 1, so that training
+     * never takes every core from scoring. */
+    unsigned train_threads;
     /* libmicrohttpd's messages and closed slow connections */
     struct lift_logger log;
 };
@@ -52,14 +63,14 @@ void lift_server_opts_init(struct lift_server_opts *o);
 struct lift_server;
 
 /* Opens the data dir and starts listening (on metrics_listen too when
- * set). LIFT_ERR_INVALID for a bad listen address, only one of tls_cert
- * and tls_key, or a certificate or key that is not PEM, is encrypted or
- * expired, or does not match (the message names the file); LIFT_ERR_IO
- * when a TLS file cannot be read (path and reason) or an address cannot
- * be bound (with libmicrohttpd's reason); LIFT_ERR_LIMIT for a TLS file
- * over 256 KiB; LIFT_ERR_UNSUPPORTED for TLS without TLS support in
- * libmicrohttpd; and the errors of lift_store_open. The TLS files and
- * the addresses are checked before the data dir is opened. */
+ * set). LIFT_ERR_INVALID for a bad listen address or quota, only one of
+ * tls_cert and tls_key, or a certificate or key that is not PEM, is encrypted
+ * or expired, or does not match (the message names the file); LIFT_ERR_IO when
+ * a TLS file cannot be read (path and reason) or an address cannot be bound
+ * (with libmicrohttpd's reason); LIFT_ERR_LIMIT for a TLS file over 256 KiB;
+ * LIFT_ERR_UNSUPPORTED for TLS without TLS support in libmicrohttpd; and the
+ * errors of lift_store_open. The TLS files and the addresses are checked before
+ * the data dir is opened. */
 enum lift_code lift_server_start(const struct lift_server_opts *o,
                                  struct lift_server **out,
                                  struct lift_error *err);

@@ -5,6 +5,8 @@
  *
  *   lift admin tenant create NAME --data-dir DIR [--json]
  *   lift admin tenant list --data-dir DIR [--json]
+ *   lift admin tenant quota NAME [--storage SIZE] [--datasets N]
+ *       [--models N] [--jobs N] [--rps N[,BURST]] --data-dir DIR [--json]
  *   lift admin key create (--tenant NAME | --operator) --data-dir DIR [--json]
  *   lift admin key list [--tenant NAME] --data-dir DIR [--json]
  *   lift admin key revoke ID --data-dir DIR [--json]
@@ -16,6 +18,7 @@
  * hash. `check` exits 1 when the data dir fails its check.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,9 @@
 static const char usage[] =
     "usage: lift admin tenant create NAME --data-dir DIR [--json]\n"
     "       lift admin tenant list --data-dir DIR [--json]\n"
+    "       lift admin tenant quota NAME [--storage SIZE] [--datasets N]\n"
+    "           [--models N] [--jobs N] [--rps N[,BURST]] --data-dir DIR"
+    " [--json]\n"
     "       lift admin key create (--tenant NAME | --operator) --data-dir DIR"
     " [--json]\n"
     "       lift admin key list [--tenant NAME] --data-dir DIR [--json]\n"
@@ -42,7 +48,16 @@ static const char usage[] =
     "The dir is created (0700) when absent. A new key is shown once; only\n"
     "its keyed hash is stored. Names: 1 to 64 characters of A-Z a-z 0-9\n"
     ". _ -, not starting with '.'. Exit status: 0 ok, 1 failure (or a\n"
-    "check that finds a fault), 2 usage.\n";
+    "check that finds a fault), 2 usage.\n"
+    "\n"
+    "`tenant quota` sets a tenant's own limits, field by field: storage\n"
+    "bytes (K, M, G, T suffixes), datasets, models, jobs queued or running,\n"
+    "requests per second with an optional burst (default: the rate). A\n"
+    "value may be 'unlimited', or 'default' to use the server's --quota-*\n"
+    "flag again; fields not given stay as they are. A running server\n"
+    "applies the change at once (the request rate within a second).\n"
+    "`tenant list` shows each tenant's usage over its own limits ('-':\n"
+    "the server's default).\n";
 
 /* What one admin command accepts and what it was given. */
 enum {
@@ -50,6 +65,7 @@ enum {
     OPT_OPERATOR = 2,
     OPT_REPAIR = 4,
     OPT_POSITIONAL = 8, /* NAME or ID */
+    OPT_QUOTA = 16,     /* --storage, --datasets, --models, --jobs, --rps */
 };
 
 struct admin_opts {
@@ -59,14 +75,50 @@ struct admin_opts {
     bool operator_key;
     bool repair;
     bool json;
-    bool help; /* --help was printed: exit 0 */
+    bool help;               /* --help was printed: exit 0 */
+    struct lift_quota quota; /* LIFT_QUOTA_KEEP where not given */
+    bool quota_given;
 };
+
+/* One of the quota flags of `tenant quota`; true when it was one. */
+static bool quota_flag(struct cli_args *a, struct admin_opts *o)
+{
+    static const struct {
+        const char *flag;
+        size_t offset;
+        bool bytes;
+    } counts[] = {
+        {"--storage", offsetof(struct lift_quota, storage), true},
+        {"--datasets", offsetof(struct lift_quota, datasets), false},
+        {"--models", offsetof(struct lift_quota, models), false},
+        {"--jobs", offsetof(struct lift_quota, jobs), false},
+    };
+    const char *v;
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        if (cli_opt(a, counts[k].flag, &v)) {
+            int64_t *field =
+                (int64_t *)(void *)((char *)&o->quota + counts[k].offset);
+            if (v)
+                cli_parse_quota(a, counts[k].flag, v, counts[k].bytes, true,
+                                field);
+            o->quota_given = true;
+            return true;
+        }
+    if (cli_opt(a, "--rps", &v)) {
+        if (v)
+            cli_parse_rate(a, "--rps", v, true, &o->quota.rps, &o->quota.burst);
+        o->quota_given = true;
+        return true;
+    }
+    return false;
+}
 
 /* Parses argv[first..]; returns false after a usage error. */
 static bool parse_opts(struct cli_args *a, unsigned allowed,
                        const char *positional_name, struct admin_opts *o)
 {
     memset(o, 0, sizeof *o);
+    lift_quota_fill(&o->quota, LIFT_QUOTA_KEEP);
     while (a->i < a->argc && !a->bad) {
         const char *p;
         if (cli_flag(a, "--help") || cli_flag(a, "-h")) {
@@ -90,6 +142,8 @@ static bool parse_opts(struct cli_args *a, unsigned allowed,
             o->repair = true;
             continue;
         }
+        if ((allowed & OPT_QUOTA) && quota_flag(a, o))
+            continue;
         if ((p = cli_positional(a))) {
             if ((allowed & OPT_POSITIONAL) && !o->positional)
                 o->positional = p;
@@ -136,6 +190,45 @@ static json_t *load_json(char *text)
     if (!doc)
         fprintf(stderr, "lift: error: bad JSON from the store\n");
     return doc;
+}
+
+/* "used/limit" of one quota field: the limit is the tenant's override,
+ * "unlimited", or "-" for the server's default. */
+static void format_usage(json_t *used_doc, json_t *quota, const char *key,
+                         bool bytes, char *out, size_t cap)
+{
+    int64_t used = (int64_t)json_integer_value(json_object_get(used_doc, key));
+    json_t *lim = json_object_get(quota, key);
+    char u[16], l[16];
+    if (bytes)
+        cli_format_bytes(used, u, sizeof u);
+    else
+        snprintf(u, sizeof u, "%lld", (long long)used);
+    if (!lim)
+        snprintf(l, sizeof l, "-");
+    else if (json_is_null(lim))
+        snprintf(l, sizeof l, "unlimited");
+    else if (bytes)
+        cli_format_bytes((int64_t)json_integer_value(lim), l, sizeof l);
+    else
+        snprintf(l, sizeof l, "%lld", (long long)json_integer_value(lim));
+    snprintf(out, cap, "%s/%s", u, l);
+}
+
+/* The rate override: "N,BURST", "N", "unlimited" or "-". */
+static void format_rate(json_t *quota, char *out, size_t cap)
+{
+    json_t *rps = json_object_get(quota, "rps");
+    json_t *burst = json_object_get(quota, "burst");
+    if (!rps)
+        snprintf(out, cap, "-");
+    else if (json_is_null(rps))
+        snprintf(out, cap, "unlimited");
+    else if (json_is_integer(burst))
+        snprintf(out, cap, "%lld,%lld", (long long)json_integer_value(rps),
+                 (long long)json_integer_value(burst));
+    else
+        snprintf(out, cap, "%lld", (long long)json_integer_value(rps));
 }
 
 static int tenant_create(struct cli_args *a)
@@ -187,19 +280,86 @@ static int tenant_list(struct cli_args *a)
     lift_store_close(s);
     if (rc || o.json)
         return rc ? rc : cli_json_print(list);
-    printf("%6s  %-24s %5s  %s\n", "id", "name", "keys", "created");
+    printf("%6s  %-24s %5s  %-15s %-9s %-9s %-9s %-9s %s\n", "id", "name",
+           "keys", "storage", "datasets", "models", "jobs", "rps", "created");
     size_t i;
     json_t *t;
     json_array_foreach(list, i, t)
     {
-        char when[40];
+        char when[40], storage[32], datasets[32], models[32], jobs[32], rps[32];
         format_time(json_object_get(t, "created"), when, sizeof when);
-        printf("%6lld  %-24s %5lld  %s\n",
+        json_t *q = json_object_get(t, "quota"),
+               *u = json_object_get(t, "usage");
+        format_usage(u, q, "storage_bytes", true, storage, sizeof storage);
+        format_usage(u, q, "datasets", false, datasets, sizeof datasets);
+        format_usage(u, q, "models", false, models, sizeof models);
+        format_usage(u, q, "jobs", false, jobs, sizeof jobs);
+        format_rate(q, rps, sizeof rps);
+        printf("%6lld  %-24s %5lld  %-15s %-9s %-9s %-9s %-9s %s\n",
                (long long)json_integer_value(json_object_get(t, "id")),
                json_string_value(json_object_get(t, "name")),
-               (long long)json_integer_value(json_object_get(t, "keys")), when);
+               (long long)json_integer_value(json_object_get(t, "keys")),
+               storage, datasets, models, jobs, rps, when);
     }
     json_decref(list);
+    return CLI_OK;
+}
+
+/* The tenant `name` of a tenant list (a new reference), or NULL. */
+static json_t *find_tenant(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        const char *n = json_string_value(json_object_get(t, "name"));
+        if (n && strcmp(n, name) == 0)
+            return json_incref(t);
+    }
+    return NULL;
+}
+
+static int tenant_quota(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_POSITIONAL | OPT_QUOTA, "tenant name", &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    int64_t id = 0;
+    char *text = NULL;
+    json_t *list = NULL, *t = NULL;
+    if (lift_store_tenant_id(s, o.positional, &id, &err) ||
+        (o.quota_given && lift_store_quota_set(s, id, &o.quota, &err)) ||
+        lift_store_tenants_json(s, &text, &err))
+        rc = cli_fail(&err);
+    else if (!(list = load_json(text)))
+        rc = CLI_FAIL;
+    lift_store_close(s);
+    if (!rc && !(t = find_tenant(list, o.positional))) {
+        fprintf(stderr, "lift: error: tenant '%s' vanished\n", o.positional);
+        rc = CLI_FAIL;
+    }
+    json_decref(list);
+    if (rc || o.json)
+        return rc ? rc : cli_json_print(t);
+    json_t *q = json_object_get(t, "quota"), *u = json_object_get(t, "usage");
+    char storage[32], datasets[32], models[32], jobs[32], rps[32];
+    format_usage(u, q, "storage_bytes", true, storage, sizeof storage);
+    format_usage(u, q, "datasets", false, datasets, sizeof datasets);
+    format_usage(u, q, "models", false, models, sizeof models);
+    format_usage(u, q, "jobs", false, jobs, sizeof jobs);
+    format_rate(q, rps, sizeof rps);
+    printf("tenant '%s' (used/limit, '-': the server's default)\n"
+           "  storage   %s\n  datasets  %s\n  models    %s\n  jobs      %s\n"
+           "  rps       %s\n",
+           o.positional, storage, datasets, models, jobs, rps);
+    json_decref(t);
     return CLI_OK;
 }
 
@@ -409,6 +569,8 @@ int cmd_admin(int argc, char **argv)
             return tenant_create(&a);
         if (strcmp(action, "list") == 0)
             return tenant_list(&a);
+        if (strcmp(action, "quota") == 0)
+            return tenant_quota(&a);
     } else if (strcmp(group, "key") == 0 && action) {
         if (strcmp(action, "create") == 0)
             return key_create(&a);
@@ -425,8 +587,8 @@ int cmd_admin(int argc, char **argv)
         fputs(usage, stdout);
         return CLI_OK;
     }
-    const char *actions =
-        strcmp(group, "key") == 0 ? "create, list or revoke" : "create or list";
+    const char *actions = strcmp(group, "key") == 0 ? "create, list or revoke"
+                                                    : "create, list or quota";
     if (action)
         cli_usage_error(&a, "unknown action '%s %s': use %s", group, action,
                         actions);

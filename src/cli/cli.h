@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -57,6 +58,18 @@ bool cli_parse_size(struct cli_args *a, const char *flag, const char *s,
                     size_t *out);
 bool cli_parse_double(struct cli_args *a, const char *flag, const char *s,
                       double *out);
+
+/* A quota value (cli/quota.c): a whole number (with bytes, a K, M, G or
+ * T suffix, powers of 1024), "unlimited" (LIFT_QUOTA_UNLIMITED) or,
+ * with allow_default, "default" (LIFT_QUOTA_DEFAULT). */
+bool cli_parse_quota(struct cli_args *a, const char *flag, const char *s,
+                     bool bytes, bool allow_default, int64_t *out);
+/* "N" or "N,BURST" (each >= 1; *burst LIFT_QUOTA_DEFAULT without one),
+ * "unlimited" or, with allow_default, "default" (in *rps). */
+bool cli_parse_rate(struct cli_args *a, const char *flag, const char *s,
+                    bool allow_default, int64_t *rps, int64_t *burst);
+/* Bytes as "812", "1.5K", "23M". */
+void cli_format_bytes(int64_t v, char *out, size_t cap);
 
 void cli_usage_error(struct cli_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1,13 +1,15 @@
 /*
  * cli/serve.c - `lift serve --data-dir DIR --listen HOST:PORT [--threads
- * N] [--job-threads N] [--max-body SIZE] [--max-records N] [--timeout S]
- * [--request-timeout S] [--min-rate SIZE] [--tls-cert F --tls-key F]
- * [--port-file F] [--metrics-listen HOST:PORT]`: runs the HTTP service
- * until SIGTERM or SIGINT, then stops gracefully. The server's log
- * (closed slow connections, libmicrohttpd's messages) goes to stderr.
+ * N] [--job-threads N] [--train-threads N] [--max-body SIZE]
+ * [--max-records N] [--timeout S] [--request-timeout S] [--min-rate SIZE]
+ * [--tls-cert F --tls-key F] [--port-file F] [--metrics-listen HOST:PORT]
+ * [--quota-* ...]`: runs the HTTP service until SIGTERM or SIGINT, then
+ * stops gracefully. The server's log (closed slow connections,
+ * libmicrohttpd's messages) goes to stderr.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +19,14 @@
 
 static const char usage[] =
     "usage: lift serve --data-dir DIR [--listen HOST:PORT] [--threads N]\n"
-    "                  [--job-threads N] [--max-body SIZE] [--max-records N]\n"
+    "                  [--job-threads N] [--train-threads N]\n"
+    "                  [--max-body SIZE] [--max-records N]\n"
     "                  [--timeout SECONDS] [--request-timeout SECONDS]\n"
     "                  [--min-rate SIZE] [--tls-cert FILE --tls-key FILE]\n"
     "                  [--port-file FILE] [--metrics-listen HOST:PORT]\n"
+    "                  [--quota-storage SIZE] [--quota-datasets N]\n"
+    "                  [--quota-models N] [--quota-jobs N]\n"
+    "                  [--quota-rps N[,BURST]]\n"
     "\n"
     "Serves the HTTP/JSON API (docs/HTTP_API.md) from the data dir (created\n"
     "0700 when absent) until SIGTERM or SIGINT. --listen defaults to\n"
@@ -34,7 +40,14 @@ static const char usage[] =
     "(default 30) plus one second per --min-rate bytes of body (default\n"
     "16K): a client trickling bytes is closed, a large upload at 16 KiB/s\n"
     "or more goes through. --tls-cert and --tls-key (PEM, the key\n"
-    "unencrypted) serve HTTPS (TLS 1.2 and 1.3) instead of HTTP.\n";
+    "unencrypted) serve HTTPS (TLS 1.2 and 1.3) instead of HTTP.\n"
+    "\n"
+    "--train-threads bounds the threads all training jobs use together\n"
+    "(default: the cores less one, at least 1). The --quota-* flags are\n"
+    "the limits of every tenant without its own (lift admin tenant quota):\n"
+    "storage bytes, datasets, models, jobs queued or running, requests per\n"
+    "second with an optional burst (default: the rate). Each takes\n"
+    "'unlimited', the default.\n";
 
 /* The server's log: "lift: info: closed the connection from ...". */
 static void log_stderr(void *user, enum lift_log_level level, const char *msg)
@@ -81,6 +94,36 @@ static bool parse_seconds(struct cli_args *a, const char *flag, const char *s,
     return true;
 }
 
+/* The --quota-* flags; true when the current argument was one. */
+static bool quota_opt(struct cli_args *a, struct lift_quota *q)
+{
+    static const struct {
+        const char *flag;
+        size_t offset;
+        bool bytes;
+    } counts[] = {
+        {"--quota-storage", offsetof(struct lift_quota, storage), true},
+        {"--quota-datasets", offsetof(struct lift_quota, datasets), false},
+        {"--quota-models", offsetof(struct lift_quota, models), false},
+        {"--quota-jobs", offsetof(struct lift_quota, jobs), false},
+    };
+    const char *v;
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+        if (cli_opt(a, counts[k].flag, &v)) {
+            int64_t *field = (int64_t *)(void *)((char *)q + counts[k].offset);
+            if (v)
+                cli_parse_quota(a, counts[k].flag, v, counts[k].bytes, false,
+                                field);
+            return true;
+        }
+    if (cli_opt(a, "--quota-rps", &v)) {
+        if (v)
+            cli_parse_rate(a, "--quota-rps", v, false, &q->rps, &q->burst);
+        return true;
+    }
+    return false;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct cli_args a;
@@ -112,6 +155,16 @@ int cmd_serve(int argc, char **argv)
                 o.job_threads = (unsigned)n;
             continue;
         }
+        if (cli_opt(&a, "--train-threads", &v)) {
+            if (v && cli_parse_size(&a, "--train-threads", v, &n)) {
+                if (n < 1 || n > 256)
+                    cli_usage_error(&a, "--train-threads takes 1..256");
+                o.train_threads = (unsigned)n;
+            }
+            continue;
+        }
+        if (quota_opt(&a, &o.quota))
+            continue;
         if (cli_opt(&a, "--max-records", &v)) {
             if (v && cli_parse_size(&a, "--max-records", v, &n))
                 o.max_records = n;

@@ -175,6 +175,11 @@ static void blas_init(void)
     pthread_once(&blas_once, blas_one_thread);
 }
 
+void lift_blas_single_thread(void)
+{
+    blas_init();
+}
+
 struct mlp {
     size_t n_layers;                   /* weight layers, H + 1 >= 2 */
     size_t width[LIFT_MAX_HIDDEN + 2]; /* width[0] inputs ... outputs */

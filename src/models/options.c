@@ -61,6 +61,12 @@ void lift_train_opts_set_progress(struct lift_train_opts *o,
     o->params.progress_user = user;
 }
 
+unsigned lift_train_opts_threads(const struct lift_train_opts *o)
+{
+    bool trees = o->model && strcmp(o->model, "gbdt") == 0;
+    return trees && o->params.threads > 1 ? o->params.threads : 1;
+}
+
 void lift_train_opts_set_logger(struct lift_train_opts *o,
                                 const struct lift_logger *log)
 {

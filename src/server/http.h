@@ -30,6 +30,7 @@ struct listener;
 struct snapshots;
 struct metrics;
 struct route_info;
+struct rates;
 
 struct srv {
     struct lift_server_opts opts;
@@ -37,6 +38,7 @@ struct srv {
     struct listener *listener;
     struct jobs *jobs;
     struct snapshots *snaps;
+    struct rates *rates;
     unsigned port;
     struct metrics *metrics;           /* server/metrics.h */
     struct listener *metrics_listener; /* --metrics-listen, or NULL */
@@ -53,6 +55,13 @@ enum body_kind {
 
 struct req;
 typedef void (*route_fn)(struct req *r);
+
+/* A response header beyond Content-Type (Retry-After...). */
+#define HTTP_MAX_HEADERS 4
+struct http_header {
+    const char *name; /* a string literal */
+    char value[64];
+};
 
 struct req {
     struct srv *srv;
@@ -79,6 +88,7 @@ struct req {
     char upload_path[4096];
     bool upload_adopted; /* the store took the file */
     size_t received;
+    size_t quota_room;    /* upload bytes the storage quota leaves */
     enum lift_code early; /* an error found while receiving */
     char early_msg[LIFT_ERROR_MSG_MAX];
     /* the answer */
@@ -88,6 +98,8 @@ struct req {
     const char *content_type;
     int response_fd; /* file responses (model download), or -1 */
     size_t response_fd_len;
+    struct http_header headers[HTTP_MAX_HEADERS];
+    unsigned n_headers;
     double start;
 };
 
@@ -97,6 +109,10 @@ unsigned http_status_of(enum lift_code code);
 void http_error(struct req *r, enum lift_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void http_error_from(struct req *r, const struct lift_error *err);
+/* Adds a response header (name: a string literal), replacing an
+ * earlier value of the same name; past HTTP_MAX_HEADERS it is dropped.
+ * A 429 answer without Retry-After gets "Retry-After: 1". */
+void http_header(struct req *r, const char *name, const char *value);
 /* Answers with doc (stolen) as JSON. */
 void http_json(struct req *r, unsigned status, json_t *doc);
 /* Answers with a JSON text that is already made (copied). */
@@ -175,6 +191,19 @@ void route_uplift(struct req *r);
 void route_segments(struct req *r);
 void route_rfm(struct req *r);
 void route_model_report(struct req *r);
+void route_quota(struct req *r);
+
+/* ---- quotas (quota.c) --------------------------------------------------- */
+
+/* The per-tenant request token buckets (memory only). */
+enum lift_code rates_new(struct rates **out, struct lift_error *err);
+void rates_free(struct rates *rt);
+/* Right after authentication, for every route: takes a token from the
+ * tenant's bucket (429 with Retry-After when empty), and for an upload
+ * checks its declared Content-Length and the dataset count against the
+ * tenant's quotas and sets r->quota_room (403 quota_exceeded). false
+ * after answering. */
+bool quota_admit(struct req *r);
 
 /* ---- snapshots ---------------------------------------------------------- */
 

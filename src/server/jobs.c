@@ -12,13 +12,25 @@
  * train_job whose `score` is set) run in the same workers and queue;
  * server/bulk.c does their work and checks the same cancel flag between
  * chunks of rows.
+ *
+ * Threads: all running jobs share a budget of opts.train_threads
+ * (lift serve --train-threads). A worker that takes a job asks for the
+ * threads the job would use (a training job: lift_train_opts_threads; a
+ * scoring job: its one worker thread) and is granted min(asked, left),
+ * waiting, with the job still queued, while nothing is left; a training
+ * job's `threads` option is lowered to the grant, which its result
+ * records ("threads", "threads_requested"). With the default budget
+ * (cores - 1) on two cores, background jobs take one core and online
+ * scoring keeps the other.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "server/http.h"
 
 #include "server/bulk.h"
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +41,7 @@ struct node {
     struct train_job *job;
     atomic_int cancel;
     bool running;
+    unsigned threads, threads_asked; /* granted from the budget, asked */
     struct node *next;
 };
 
@@ -41,7 +54,21 @@ struct jobs {
     bool stopping;
     pthread_t *threads;
     unsigned n_threads;
+    unsigned threads_left; /* of the training-thread budget, under mu */
+    pthread_cond_t freed;  /* threads_left grew, or stopping */
 };
+
+/* One less than the cores this process may run on, at least 1. */
+static unsigned default_train_threads(void)
+{
+    long n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 1 ? (unsigned)(n - 1) : 1u;
+}
 
 static double now(void)
 {
@@ -167,11 +194,15 @@ static char *version_info(const struct lift_model *m, const char *cv,
     return text;
 }
 
-/* The job's result but "promoted", which the store adds. */
-static char *job_result(const struct train_job *job, double train_s)
+/* The job's result but "promoted", which the store adds; with the
+ * threads it was granted and those it asked for. */
+static char *job_result(const struct node *node, double train_s)
 {
-    json_t *res = json_pack("{s:s,s:I,s:f}", "model", job->model, "version",
-                            (json_int_t)job->version, "train_s", train_s);
+    const struct train_job *job = node->job;
+    json_t *res = json_pack("{s:s,s:I,s:f,s:i,s:i}", "model", job->model,
+                            "version", (json_int_t)job->version, "train_s",
+                            train_s, "threads", (int)node->threads,
+                            "threads_requested", (int)node->threads_asked);
     char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
     json_decref(res);
     return text;
@@ -200,7 +231,7 @@ static void run(struct jobs *jobs, struct node *node)
     bool promoted = false;
     char *result = NULL;
     if (!rc && (!(info = version_info(m, cv, train_s)) ||
-                !(result = job_result(job, train_s))))
+                !(result = job_result(node, train_s))))
         rc = lift_error_set(&err, LIFT_ERR_NOMEM, "out of memory (info)");
     if (!rc)
         rc = write_model(srv, m, tmp, sizeof tmp, &err);
@@ -229,6 +260,28 @@ static void run(struct jobs *jobs, struct node *node)
     lift_table_free(t);
 }
 
+/* Grants a taken job its threads from the budget (j->mu held), waiting
+ * while none is left; false when the job was cancelled or the pool is
+ * stopping meanwhile (nothing granted). */
+static bool take_threads(struct jobs *j, struct node *n)
+{
+    unsigned asked = n->job->score ? 1u : lift_train_opts_threads(n->job->opts);
+    n->threads_asked = asked;
+    while (!j->threads_left && !j->stopping && !atomic_load(&n->cancel))
+        pthread_cond_wait(&j->freed, &j->mu);
+    if (j->stopping || atomic_load(&n->cancel))
+        return false;
+    unsigned got = asked < j->threads_left ? asked : j->threads_left;
+    j->threads_left -= got;
+    n->threads = got;
+    if (got != asked && !n->job->score) {
+        char text[16];
+        snprintf(text, sizeof text, "%u", got);
+        lift_train_opts_set(n->job->opts, "threads", text, NULL);
+    }
+    return true;
+}
+
 static void *worker(void *arg)
 {
     struct jobs *j = arg;
@@ -248,15 +301,27 @@ static void *worker(void *arg)
             j->tail = NULL;
         n->running = true;
         j->running[slot] = n;
+        bool go = take_threads(j, n);
         pthread_mutex_unlock(&j->mu);
-        lift_store_job_update(j->srv->store, n->job->id, "running", NULL, NULL,
-                              NULL, NULL);
-        if (n->job->score)
-            score_job_run(j->srv, n->job->id, n->job->tenant, n->job->score,
-                          &n->cancel);
-        else
-            run(j, n);
+        if (!go) {
+            if (!n->job->score)
+                lift_store_version_fail(j->srv->store, n->job->tenant,
+                                        n->job->model, n->job->version,
+                                        "cancelled", NULL);
+            lift_store_job_update(j->srv->store, n->job->id, "cancelled", NULL,
+                                  "cancelled before it started", NULL, NULL);
+        } else {
+            lift_store_job_update(j->srv->store, n->job->id, "running", NULL,
+                                  NULL, NULL, NULL);
+            if (n->job->score)
+                score_job_run(j->srv, n->job->id, n->job->tenant, n->job->score,
+                              &n->cancel);
+            else
+                run(j, n);
+        }
         pthread_mutex_lock(&j->mu);
+        j->threads_left += n->threads;
+        pthread_cond_broadcast(&j->freed);
         j->running[slot] = NULL;
         free_job(n->job);
         free(n);
@@ -274,8 +339,12 @@ enum lift_code jobs_start(struct srv *srv, struct jobs **out,
         return lift_error_set(err, LIFT_ERR_NOMEM, "out of memory (jobs)");
     j->srv = srv;
     j->n_threads = srv->opts.job_threads;
+    if (!srv->opts.train_threads)
+        srv->opts.train_threads = default_train_threads();
+    j->threads_left = srv->opts.train_threads;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
+    pthread_cond_init(&j->freed, NULL);
     j->threads = calloc(j->n_threads, sizeof *j->threads);
     j->running = calloc(j->n_threads, sizeof *j->running);
     if (!j->threads || !j->running) {
@@ -346,6 +415,7 @@ enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
         if (n && n != (struct node *)j && n->job->tenant == tenant &&
             strcmp(n->job->id, id) == 0) {
             atomic_store(&n->cancel, 1);
+            pthread_cond_broadcast(&j->freed); /* it may wait for threads */
             pthread_mutex_unlock(&j->mu);
             return LIFT_OK;
         }
@@ -387,6 +457,7 @@ void jobs_stop(struct jobs *j)
     struct node *queued = j->head;
     j->head = j->tail = NULL;
     pthread_cond_broadcast(&j->cv);
+    pthread_cond_broadcast(&j->freed);
     pthread_mutex_unlock(&j->mu);
     for (struct node *n = queued; n;) {
         struct node *next = n->next;
@@ -404,6 +475,7 @@ void jobs_stop(struct jobs *j)
         pthread_join(j->threads[s], NULL);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
+    pthread_cond_destroy(&j->freed);
     free(j->threads);
     free(j->running);
     free(j);

@@ -57,6 +57,7 @@ static const struct route_info table[] = {
     {route_uplift, "/v1/uplift", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     {route_segments, "/v1/segments", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     {route_rfm, "/v1/rfm", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
+    {route_quota, "/v1/quota", "GET", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     /* the audit log: a tenant its own, the operator any tenant's */
     {route_audit, "/v1/audit", "GET", ROLE_ANY, NULL, AUDIT_OBJ_NONE},
     /* operator */

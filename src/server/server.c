@@ -55,6 +55,8 @@ static double now(void)
 void lift_server_opts_init(struct lift_server_opts *o)
 {
     memset(o, 0, sizeof *o);
+    lift_quota_fill(&o->quota, LIFT_QUOTA_UNLIMITED);
+    o->quota.burst = LIFT_QUOTA_DEFAULT;
 }
 
 unsigned http_status_of(enum lift_code code)
@@ -128,8 +130,32 @@ void http_json_text(struct req *r, unsigned status, const char *text)
     set_response(r, status, copy);
 }
 
+void http_header(struct req *r, const char *name, const char *value)
+{
+    unsigned i = 0;
+    while (i < r->n_headers && strcasecmp(r->headers[i].name, name) != 0)
+        i++;
+    if (i == HTTP_MAX_HEADERS)
+        return;
+    r->headers[i].name = name;
+    snprintf(r->headers[i].value, sizeof r->headers[i].value, "%s", value);
+    if (i == r->n_headers)
+        r->n_headers++;
+}
+
+static bool has_header(const struct req *r, const char *name)
+{
+    for (unsigned i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 static void error_doc(struct req *r, enum lift_code code, const char *msg)
 {
+    /* a 429 always says when to come back */
+    if (http_status_of(code) == 429 && !has_header(r, "Retry-After"))
+        http_header(r, "Retry-After", "1");
     json_t *e = json_object();
     json_object_set_new(e, "code", json_string(lift_code_name(code)));
     json_object_set_new(e, "message", json_string(msg));
@@ -398,6 +424,12 @@ static bool route(struct req *r)
             goto bad_method;
         return true;
     }
+    if (strcmp(seg, "quota") == 0 && !more) {
+        if (!get)
+            goto bad_method;
+        r->handler = route_quota;
+        return true;
+    }
     if (strcmp(seg, "campaigns:target") == 0 && !more) {
         if (!post)
             goto bad_method;
@@ -566,6 +598,8 @@ static enum MHD_Result send_answer(struct req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             r->content_type ? r->content_type
                                             : "application/json");
+    for (unsigned i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ok = MHD_queue_response(r->conn, r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -582,6 +616,7 @@ static struct req *new_req(struct srv *srv, struct MHD_Connection *conn,
     r->method = method;
     r->fd = -1;
     r->response_fd = -1;
+    r->quota_room = SIZE_MAX;
     r->start = now();
     snprintf(r->path, sizeof r->path, "%s", url);
     return r;
@@ -600,7 +635,7 @@ static bool admit(struct req *r)
     r->info = route_info_of(r->handler);
     if (r->info->role == ROLE_NONE)
         return true;
-    if (!authenticate(r))
+    if (!authenticate(r) || !quota_admit(r))
         return false;
     const char *cl = MHD_lookup_connection_value(
         r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -631,6 +666,14 @@ static void receive(struct req *r, const char *data, size_t size)
         snprintf(r->early_msg, sizeof r->early_msg,
                  "request body is over the limit of %zu bytes",
                  r->srv->opts.max_body);
+        return;
+    }
+    if (r->received + size > r->quota_room) {
+        r->early = LIFT_ERR_QUOTA;
+        snprintf(r->early_msg, sizeof r->early_msg,
+                 "storage quota exceeded: the upload is over the %zu bytes "
+                 "the storage quota leaves",
+                 r->quota_room);
         return;
     }
     r->received += size;
@@ -832,9 +875,13 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
         .log = o->log,
     };
     enum lift_code rc;
+    /* OpenBLAS workers must never compete with the HTTP threads */
+    lift_blas_single_thread();
     if ((rc = listener_new(&lc, &srv->listener, err)) ||
         (rc = metrics_new_for_routes(&srv->metrics, err)) ||
         (rc = lift_store_open(o->data_dir, &srv->store, err)) ||
+        (rc = lift_store_quota_defaults(srv->store, &o->quota, err)) ||
+        (rc = rates_new(&srv->rates, err)) ||
         (rc = snapshots_new(&srv->snaps, err)) ||
         (rc = jobs_start(srv, &srv->jobs, err)) ||
         (rc = defer_start(&srv->defer, err)))
@@ -853,6 +900,7 @@ fail:
     if (srv->jobs)
         jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
+    rates_free(srv->rates);
     lift_store_close(srv->store);
     metrics_free(srv->metrics);
     free(s);
@@ -882,6 +930,7 @@ void lift_server_stop(struct lift_server *s)
     ops_metrics_stop(srv);
     jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
+    rates_free(srv->rates);
     lift_store_close(srv->store);
     metrics_free(srv->metrics);
     free(s);
