@@ -204,6 +204,10 @@ void rates_free(struct rates *rt);
  * tenant's quotas and sets r->quota_room (403 quota_exceeded). false
  * after answering. */
 bool quota_admit(struct req *r);
+/* Before a job reserves anything: 429 when the tenant has its quota of
+ * jobs queued or running (the store checks again, atomically, when the
+ * job is created). false after answering. */
+bool quota_job_room(struct req *r);
 
 /* ---- snapshots ---------------------------------------------------------- */
 

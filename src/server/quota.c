@@ -230,6 +230,26 @@ bool quota_admit(struct req *r)
     return true;
 }
 
+bool quota_job_room(struct req *r)
+{
+    struct lift_error err;
+    struct lift_quota q;
+    struct lift_quota_usage u;
+    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, &q, &u,
+                             &err)) {
+        http_error_from(r, &err);
+        return false;
+    }
+    if (q.jobs >= 0 && u.jobs >= q.jobs) {
+        http_error(r, LIFT_ERR_RATE_LIMITED,
+                   "job quota exceeded: %lld jobs queued or running, the "
+                   "limit is %lld; wait for one to finish or cancel one",
+                   (long long)u.jobs, (long long)q.jobs);
+        return false;
+    }
+    return true;
+}
+
 void route_quota(struct req *r)
 {
     struct lift_error err;

@@ -217,6 +217,8 @@ void route_model_create(struct req *r)
                    tr.dataset, tr.target);
         goto done;
     }
+    if (!quota_job_room(r))
+        goto done;
     if (!(job = calloc(1, sizeof *job))) {
         http_error(r, LIFT_ERR_NOMEM, "out of memory (job)");
         goto done;

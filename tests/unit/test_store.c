@@ -5,7 +5,8 @@
  * isolation, names, model versions (reserve, complete, fail, promote,
  * rollback, delete), jobs, the clean-up after a crash, lift_store_check
  * and its repair, the audit log, a schema from a newer lift, damaged
- * files, and four threads sharing stores.
+ * files, four threads sharing stores, and tenant quotas (overrides,
+ * defaults, usage, each limit, and racing writers on two handles).
  *
  * Every test makes its own data dir under a mkdtemp folder in /tmp and
  * removes it at the end.
@@ -1915,6 +1916,431 @@ static void threads_mixed_operations_consistent_counts(void **state)
     free(report);
 }
 
+/* ---- quotas ------------------------------------------------------------- */
+
+/* A dataset of exactly n bytes ("a\n" then digits); the code of the put. */
+static enum lift_code put_sized(struct lift_store *s, int64_t tenant,
+                                const char *name, size_t n,
+                                struct lift_error *err)
+{
+    char tmp[4096];
+    int fd = -1;
+    enum lift_code c = lift_store_tmp_create(s, &fd, tmp, sizeof tmp, err);
+    if (c)
+        return c;
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    memset(buf, '7', n);
+    if (n >= 2)
+        memcpy(buf, "a\n", 2);
+    assert_int_equal(write(fd, buf, n), (ssize_t)n);
+    close(fd);
+    free(buf);
+    c = lift_store_dataset_put(s, tenant, name, tmp, NULL, NULL, 1, err);
+    /* adopted or removed, never left behind */
+    assert_false(exists(tmp));
+    return c;
+}
+
+static struct lift_quota keep_all(void)
+{
+    struct lift_quota q;
+    lift_quota_fill(&q, LIFT_QUOTA_KEEP);
+    return q;
+}
+
+static void quota_set_get_override_defaults_effective(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_quota ov, eff, def;
+    struct lift_quota_usage u;
+    /* nothing set: all unlimited, no override */
+    assert_int_equal(lift_store_quota_get(f->s, f->a, &ov, &eff, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(ov.storage, LIFT_QUOTA_DEFAULT);
+    assert_int_equal(ov.rps, LIFT_QUOTA_DEFAULT);
+    assert_int_equal(eff.storage, LIFT_QUOTA_UNLIMITED);
+    assert_int_equal(eff.burst, LIFT_QUOTA_UNLIMITED);
+    assert_int_equal(u.storage + u.datasets + u.models + u.jobs, 0);
+
+    /* defaults of the handle apply to tenants without an override */
+    lift_quota_fill(&def, LIFT_QUOTA_UNLIMITED);
+    def.datasets = 5;
+    def.rps = 10;
+    def.burst = LIFT_QUOTA_DEFAULT;
+    assert_int_equal(lift_store_quota_defaults(f->s, &def, &err), LIFT_OK);
+    struct lift_quota q = keep_all();
+    q.storage = 1000;
+    q.models = LIFT_QUOTA_UNLIMITED;
+    q.rps = 3;
+    q.burst = 6;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, &ov, &eff, NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(ov.storage, 1000);
+    assert_int_equal(ov.datasets, LIFT_QUOTA_DEFAULT);
+    assert_int_equal(ov.models, LIFT_QUOTA_UNLIMITED);
+    assert_int_equal(eff.storage, 1000);
+    assert_int_equal(eff.datasets, 5); /* the default */
+    assert_int_equal(eff.models, LIFT_QUOTA_UNLIMITED);
+    assert_int_equal(eff.rps, 3);
+    assert_int_equal(eff.burst, 6);
+    /* bravo has only the defaults; its burst follows the rate */
+    assert_int_equal(lift_store_quota_get(f->s, f->b, NULL, &eff, NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(eff.datasets, 5);
+    assert_int_equal(eff.rps, 10);
+    assert_int_equal(eff.burst, 10);
+
+    /* KEEP leaves fields; a new rate without burst: the burst follows */
+    q = keep_all();
+    q.jobs = 2;
+    q.rps = 8;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, &ov, &eff, NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(ov.storage, 1000);
+    assert_int_equal(ov.jobs, 2);
+    assert_int_equal(eff.rps, 8);
+    assert_int_equal(eff.burst, 8);
+
+    /* the tenant list shows the override (null: unlimited) and usage */
+    char *json = NULL;
+    assert_int_equal(lift_store_tenants_json(f->s, &json, &err), LIFT_OK);
+    json_t *list = parse(json);
+    json_t *a = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(a, "name")), "acme");
+    json_t *qa = json_object_get(a, "quota");
+    assert_int_equal(json_object_size(qa), 4);
+    assert_int_equal(json_integer_value(json_object_get(qa, "storage_bytes")),
+                     1000);
+    assert_true(json_is_null(json_object_get(qa, "models")));
+    assert_int_equal(json_integer_value(json_object_get(qa, "jobs")), 2);
+    assert_int_equal(json_integer_value(json_object_get(qa, "rps")), 8);
+    assert_int_equal(
+        json_object_size(json_object_get(json_array_get(list, 1), "quota")), 0);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(a, "usage"), "storage_bytes")),
+                     0);
+    json_decref(list);
+
+    /* everything back to the defaults drops the override */
+    lift_quota_fill(&q, LIFT_QUOTA_DEFAULT);
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, &ov, &eff, NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(ov.storage, LIFT_QUOTA_DEFAULT);
+    assert_int_equal(eff.datasets, 5);
+    assert_int_equal(eff.rps, 10);
+
+    /* bad values and an unknown tenant */
+    q = keep_all();
+    q.rps = 0;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err),
+                     LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "rps"));
+    q = keep_all();
+    q.datasets = -7;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err),
+                     LIFT_ERR_INVALID);
+    q = keep_all();
+    q.burst = 4; /* a burst without a rate */
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err),
+                     LIFT_ERR_INVALID);
+    q = keep_all();
+    q.jobs = 1;
+    assert_int_equal(lift_store_quota_set(f->s, 999, &q, &err),
+                     LIFT_ERR_NOT_FOUND);
+    def.storage = LIFT_QUOTA_KEEP;
+    assert_int_equal(lift_store_quota_defaults(f->s, &def, &err),
+                     LIFT_ERR_INVALID);
+    /* an override survives a reopen (it is in the registry) */
+    q = keep_all();
+    q.models = 4;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    reopen(f);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, &ov, &eff, NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(ov.models, 4);
+    assert_int_equal(eff.datasets, LIFT_QUOTA_UNLIMITED); /* new handle */
+}
+
+static void quota_usage_counts_bytes_and_objects(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_quota_usage u;
+    assert_int_equal(put_sized(f->s, f->a, "d1", 1000, &err), LIFT_OK);
+    assert_int_equal(put_sized(f->s, f->a, "d2", 234, &err), LIFT_OK);
+    assert_int_equal(put_sized(f->s, f->b, "d1", 5000, &err), LIFT_OK);
+    int64_t v;
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    complete_version(f, f->a, "m", v, NULL); /* "LIFTMODEL": 9 bytes */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    char id1[17], id2[17], id3[17];
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id1, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id2, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id3, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id2, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id3, "failed", NULL, "x", NULL, &err),
+        LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    /* the version in training has no bytes yet; a failed job is done */
+    assert_int_equal(u.storage, 1000 + 234 + 9);
+    assert_int_equal(u.datasets, 2);
+    assert_int_equal(u.models, 1);
+    assert_int_equal(u.jobs, 2);
+    char *json = NULL;
+    assert_int_equal(lift_store_quota_json(f->s, f->a, &json, &err), LIFT_OK);
+    json_t *doc = parse(json);
+    assert_string_equal(json_string_value(json_object_get(doc, "tenant")),
+                        "acme");
+    json_t *sb = json_object_get(doc, "storage_bytes");
+    assert_int_equal(json_integer_value(json_object_get(sb, "used")), 1243);
+    assert_true(json_is_null(json_object_get(sb, "limit")));
+    assert_true(
+        json_is_null(json_object_get(json_object_get(doc, "rps"), "limit")));
+    json_decref(doc);
+    /* deletes give it back; the other tenant's objects never counted */
+    assert_int_equal(lift_store_dataset_delete(f->s, f->a, "d1", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_model_delete(f->s, f->a, "m", 0, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(u.storage, 234);
+    assert_int_equal(u.datasets, 1);
+    assert_int_equal(u.models, 0);
+    assert_int_equal(lift_store_quota_get(f->s, f->b, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(u.storage, 5000);
+    assert_int_equal(u.jobs, 0);
+}
+
+static void quota_datasets_and_storage_refused_nothing_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_quota q = keep_all();
+    q.datasets = 2;
+    q.storage = 2500;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(put_sized(f->s, f->a, "d1", 1000, &err), LIFT_OK);
+    /* 1000 + 1600 > 2500 */
+    assert_int_equal(put_sized(f->s, f->a, "d2", 1600, &err), LIFT_ERR_QUOTA);
+    assert_non_null(strstr(err.msg, "storage quota exceeded"));
+    assert_non_null(strstr(err.msg, "from 1000 to 2600"));
+    assert_non_null(strstr(err.msg, "2500"));
+    /* exactly at the limit passes */
+    assert_int_equal(put_sized(f->s, f->a, "d2", 1500, &err), LIFT_OK);
+    q = keep_all();
+    q.storage = LIFT_QUOTA_UNLIMITED;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(put_sized(f->s, f->a, "d3", 10, &err), LIFT_ERR_QUOTA);
+    assert_non_null(strstr(err.msg, "dataset quota exceeded"));
+    assert_non_null(strstr(err.msg, "2 datasets exist, the limit is 2"));
+    /* nothing of the refused uploads is left */
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "d3", &d, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(count_files(f->dir, "blobs"), 2);
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+    /* another tenant is not limited by acme's quota */
+    assert_int_equal(put_sized(f->s, f->b, "d3", 10, &err), LIFT_OK);
+    /* a delete frees a slot */
+    assert_int_equal(lift_store_dataset_delete(f->s, f->a, "d1", &err),
+                     LIFT_OK);
+    assert_int_equal(put_sized(f->s, f->a, "d3", 10, &err), LIFT_OK);
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    free(report);
+}
+
+static void quota_models_versions_and_jobs(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_quota q = keep_all();
+    q.models = 1;
+    q.jobs = 1;
+    q.storage = 20;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    int64_t v;
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m1", NULL, &v, &err), LIFT_OK);
+    /* a second model: refused and not created */
+    int64_t v2;
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m2", NULL, &v2, &err),
+        LIFT_ERR_QUOTA);
+    assert_non_null(strstr(err.msg, "model quota exceeded"));
+    char *json = NULL;
+    assert_int_equal(lift_store_model_json(f->s, f->a, "m2", &json, &err),
+                     LIFT_ERR_NOT_FOUND);
+    char tmp[4096];
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_version_import(f->s, f->a, "m2", tmp, NULL, &v2, NULL, &err),
+        LIFT_ERR_QUOTA);
+    assert_false(exists(tmp));
+    /* more versions of the same model are fine while storage lasts */
+    complete_version(f, f->a, "m1", v, NULL); /* 9 bytes */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m1", NULL, &v, &err), LIFT_OK);
+    complete_version(f, f->a, "m1", v, NULL); /* 18 of 20 */
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m1", NULL, &v, &err), LIFT_OK);
+    write_tmp(f->s, "LIFTMODEL", tmp, sizeof tmp);
+    bool promoted = true;
+    assert_int_equal(lift_store_version_complete(f->s, f->a, "m1", v, tmp, NULL,
+                                                 &promoted, &err),
+                     LIFT_ERR_QUOTA);
+    assert_false(promoted);
+    assert_false(exists(tmp));
+    assert_non_null(strstr(err.msg, "the model file of 9 bytes"));
+    /* the version is still training: its job marks it failed */
+    assert_int_equal(
+        lift_store_version_fail(f->s, f->a, "m1", v, err.msg, &err), LIFT_OK);
+    assert_int_equal(count_files(f->dir, "blobs"), 2);
+    /* at the limit, no room for another model to train */
+    q = keep_all();
+    q.storage = 18;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m1", NULL, &v, &err),
+        LIFT_ERR_QUOTA);
+    assert_non_null(strstr(err.msg, "no room left"));
+
+    /* jobs: one queued or running at a time */
+    char id[17], id2[17];
+    assert_int_equal(lift_store_job_create(f->s, f->a, "train", NULL, id, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id2, &err),
+        LIFT_ERR_RATE_LIMITED);
+    assert_non_null(strstr(err.msg, "job quota exceeded"));
+    assert_int_equal(
+        lift_store_job_create(f->s, f->b, "train", NULL, id2, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, id, "succeeded", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, id2, &err), LIFT_OK);
+    /* the defaults of the handle count for tenants without an override */
+    struct lift_quota def;
+    lift_quota_fill(&def, LIFT_QUOTA_UNLIMITED);
+    def.burst = LIFT_QUOTA_DEFAULT;
+    def.models = 0;
+    assert_int_equal(lift_store_quota_defaults(f->s, &def, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->b, "x", NULL, &v, &err),
+        LIFT_ERR_QUOTA);
+}
+
+/* Racing writers: QUOTA_RACERS threads on two store handles (two SQLite
+ * connections, as two processes have) start together. */
+#define QUOTA_RACERS 4
+
+struct racer {
+    struct lift_store *s;
+    int64_t tenant;
+    pthread_barrier_t *go;
+    int index, round;
+    size_t bytes;
+    enum lift_code code;
+    char msg[LIFT_ERROR_MSG_MAX];
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct lift_error err;
+    char name[32], tmp[4096];
+    snprintf(name, sizeof name, "r%d-%d", r->round, r->index);
+    int fd = -1;
+    r->code = lift_store_tmp_create(r->s, &fd, tmp, sizeof tmp, &err);
+    if (!r->code) {
+        char *buf = malloc(r->bytes);
+        memset(buf, 'x', r->bytes);
+        (void)!write(fd, buf, r->bytes);
+        free(buf);
+        close(fd);
+    }
+    pthread_barrier_wait(r->go);
+    if (!r->code)
+        r->code = lift_store_dataset_put(r->s, r->tenant, name, tmp, NULL, NULL,
+                                         1, &err);
+    if (r->code)
+        snprintf(r->msg, sizeof r->msg, "%s", err.msg);
+    return NULL;
+}
+
+static int run_race(struct fixture *f, struct lift_store *second, int round,
+                    size_t bytes)
+{
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, QUOTA_RACERS);
+    pthread_t th[QUOTA_RACERS];
+    struct racer r[QUOTA_RACERS];
+    for (int i = 0; i < QUOTA_RACERS; i++) {
+        r[i] = (struct racer){
+            i % 2 ? second : f->s, f->a, &go, i, round, bytes, LIFT_OK, ""};
+        assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    }
+    int passed = 0;
+    for (int i = 0; i < QUOTA_RACERS; i++) {
+        pthread_join(th[i], NULL);
+        if (r[i].code == LIFT_OK)
+            passed++;
+        else if (r[i].code != LIFT_ERR_QUOTA)
+            fail_msg("racer %d: %s: %s", i, lift_code_name(r[i].code),
+                     r[i].msg);
+    }
+    pthread_barrier_destroy(&go);
+    return passed;
+}
+
+static void quota_race_threads_two_handles_never_pass_limit(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_store *second = NULL;
+    assert_int_equal(lift_store_open(f->dir, &second, &err), LIFT_OK);
+    struct lift_quota_usage u;
+    /* storage: room for two of the four 1000-byte uploads, per round */
+    for (int round = 0; round < 5; round++) {
+        struct lift_quota q = keep_all();
+        q.storage = 2000 * (round + 1) + 500;
+        assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+        assert_int_equal(run_race(f, second, round, 1000), 2);
+        assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                         LIFT_OK);
+        assert_int_equal(u.storage, 2000 * (round + 1));
+    }
+    /* the dataset count: one more allowed, four try */
+    struct lift_quota q = keep_all();
+    q.storage = LIFT_QUOTA_UNLIMITED;
+    q.datasets = 11;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(run_race(f, second, 9, 10), 1);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(u.datasets, 11);
+    lift_store_close(second);
+    assert_int_equal(count_files(f->dir, "blobs"), 11);
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1951,6 +2377,11 @@ int main(void)
         T(version_complete_job_finished_job_conflict),
         T(second_open_leaves_live_work_alone),
         T(check_finds_missing_and_orphan_blobs),
+        T(quota_set_get_override_defaults_effective),
+        T(quota_usage_counts_bytes_and_objects),
+        T(quota_datasets_and_storage_refused_nothing_kept),
+        T(quota_models_versions_and_jobs),
+        T(quota_race_threads_two_handles_never_pass_limit),
         T(audit_written_and_listed_per_tenant),
         T(audit_page_before_cursor_pages_without_overlap),
         T(counts_per_tenant_and_all),
