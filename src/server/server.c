@@ -5,8 +5,9 @@
  *
  * Lifecycle of a request (libmicrohttpd calls the access handler several
  * times): on the first call the route is matched, then the bearer key is
- * checked before anything else, then the declared length and the content
- * type; any failure is answered at once (the rest of the body is
+ * checked before anything else, then the tenant's request rate and, for
+ * an upload, its storage room (quota.c), then the declared length and
+ * the content type; any failure is answered at once (the rest of the body is
  * discarded and the connection closed). Body chunks go to a capped
  * memory buffer (JSON) or to a temp file in the store (uploads); a body
  * past the cap is drained and answered 413. On the last call the handler
