@@ -12,7 +12,8 @@ the server's --quota-* defaults:
   before the body, a chunked body over it is stopped (403), a
   Content-Length that lies under a chunked body gains nothing; two
   uploads racing for the last room: exactly one passes; deleting frees
-  the room; an imported model file counts too;
+  the room; a trained model file over the room fails its job; an
+  imported model file counts too;
 - datasets: the third of two is 403, after a delete it passes, and an
   operator raising the limit on the running server takes effect at once;
 - models: a second model (import or training) is 403, a new version of
@@ -380,6 +381,21 @@ def test_storage(c, port, key, tiny, limit, free):
     check("storage_race_no_half_object", st == 200 and
           len(doc["datasets"]) == 1 and
           doc["datasets"][0]["bytes"] == len(big), doc)
+
+    # a trained model file larger than the room left fails its job
+    st, doc = c.call("POST", "/v1/models",
+                     {"name": "big", "dataset": doc["datasets"][0]["name"],
+                      "target": "y", "positive": "yes", "model": "gbdt",
+                      "drop": ["duration"], "params": {"trees": 200}})
+    job = wait_job(c, doc["job"]["id"]) if st == 202 else doc
+    st, m = c.call("GET", "/v1/models/big")
+    v = m["versions"][0] if st == 200 and m.get("versions") else {}
+    check("storage_model_file_over_room_fails_job",
+          job.get("state") == "failed" and
+          "storage quota exceeded: the model file of" in job.get("error", "")
+          and v.get("state") == "failed" and m.get("serving") is None and
+          c.quota()["storage_bytes"]["used"] == len(big), (job, m))
+    c.call("DELETE", "/v1/models/big")
 
 
 def test_datasets(c, ddir, tiny):
