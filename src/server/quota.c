@@ -121,9 +121,31 @@ static void set_limits(struct bucket *b, int64_t rps, int64_t burst, double t)
     }
 }
 
+/* Takes a token from a bucket (stripe locked): true when there was one,
+ * else *retry_after, the whole seconds until one is back (>= 1). */
+static bool take_token(struct bucket *b, double t, unsigned *retry_after)
+{
+    if (b->rps < 0)
+        return true;
+    double rate = (double)b->rps;
+    if (t > b->last) {
+        b->tokens = fmin((double)b->burst, b->tokens + (t - b->last) * rate);
+        b->last = t;
+    }
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+        return true;
+    }
+    double wait = ceil((1.0 - b->tokens) / rate);
+    *retry_after = wait < 1 ? 1u : (unsigned)wait;
+    return false;
+}
+
 /*
  * Takes a token from the tenant's bucket: true when the request may go
- * on; false with *retry_after (seconds, >= 1) and the limits in force.
+ * on; false with *retry_after and the limits in force. One lock of one
+ * stripe, except once a second per tenant when its limits are re-read
+ * (outside the lock).
  */
 static bool rate_take(struct srv *srv, int64_t tenant, unsigned *retry_after,
                       int64_t *rps, int64_t *burst)
@@ -133,11 +155,8 @@ static bool rate_take(struct srv *srv, int64_t tenant, unsigned *retry_after,
     double t = mono_now();
     pthread_mutex_lock(&sp->mu);
     struct bucket *b = find_bucket(sp, tenant);
-    bool stale = b && t - b->fetched >= RATE_LIMITS_TTL;
-    pthread_mutex_unlock(&sp->mu);
-    if (!b)
-        return true; /* out of memory: let it through, it will fail anyway */
-    if (stale) {
+    if (b && t - b->fetched >= RATE_LIMITS_TTL) {
+        pthread_mutex_unlock(&sp->mu);
         struct lift_quota q;
         bool ok = lift_store_quota_get(srv->store, tenant, NULL, &q, NULL,
                                        NULL) == LIFT_OK;
@@ -145,26 +164,13 @@ static bool rate_take(struct srv *srv, int64_t tenant, unsigned *retry_after,
         if (ok)
             set_limits(b, q.rps, q.burst, t);
         else
-            b->fetched = t;
-        pthread_mutex_unlock(&sp->mu);
+            b->fetched = t; /* keep the old limits; retry in a second */
     }
-    bool allowed = true;
-    pthread_mutex_lock(&sp->mu);
-    if (b->rps > 0) {
-        double rate = (double)b->rps, cap = (double)b->burst;
-        if (t > b->last) {
-            b->tokens = fmin(cap, b->tokens + (t - b->last) * rate);
-            b->last = t;
-        }
-        if (b->tokens >= 1.0) {
-            b->tokens -= 1.0;
-        } else {
-            allowed = false;
-            double wait = ceil((1.0 - b->tokens) / rate);
-            *retry_after = wait < 1 ? 1u : (unsigned)wait;
-            *rps = b->rps;
-            *burst = b->burst;
-        }
+    /* out of memory for a bucket: let it through, it will fail anyway */
+    bool allowed = !b || take_token(b, t, retry_after);
+    if (!allowed) {
+        *rps = b->rps;
+        *burst = b->burst;
     }
     pthread_mutex_unlock(&sp->mu);
     return allowed;
