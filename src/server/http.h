@@ -208,6 +208,9 @@ bool quota_admit(struct req *r);
  * jobs queued or running (the store checks again, atomically, when the
  * job is created). false after answering. */
 bool quota_job_room(struct req *r);
+/* GET and PUT /v1/tenants/{name}/quota (operator). */
+void route_tenant_quota_get(struct req *r);
+void route_tenant_quota_set(struct req *r);
 
 /* ---- snapshots ---------------------------------------------------------- */
 

@@ -14,7 +14,7 @@ enum route_match {
     ROUTE_ANSWERED,     /* a 404 or 405 was answered */
 };
 
-/* Matches /metrics, /v1/tenants[/{name}[/keys]], /v1/keys/{id} and
+/* Matches /metrics, /v1/tenants[/{name}[/keys|/quota]], /v1/keys/{id} and
  * /v1/audit. server.c's route() asks it first. New operator routes go
  * here (and in route_info.c's table). */
 enum route_match route_ops(struct req *r);

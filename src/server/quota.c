@@ -21,10 +21,14 @@
  * a declared Content-Length over the room left is 403 at once, and
  * r->quota_room makes the receiver stop a body (chunked, or longer than
  * declared) as soon as it passes the room.
+ *
+ * The operator reads and sets a tenant's quota at
+ * /v1/tenants/{name}/quota (GET, PUT), as `lift admin tenant quota` does.
  */
 #include "server/http.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,4 +270,125 @@ void route_quota(struct req *r)
     }
     http_json_text(r, 200, json);
     free(json);
+}
+
+/* ---- the operator's routes ---------------------------------------------- */
+
+static const struct {
+    const char *key; /* as in GET /v1/quota */
+    size_t offset;
+} quota_fields[] = {
+    {"storage_bytes", offsetof(struct lift_quota, storage)},
+    {"datasets", offsetof(struct lift_quota, datasets)},
+    {"models", offsetof(struct lift_quota, models)},
+    {"jobs", offsetof(struct lift_quota, jobs)},
+    {"rps", offsetof(struct lift_quota, rps)},
+    {"burst", offsetof(struct lift_quota, burst)},
+};
+
+#define N_QUOTA_FIELDS (sizeof quota_fields / sizeof quota_fields[0])
+
+static int64_t *quota_field(struct lift_quota *q, size_t i)
+{
+    return (int64_t *)(void *)((char *)q + quota_fields[i].offset);
+}
+
+/* The tenant of r->name: false after answering (422 bad name, 404). */
+static bool quota_tenant(struct req *r, int64_t *id)
+{
+    struct lift_error err;
+    if (!lift_store_name_ok(r->name)) {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "bad tenant name '%s' (1 to %d characters of A-Z a-z 0-9 "
+                   ". _ -, not starting with '.')",
+                   r->name, LIFT_NAME_MAX);
+        return false;
+    }
+    if (lift_store_tenant_id(r->srv->store, r->name, id, &err)) {
+        http_error_from(r, &err);
+        return false;
+    }
+    return true;
+}
+
+/* GET /v1/quota's document of the tenant plus "override": its own
+ * limits (a number, null for unlimited; absent: the server's default). */
+static void answer_tenant_quota(struct req *r, int64_t id)
+{
+    struct lift_error err;
+    struct lift_quota ov;
+    char *json = NULL;
+    if (lift_store_quota_get(r->srv->store, id, &ov, NULL, NULL, &err) ||
+        lift_store_quota_json(r->srv->store, id, &json, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    json_t *doc = json_loads(json, 0, NULL), *o = json_object();
+    free(json);
+    for (size_t i = 0; i < N_QUOTA_FIELDS; i++) {
+        int64_t v = *quota_field(&ov, i);
+        if (v != LIFT_QUOTA_DEFAULT)
+            json_object_set_new(o, quota_fields[i].key,
+                                v < 0 ? json_null()
+                                      : json_integer((json_int_t)v));
+    }
+    json_object_set_new(doc, "override", o);
+    http_json(r, 200, doc);
+}
+
+void route_tenant_quota_get(struct req *r)
+{
+    int64_t id;
+    if (quota_tenant(r, &id))
+        answer_tenant_quota(r, id);
+}
+
+void route_tenant_quota_set(struct req *r)
+{
+    int64_t id;
+    json_t *body = http_body_object(r);
+    if (!body || !quota_tenant(r, &id))
+        goto done;
+    struct lift_quota q;
+    lift_quota_fill(&q, LIFT_QUOTA_KEEP);
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        size_t i = 0;
+        while (i < N_QUOTA_FIELDS && strcmp(key, quota_fields[i].key) != 0)
+            i++;
+        if (i == N_QUOTA_FIELDS) {
+            http_error(r, LIFT_ERR_UNPROCESSABLE,
+                       "unknown field '%.64s' (storage_bytes, datasets, "
+                       "models, jobs, rps, burst)",
+                       key);
+            goto done;
+        }
+        int64_t *f = quota_field(&q, i);
+        if (json_is_null(v))
+            *f = LIFT_QUOTA_UNLIMITED;
+        else if (json_is_string(v) &&
+                 strcmp(json_string_value(v), "default") == 0)
+            *f = LIFT_QUOTA_DEFAULT;
+        else if (json_is_integer(v) && json_integer_value(v) >= 0)
+            *f = (int64_t)json_integer_value(v);
+        else {
+            http_error(r, LIFT_ERR_UNPROCESSABLE,
+                       "'%s' must be a whole number >= 0, null (unlimited) "
+                       "or \"default\"",
+                       key);
+            goto done;
+        }
+    }
+    struct lift_error err;
+    if (lift_store_quota_set(r->srv->store, id, &q, &err)) {
+        if (err.code == LIFT_ERR_INVALID)
+            err.code = LIFT_ERR_UNPROCESSABLE;
+        http_error_from(r, &err);
+        goto done;
+    }
+    answer_tenant_quota(r, id);
+done:
+    json_decref(body);
 }

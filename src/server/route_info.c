@@ -74,6 +74,10 @@ static const struct route_info table[] = {
      NULL, AUDIT_OBJ_NONE},
     {route_key_revoke, "/v1/keys/{id}", "DELETE", ROLE_OPERATOR, "key.revoke",
      AUDIT_OBJ_ID},
+    {route_tenant_quota_get, "/v1/tenants/{name}/quota", "GET", ROLE_OPERATOR,
+     NULL, AUDIT_OBJ_NONE},
+    {route_tenant_quota_set, "/v1/tenants/{name}/quota", "PUT", ROLE_OPERATOR,
+     "tenant.quota", AUDIT_OBJ_NAME},
     /* the fallback: keep it last */
     {NULL, "other", "", ROLE_TENANT, "write", AUDIT_OBJ_NAME},
 };

@@ -109,6 +109,12 @@ enum route_match route_ops(struct req *r)
         return get ? matched(r, route_tenant_key_list, BODY_NONE)
                    : bad_method(r);
     }
+    if (strcmp(seg, "quota") == 0) {
+        if (strcmp(r->method, "PUT") == 0)
+            return matched(r, route_tenant_quota_set, BODY_JSON);
+        return get ? matched(r, route_tenant_quota_get, BODY_NONE)
+                   : bad_method(r);
+    }
     return not_found(r);
 }
 

@@ -25,6 +25,9 @@ the server's --quota-* defaults:
   after Retry-After seconds it passes; `--rps unlimited` lifts it;
 - the admin round trip (tenant quota / tenant list, JSON and text,
   usage errors) and the defaults of `lift serve --quota-*`;
+- the operator's GET and PUT /v1/tenants/{name}/quota: the same numbers
+  as the tenant's own view, changes applied at once and audited, 422 for
+  bad bodies, 404 for an unknown tenant, 403 for a tenant key;
 - --train-threads: a gbdt job asking for more threads than the cap gets
   the cap (job result and the version's params say so), the server's
   thread count during training never passes the cap, two jobs that
@@ -562,6 +565,50 @@ def test_admin(ddir):
           (out.stderr, out2.stderr, out3.stderr))
 
 
+def test_operator_routes(port, keys, op, model_file):
+    opc = Client(port, op)
+    md = Client(port, keys["md"])
+    st, doc = opc.call("GET", "/v1/tenants/md/quota")
+    own = md.quota()
+    check("operator_get_tenant_quota", st == 200 and
+          doc["override"] == {"models": 1} and
+          all(doc[k] == own[k] for k in ("tenant", "storage_bytes",
+                                         "datasets", "models", "jobs",
+                                         "rps")), (doc, own))
+    st, doc = opc.call("PUT", "/v1/tenants/md/quota",
+                       {"models": 2, "rps": 50, "burst": 80,
+                        "storage_bytes": None})
+    check("operator_put_tenant_quota", st == 200 and doc["override"] == {
+        "models": 2, "rps": 50, "burst": 80, "storage_bytes": None} and
+        doc["models"]["limit"] == 2 and doc["storage_bytes"]["limit"] is None
+        and doc["rps"] == {"limit": 50, "burst": 80}, doc)
+    with open(model_file, "rb") as f:
+        blob = f.read()
+    st, doc = md.call("PUT", "/v1/models/m3/versions", blob,
+                      ctype="application/octet-stream")
+    check("operator_raised_limit_applies_at_once", st == 201, doc)
+    st, doc = opc.call("PUT", "/v1/tenants/md/quota",
+                       {"rps": "default", "burst": "default",
+                        "storage_bytes": "default"})
+    check("operator_put_default_drops_override", st == 200 and
+          doc["override"] == {"models": 2} and
+          doc["storage_bytes"]["limit"] == 1 << 30, doc)
+    bad = [opc.call("PUT", "/v1/tenants/md/quota", body)[0] for body in (
+        {"modles": 3}, {"rps": 0}, {"jobs": -1}, {"jobs": "many"},
+        {"burst": 5})]
+    st, _ = opc.call("PUT", "/v1/tenants/nobody/quota", {"jobs": 1})
+    st2, _ = md.call("GET", "/v1/tenants/md/quota")
+    st3, _ = md.call("PUT", "/v1/tenants/md/quota", {"models": 99})
+    check("operator_quota_errors", bad == [422] * 5 and st == 404 and
+          st2 == 403 and st3 == 403, (bad, st, st2, st3))
+    st, doc = opc.call("GET", "/v1/audit?limit=1000")
+    got = [(e["action"], e["object"], e["status"])
+           for e in doc.get("entries", []) if e["tenant"] is None]
+    check("operator_quota_changes_audited",
+          got.count(("tenant.quota", "md", 200)) == 2 and
+          ("tenant.quota", "md", 422) in got, got)
+
+
 def quota_server(tmp, model_file):
     ddir = os.path.join(tmp, "data")
     keys = {}
@@ -575,6 +622,7 @@ def quota_server(tmp, model_file):
     admin(ddir, "tenant", "quota", "md", "--models", "1")
     admin(ddir, "tenant", "quota", "jb", "--jobs", "1")
     admin(ddir, "tenant", "quota", "rt", "--rps", "2,4")
+    op = admin_json(ddir, "key", "create", "--operator")["key"]
     proc, port = start(tmp, ddir, ["--quota-storage", "1G",
                                    "--quota-datasets", "20",
                                    "--quota-models", "20", "--quota-jobs", "4",
@@ -589,6 +637,7 @@ def quota_server(tmp, model_file):
         test_jobs(Client(port, keys["jb"]), tiny)
         test_rps(Client(port, keys["rt"]), free, ddir)
         test_admin(ddir)
+        test_operator_routes(port, keys, op, model_file)
         # the default thread cap: cores less one
         st, doc = free.upload("small", head_lines(SMALL, 2000))
         st, doc = free.call("POST", "/v1/models",
