@@ -285,7 +285,8 @@ enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,
  * file only once it is durable. LIFT_ERR_NOT_FOUND for an unknown job,
  * LIFT_ERR_CONFLICT for a job that has finished (cancelled meanwhile),
  * LIFT_ERR_INVALID for bad JSON or a tmp_path not in DIR/tmp (left
- * alone). On any other failure the temp file is removed. The file lives
+ * alone), LIFT_ERR_QUOTA when the file would pass the tenant's storage
+ * quota. On any other failure the temp file is removed. The file lives
  * as long as the job's row: it goes with the job's tenant. */
 enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
                                          const char *id, const char *tmp_path,
@@ -340,7 +341,8 @@ enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
 
 /*
  * Per-tenant limits. Storage is the bytes of every blob a tenant owns
- * (datasets and model files); datasets and models are counts; jobs
+ * (datasets, model files and job results); datasets and models are
+ * counts; jobs
  * counts the tenant's jobs queued or running; rps and burst are the
  * rate and the size of the request token bucket the server keeps (the
  * store only records them). A limit is a number >= 0 (rps and burst
@@ -357,7 +359,8 @@ enum lift_code lift_store_job_counts_json(struct lift_store *s, char **json,
  * lift_store_version_reserve (models when the model is new; storage
  * must have room left), lift_store_version_complete and
  * lift_store_version_import (storage with the file's real size; models
- * for a new model) fail with LIFT_ERR_QUOTA, and lift_store_job_create
+ * for a new model) and lift_store_job_result_put (storage) fail with
+ * LIFT_ERR_QUOTA, and lift_store_job_create
  * with LIFT_ERR_RATE_LIMITED (a slot frees when a job finishes). The
  * message names the limit, the usage and the limit's value. Lowering a
  * limit below the usage deletes nothing; it refuses further additions.

@@ -275,6 +275,9 @@ enum lift_code lift_store_job_result_put(struct lift_store *s, int64_t tenant,
         !(code = reg_bind(&s->reg, st, err, "tttii", id, result_json, blob,
                           bytes, store_now())))
         code = reg_run(&s->reg, st, "store the job result", err);
+    struct quota_need need = {.bytes = bytes, .what = "the result file"};
+    if (!code)
+        code = store_quota_check(s, tenant, &need, err);
     if (!code)
         code = reg_commit(&s->reg, err);
     if (code) {

@@ -8,12 +8,12 @@
  * without a row uses the defaults.
  *
  * Usage is computed, never stored, so it cannot drift from the objects:
- * the sum of datasets.bytes and versions.bytes (a version being trained
- * has no bytes yet) and three counts, each over an index that starts
- * with the tenant (datasets and models by their UNIQUE (tenant_id, name),
- * versions by their primary key through models, jobs by
- * jobs_tenant_state): O(the tenant's objects), a few microseconds for
- * hundreds.
+ * the sum of datasets.bytes, versions.bytes (a version being trained has
+ * no bytes yet) and jobs.result_bytes (bulk scoring results), and three
+ * counts, each over an index that starts with the tenant (datasets and
+ * models by their UNIQUE (tenant_id, name), versions by their primary
+ * key through models, jobs by jobs_tenant and jobs_tenant_state):
+ * O(the tenant's objects), a few microseconds for hundreds.
  *
  * The check (store_quota_check) runs after the insert or update it
  * guards, in the same IMMEDIATE transaction, and counts the new object
@@ -41,7 +41,8 @@ static const char sql_quota_drop[] = "DELETE FROM quotas WHERE tenant_id = ?1";
 static const char sql_usage[] =
     "SELECT (SELECT coalesce(sum(bytes), 0) FROM datasets WHERE tenant_id = "
     "?1) + (SELECT coalesce(sum(v.bytes), 0) FROM models m JOIN versions v "
-    "ON v.model_id = m.id WHERE m.tenant_id = ?1), "
+    "ON v.model_id = m.id WHERE m.tenant_id = ?1) + (SELECT "
+    "coalesce(sum(result_bytes), 0) FROM jobs WHERE tenant_id = ?1), "
     "(SELECT count(*) FROM datasets WHERE tenant_id = ?1), "
     "(SELECT count(*) FROM models WHERE tenant_id = ?1), "
     "(SELECT count(*) FROM jobs WHERE tenant_id = ?1 AND state IN "

@@ -13,7 +13,8 @@ the server's --quota-* defaults:
   Content-Length that lies under a chunked body gains nothing; two
   uploads racing for the last room: exactly one passes; deleting frees
   the room; a trained model file over the room fails its job; an
-  imported model file counts too;
+  imported model file and a bulk scoring result count too, and a result
+  over the room fails its job;
 - datasets: the third of two is 403, after a delete it passes, and an
   operator raising the limit on the running server takes effect at once;
 - models: a second model (import or training) is 403, a new version of
@@ -466,6 +467,31 @@ def test_models(c, model_file, tiny):
           (doc, doc2))
 
 
+def test_results(c, ddir, tiny, blob_len):
+    """Bulk scoring results count toward storage; one that does not fit
+    fails its job. Tenant md holds the dataset "data" and model m2."""
+    st, doc = c.call("POST", "/v1/models/m2:score", {"dataset": "data"})
+    job = wait_job(c, doc["job"]["id"]) if st == 202 else doc
+    body = b""
+    if job.get("state") == "succeeded":
+        req = urllib.request.Request(
+            f"{c.base}/v1/jobs/{job['id']}/result",
+            headers={"Authorization": "Bearer " + c.key})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            body = resp.read()
+    used = c.quota()["storage_bytes"]["used"]
+    check("results_count_toward_storage", len(body) > 0 and
+          job["result"]["bytes"] == len(body) and
+          used == len(tiny) + blob_len + len(body), (job, used, len(body)))
+    admin(ddir, "tenant", "quota", "md", "--storage", str(used + 10))
+    st, doc = c.call("POST", "/v1/models/m2:score", {"dataset": "data"})
+    job = wait_job(c, doc["job"]["id"]) if st == 202 else doc
+    check("results_over_room_fail_the_job", job.get("state") == "failed" and
+          "storage quota exceeded: the result file of" in job.get("error", "")
+          and c.quota()["storage_bytes"]["used"] == used, job)
+    admin(ddir, "tenant", "quota", "md", "--storage", "default")
+
+
 def test_jobs(c):
     # enough rows that 5000 trees run for many seconds: still running
     # when the second job comes
@@ -642,6 +668,8 @@ def quota_server(tmp, model_file):
                      free)
         test_datasets(Client(port, keys["ds"]), ddir, tiny)
         test_models(Client(port, keys["md"]), model_file, tiny)
+        test_results(Client(port, keys["md"]), ddir, tiny,
+                     os.path.getsize(model_file))
         test_jobs(Client(port, keys["jb"]))
         test_rps(Client(port, keys["rt"]), free, ddir)
         test_admin(ddir)

@@ -1273,7 +1273,8 @@ static void job_result_put_get_check(void **state)
     free(report);
 }
 
-/* A registry of schema 1 (before job results) opens and migrates. */
+/* A registry of schema 1 (before job results and quotas) opens and
+ * migrates. */
 static void open_schema_1_registry_migrates(void **state)
 {
     struct fixture *f = *state;
@@ -1290,6 +1291,8 @@ static void open_schema_1_registry_migrates(void **state)
                                   "DROP INDEX jobs_result_blob;"
                                   "ALTER TABLE jobs DROP COLUMN result_blob;"
                                   "ALTER TABLE jobs DROP COLUMN result_bytes;"
+                                  "DROP TABLE quotas;"
+                                  "DROP INDEX jobs_tenant_state;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1307,6 +1310,16 @@ static void open_schema_1_registry_migrates(void **state)
                                                &bytes, &err),
                      LIFT_OK);
     assert_int_equal(bytes, 10);
+    /* and the quotas of schema 3 */
+    struct lift_quota q, eff;
+    struct lift_quota_usage u;
+    lift_quota_fill(&q, LIFT_QUOTA_KEEP);
+    q.jobs = 5;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, &eff, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(eff.jobs, 5);
+    assert_int_equal(u.storage, 10);
 }
 
 /* ---- crash recovery and checks ------------------------------------------ */
@@ -2247,6 +2260,42 @@ static void quota_models_versions_and_jobs(void **state)
         LIFT_ERR_QUOTA);
 }
 
+static void quota_job_results_counted_and_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_quota_usage u;
+    char id[17], id2[17], tmp[4096], state_text[16];
+    assert_int_equal(put_sized(f->s, f->a, "d", 100, &err), LIFT_OK);
+    running_job(f, f->a, id);
+    write_tmp(f->s, "row,score\n1,0.5\n", tmp, sizeof tmp); /* 16 bytes */
+    assert_int_equal(lift_store_job_result_put(f->s, f->a, id, tmp, "{}", &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(u.storage, 116);
+    assert_int_equal(u.jobs, 0);
+    /* a result over the room left: refused, the job still running, no
+     * file kept */
+    struct lift_quota q = keep_all();
+    q.storage = 130;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    running_job(f, f->a, id2);
+    write_tmp(f->s, "row,score\n1,0.5\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, id2, tmp, "{}", &err),
+        LIFT_ERR_QUOTA);
+    assert_non_null(strstr(err.msg, "the result file of 16 bytes"));
+    assert_false(exists(tmp));
+    assert_int_equal(lift_store_job_state(f->s, f->a, id2, state_text, &err),
+                     LIFT_OK);
+    assert_string_equal(state_text, "running");
+    assert_int_equal(count_files(f->dir, "blobs"), 2);
+    assert_int_equal(lift_store_quota_get(f->s, f->a, NULL, NULL, &u, &err),
+                     LIFT_OK);
+    assert_int_equal(u.storage, 116);
+}
+
 /* Racing writers: QUOTA_RACERS threads on two store handles (two SQLite
  * connections, as two processes have) start together. */
 #define QUOTA_RACERS 4
@@ -2381,6 +2430,7 @@ int main(void)
         T(quota_usage_counts_bytes_and_objects),
         T(quota_datasets_and_storage_refused_nothing_kept),
         T(quota_models_versions_and_jobs),
+        T(quota_job_results_counted_and_refused),
         T(quota_race_threads_two_handles_never_pass_limit),
         T(audit_written_and_listed_per_tenant),
         T(audit_page_before_cursor_pages_without_overlap),
