@@ -48,11 +48,11 @@ struct lift_server_opts {
      * field LIFT_QUOTA_UNLIMITED after lift_server_opts_init, burst
      * LIFT_QUOTA_DEFAULT (= rps). */
     struct lift_quota quota;
-    /* Threads all running training jobs share: a job gets what it asks
-     * (lift_train_opts_threads) up to what the others leave, at least
-     * one, and waits, still queued, while none is left. 0: one less than
-     * the cores this process may run on, at least 1, so that training
-     * never takes every core from scoring. */
+    /* Threads all running jobs share: a job gets what it asks (training:
+     * lift_train_opts_threads; bulk scoring: one) up to what the others
+     * leave, at least one, and waits, still queued, while none is left.
+     * 0: one less than the cores this process may run on, at least 1,
+     * so that background jobs never take every core from scoring. */
     unsigned train_threads;
     /* libmicrohttpd's messages and closed slow connections */
     struct lift_logger log;

@@ -42,12 +42,12 @@ static const char usage[] =
     "or more goes through. --tls-cert and --tls-key (PEM, the key\n"
     "unencrypted) serve HTTPS (TLS 1.2 and 1.3) instead of HTTP.\n"
     "\n"
-    "--train-threads bounds the threads all training jobs use together\n"
-    "(default: the cores less one, at least 1). The --quota-* flags are\n"
-    "the limits of every tenant without its own (lift admin tenant quota):\n"
-    "storage bytes, datasets, models, jobs queued or running, requests per\n"
-    "second with an optional burst (default: the rate). Each takes\n"
-    "'unlimited', the default.\n";
+    "--train-threads bounds the threads all jobs (training, scoring) use\n"
+    "together (default: the cores less one, at least 1). The --quota-*\n"
+    "flags are the limits of every tenant without its own (lift admin\n"
+    "tenant quota): storage bytes, datasets, models, jobs queued or\n"
+    "running, requests per second with an optional burst (default: the\n"
+    "rate). Each takes 'unlimited', the default.\n";
 
 /* The server's log: "lift: info: closed the connection from ...". */
 static void log_stderr(void *user, enum lift_log_level level, const char *msg)
