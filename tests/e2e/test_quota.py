@@ -643,6 +643,20 @@ def test_operator_routes(port, keys, op, model_file):
           ("tenant.quota", "md", 422) in got, got)
 
 
+def test_serve_flags(tmp):
+    bad = []
+    for flags in (["--quota-rps", "0"], ["--quota-storage", "9Q"],
+                  ["--quota-jobs", "-1"], ["--train-threads", "0"],
+                  ["--quota-rps", "5,0"]):
+        out = subprocess.run([LIFT, "serve", "--data-dir",
+                              os.path.join(tmp, "never"), *flags],
+                             capture_output=True, text=True, timeout=30)
+        bad.append((out.returncode, flags[0] in out.stderr))
+    check("serve_bad_quota_flags_usage_error",
+          bad == [(2, True)] * 5 and
+          not os.path.exists(os.path.join(tmp, "never")), bad)
+
+
 def quota_server(tmp, model_file):
     ddir = os.path.join(tmp, "data")
     keys = {}
@@ -774,6 +788,7 @@ def main():
         print(f"not ok - train_model_file: {out.stderr}")
         print("0 passed, 1 failed")
         sys.exit(1)
+    test_serve_flags(tmp)
     quota_server(tmp, model_file)
     threads_server(tmp)
     print(f"{results['passed']} passed, {results['failed']} failed")
