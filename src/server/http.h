@@ -77,9 +77,10 @@ struct req {
     struct lift_principal who;
     const struct route_info *info; /* the matched route, or NULL */
     bool authed;                   /* the key passed: audit its writes */
-    bool finished;                 /* counted and audited */
-    bool deferred;                 /* handed to the defer worker */
-    const char *audit_action;      /* NULL: the route's own */
+    bool throttled; /* refused by the request-rate quota: not audited */
+    bool finished;  /* counted and audited */
+    bool deferred;  /* handed to the defer worker */
+    const char *audit_action; /* NULL: the route's own */
     char audit_object[LIFT_NAME_MAX + 32];
     /* body */
     char *body;

@@ -228,6 +228,7 @@ bool quota_admit(struct req *r)
     if (!rate_take(r->srv, r->who.tenant_id, &retry, &rps, &burst)) {
         char v[16];
         snprintf(v, sizeof v, "%u", retry);
+        r->throttled = true;
         http_header(r, "Retry-After", v);
         http_error(r, LIFT_ERR_RATE_LIMITED,
                    "request rate quota exceeded: the limit is %lld requests "

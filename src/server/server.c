@@ -262,7 +262,8 @@ static bool is_write(const struct req *r)
  * from the path or the request's own object name: never a body value. */
 static void audit(struct req *r)
 {
-    if (!r->authed || !is_write(r))
+    /* a throttled client must not turn its excess into registry writes */
+    if (!r->authed || r->throttled || !is_write(r))
         return;
     const char *action = r->audit_action ? r->audit_action : r->info->action;
     if (!r->audit_action) {

@@ -23,7 +23,8 @@ the server's --quota-* defaults:
   and leaves no model behind; after a cancel it is accepted;
 - requests per second: past the burst 429 with an integer Retry-After
   >= 1 naming the limit; the other tenant and /healthz are unaffected;
-  after Retry-After seconds it passes; `--rps unlimited` lifts it;
+  after Retry-After seconds it passes; refused writes are not audited;
+  `--rps unlimited` lifts it;
 - the admin round trip (tenant quota / tenant list, JSON and text,
   usage errors) and the defaults of `lift serve --quota-*`;
 - the operator's GET and PUT /v1/tenants/{name}/quota: the same numbers
@@ -557,6 +558,15 @@ def test_rps(c, free, ddir):
     time.sleep(int(last[1].get("retry-after", "1")) if last else 1)
     st, doc = c.call("GET", "/v1/datasets")
     check("rps_passes_after_retry_after", st == 200, doc)
+    # writes refused by the rate are not audited (no registry write per
+    # refused request); those let through are
+    deletes = [c.call("DELETE", "/v1/datasets/nope")[0] for _ in range(6)]
+    time.sleep(2.2)  # the bucket refills
+    st, doc = c.call("GET", "/v1/audit?limit=100")
+    logged = [e["status"] for e in doc.get("entries", [])
+              if e["action"] == "dataset.delete"] if st == 200 else None
+    check("rps_refused_writes_not_audited", 429 in deletes and
+          logged == [404] * deletes.count(404), (deletes, st, logged))
     admin(ddir, "tenant", "quota", "rt", "--rps", "unlimited")
     time.sleep(1.2)  # the server re-reads a tenant's rate every second
     statuses = [c.call("GET", "/v1/datasets")[0] for _ in range(12)]
