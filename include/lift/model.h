@@ -259,6 +259,18 @@ size_t lift_model_importance(const struct lift_model *m,
                              struct lift_contribution *out);
 
 /*
+ * Global importance by split gain (gradient-boosted trees): per input
+ * column (a text column with its term columns), the total second-order
+ * gain of the training splits on it, out[i].value its share of the total
+ * (the shares sum to 1; all 0 when no split was made) and, when raw is
+ * not NULL, raw[i] the total itself; sorted by decreasing share, capacity
+ * lift_model_n_inputs(m). Returns 0 (nothing written) for a model without
+ * gain importance: other kinds, and files written before lift stored it.
+ */
+size_t lift_model_gain_importance(const struct lift_model *m,
+                                  struct lift_contribution *out, double *raw);
+
+/*
  * The true labels of rows for evaluation: binary 0/1 (positive label),
  * regression value, multiclass class index (LIFT_ERR_UNPROCESSABLE for a
  * class the model does not know). Rows whose target is missing get NAN.

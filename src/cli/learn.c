@@ -570,7 +570,8 @@ static const char explain_usage[] =
     "\n"
     "Explains one record's score: each input column's contribution to the\n"
     "raw score (log-odds for classifiers), which sum with the base value to\n"
-    "it. Without --record, prints the model's global importance.\n";
+    "it. Without --record, prints the model's global importance (mean\n"
+    "|contribution|, and for trees each column's share of the split gain).\n";
 
 /* Converts a JSON object into fields; *n set; NULL + message on error. */
 static struct lift_field *fields_of(json_t *obj, size_t *n, char *msg,
@@ -623,7 +624,8 @@ int cmd_explain(int argc, char **argv)
     struct lift_model *m = NULL;
     json_t *rec = NULL, *doc = NULL;
     struct lift_field *fields = NULL;
-    struct lift_contribution *c = NULL;
+    struct lift_contribution *c = NULL, *gc = NULL;
+    double *graw = NULL;
     if (lift_model_load(la.model_path, &m, &err)) {
         rc = cli_fail(&err);
         goto done;
@@ -637,17 +639,36 @@ int cmd_explain(int argc, char **argv)
     doc = json_object();
     if (!la.record) {
         size_t n = lift_model_importance(m, c);
+        /* gain importance (trees), looked up by column beside |SHAP| */
+        gc = calloc(ni ? ni : 1, sizeof *gc);
+        graw = calloc(ni ? ni : 1, sizeof *graw);
+        if (!gc || !graw) {
+            rc = CLI_FAIL;
+            goto done;
+        }
+        size_t ngain = lift_model_gain_importance(m, gc, graw);
         json_t *imp = json_array();
+        if (!la.json && ngain)
+            printf("%-24s %8s %8s\n", "column", "|SHAP|", "gain");
         for (size_t i = 0; i < n; i++) {
             json_t *e = json_object();
             json_object_set_new(e, "column", json_string(c[i].column));
             json_object_set_new(e, "importance", cli_json_real(c[i].value));
+            size_t j = 0;
+            while (j < ngain && strcmp(gc[j].column, c[i].column) != 0)
+                j++;
+            if (j < ngain) {
+                json_object_set_new(e, "gain", cli_json_real(gc[j].value));
+                json_object_set_new(e, "gain_total", cli_json_real(graw[j]));
+                if (!la.json)
+                    printf("%-24s %8.5f %8.5f\n", c[i].column, c[i].value,
+                           gc[j].value);
+            } else if (!la.json) {
+                printf("%-24s %.5f\n", c[i].column, c[i].value);
+            }
             json_array_append_new(imp, e);
         }
         json_object_set_new(doc, "importance", imp);
-        if (!la.json)
-            for (size_t i = 0; i < n; i++)
-                printf("%-24s %.5f\n", c[i].column, c[i].value);
     } else {
         json_error_t jerr;
         rec = json_loads(la.record, JSON_REJECT_DUPLICATES, &jerr);
@@ -725,6 +746,8 @@ done:
     json_decref(rec);
     free(fields);
     free(c);
+    free(gc);
+    free(graw);
     lift_model_free(m);
     return rc;
 }

@@ -23,6 +23,10 @@
  *   save     appends the learner's parameters to a writer.
  *   load     reads them back (untrusted input: every count checked).
  *   destroy  frees the learner's state (not the struct lift_learner).
+ *   gains    optional (NULL for kinds without splits): the total split
+ *            gain of each input column, out[l->n_inputs], summed in a
+ *            fixed order so that it is the same bit for bit whenever the
+ *            model is.
  */
 #ifndef LIFT_MODELS_LEARNER_H
 #define LIFT_MODELS_LEARNER_H
@@ -141,6 +145,7 @@ struct lift_learner_ops {
     enum lift_code (*load)(struct lift_learner *l, struct lift_reader *r,
                            struct lift_error *err);
     void (*destroy)(struct lift_learner *l);
+    void (*gains)(const struct lift_learner *l, double *out);
 };
 
 struct lift_learner {

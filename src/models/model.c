@@ -46,6 +46,8 @@
 
 #define FORMAT_MAGIC "LIFTMDL"
 #define FORMAT_VERSION 1u
+/* header flag: a gain importance section follows the importance */
+#define FLAG_GAIN 1u
 #define MAX_CLASSES 1000
 #define IMPORTANCE_SAMPLE 2000
 
@@ -60,6 +62,7 @@ struct lift_model {
     struct lift_calibrator cal;
     size_t n_groups;
     double *importance;
+    double *gain; /* per group: total split gain (trees); NULL: none */
     char *info;
     double train_s; /* in memory only */
 };
@@ -91,6 +94,7 @@ void lift_model_free(struct lift_model *m)
         m->learner.ops->destroy(&m->learner);
     lift_calibrator_release(&m->cal);
     lift_free(m->importance);
+    lift_free(m->gain);
     lift_free(m->info);
     lift_free(m);
 }
@@ -452,6 +456,39 @@ size_t lift_model_importance(const struct lift_model *m,
         out[g].value = m->importance ? m->importance[g] : NAN;
     }
     qsort(out, ng, sizeof *out, cmp_contrib);
+    return ng;
+}
+
+static int cmp_share(const void *a, const void *b)
+{
+    const struct lift_contribution *x = a, *y = b;
+    if (x->value != y->value)
+        return x->value < y->value ? 1 : -1;
+    return strcmp(x->column, y->column);
+}
+
+size_t lift_model_gain_importance(const struct lift_model *m,
+                                  struct lift_contribution *out, double *raw)
+{
+    if (!m->gain)
+        return 0;
+    size_t ng = lift_pipeline_n_groups(m->pipe);
+    double total = 0;
+    for (size_t g = 0; g < ng; g++)
+        total += m->gain[g];
+    for (size_t g = 0; g < ng; g++) {
+        out[g].column = lift_pipeline_group_name(m->pipe, g);
+        out[g].value = total > 0 ? m->gain[g] / total : 0;
+    }
+    qsort(out, ng, sizeof *out, cmp_share);
+    /* the raw totals beside: the sort keeps names, so find each by name
+     * among the groups (a model has few groups) */
+    for (size_t i = 0; raw && i < ng; i++)
+        for (size_t g = 0; g < ng; g++)
+            if (out[i].column == lift_pipeline_group_name(m->pipe, g)) {
+                raw[i] = m->gain[g];
+                break;
+            }
     return ng;
 }
 
@@ -976,6 +1013,30 @@ done:
 }
 
 /*
+ * Gain importance (learners with splits): the learner's total split gain
+ * per binned column, added to the column's group (a text column's term
+ * columns to the text column) in column order, so the totals are as
+ * deterministic as the trees.
+ */
+static enum lift_code fit_gain(struct lift_model *m, struct lift_error *err)
+{
+    if (!m->learner.ops->gains)
+        return LIFT_OK;
+    size_t ng = lift_pipeline_n_groups(m->pipe), nc = m->learner.n_inputs;
+    double *col = lift_malloc_array(nc ? nc : 1, sizeof *col);
+    m->gain = lift_calloc(ng ? ng : 1, sizeof *m->gain);
+    if (!col || !m->gain) {
+        lift_free(col);
+        return lift_error_nomem(err, "gain importance");
+    }
+    m->learner.ops->gains(&m->learner, col);
+    for (size_t c = 0; c < nc; c++)
+        m->gain[lift_pipeline_bin_col_group(m->pipe, c)] += col[c];
+    lift_free(col);
+    return LIFT_OK;
+}
+
+/*
  * Global importance: mean |contribution| per group over a sample of the
  * training rows. For sparse learners in dict mode the rows are read from
  * the training matrix d (row i is rows[i]) and grouped through the
@@ -1453,6 +1514,8 @@ enum lift_code lift_model_train(const struct lift_table *t,
     }
     if ((rc = fit_importance(m, bind, &x, fit_rows, n_fit, p.threads, err)))
         goto done;
+    if ((rc = fit_gain(m, err)))
+        goto done;
     if (n_valid)
         vm = validation_metrics(m, &vx, valid_y);
     rc = make_info(m, o, &p, &s, n_fit, n_valid, n_cal, hash_data(&x, fit_y),
@@ -1501,7 +1564,7 @@ enum lift_code lift_model_to_bytes(const struct lift_model *m, void **data,
     *len = 0;
     lift_writer_bytes(&w, FORMAT_MAGIC, 8);
     lift_writer_u32(&w, FORMAT_VERSION);
-    lift_writer_u32(&w, 0); /* flags */
+    lift_writer_u32(&w, m->gain ? FLAG_GAIN : 0); /* flags */
     lift_writer_u8(&w, (uint8_t)m->task);
     lift_writer_str(&w, m->kind);
     lift_writer_str(&w, m->target);
@@ -1518,6 +1581,10 @@ enum lift_code lift_model_to_bytes(const struct lift_model *m, void **data,
         lift_calibrator_save(&m->cal, &w);
         lift_writer_u64(&w, m->n_groups);
         lift_writer_f64s(&w, m->importance, m->n_groups);
+        if (m->gain) {
+            lift_writer_u64(&w, m->n_groups);
+            lift_writer_f64s(&w, m->gain, m->n_groups);
+        }
         lift_writer_str(&w, lift_model_info_json(m));
         rc = lift_writer_status(&w, err);
     }
@@ -1561,7 +1628,7 @@ enum lift_code lift_model_from_bytes(const void *data, size_t len,
     if (version == 0)
         return lift_error_set(err, LIFT_ERR_CORRUPT,
                               "bad model file format version 0");
-    if (flags != 0) /* no flag is defined in version 1 */
+    if (flags & ~FLAG_GAIN) /* the only flag of version 1 */
         return lift_error_set(err, LIFT_ERR_UNSUPPORTED,
                               "model file uses features this lift does not "
                               "know (header flags 0x%08x)",
@@ -1631,6 +1698,22 @@ enum lift_code lift_model_from_bytes(const void *data, size_t len,
     }
     m->n_groups = ng;
     lift_reader_f64s(&r, m->importance, ng, "importance");
+    if (flags & FLAG_GAIN) {
+        size_t ngain = lift_reader_count(&r, 8, 1u << 20, "gain importance");
+        if (lift_reader_ok(&r) && ngain != ng)
+            lift_reader_fail(&r, "gain importance does not match the inputs "
+                                 "in the model file");
+        if (!lift_reader_ok(&r))
+            goto fail;
+        if (!(m->gain = lift_malloc_array(ng ? ng : 1, sizeof(double)))) {
+            rc = lift_error_nomem(err, "model");
+            goto fail;
+        }
+        lift_reader_f64s(&r, m->gain, ng, "gain importance");
+        for (size_t g = 0; g < ng && lift_reader_ok(&r); g++)
+            if (!isfinite(m->gain[g]) || m->gain[g] < 0)
+                lift_reader_fail(&r, "bad gain importance in the model file");
+    }
     m->info = lift_reader_str(&r, (size_t)1 << 24, "model info");
     if (!lift_reader_ok(&r))
         goto fail;

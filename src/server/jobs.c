@@ -178,16 +178,30 @@ static char *version_info(const struct lift_model *m, const char *cv,
         json_object_set_new(doc, "cv", json_loads(cv, 0, NULL));
     size_t ni = lift_model_n_inputs(m);
     struct lift_contribution *c = malloc((ni ? ni : 1) * sizeof *c);
-    if (c) {
+    struct lift_contribution *gc = malloc((ni ? ni : 1) * sizeof *gc);
+    double *graw = malloc((ni ? ni : 1) * sizeof *graw);
+    if (c && gc && graw) {
         size_t n = lift_model_importance(m, c);
+        size_t ngain = lift_model_gain_importance(m, gc, graw);
         json_t *imp = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(
-                imp, json_pack("{s:s,s:f}", "column", c[i].column, "importance",
-                               isfinite(c[i].value) ? c[i].value : 0.0));
+        for (size_t i = 0; i < n; i++) {
+            json_t *e =
+                json_pack("{s:s,s:f}", "column", c[i].column, "importance",
+                          isfinite(c[i].value) ? c[i].value : 0.0);
+            /* trees: the column's share of the split gain, and the total */
+            for (size_t j = 0; e && j < ngain; j++)
+                if (strcmp(gc[j].column, c[i].column) == 0) {
+                    json_object_set_new(e, "gain", json_real(gc[j].value));
+                    json_object_set_new(e, "gain_total", json_real(graw[j]));
+                    break;
+                }
+            json_array_append_new(imp, e);
+        }
         json_object_set_new(doc, "importance", imp);
-        free(c);
     }
+    free(c);
+    free(gc);
+    free(graw);
     json_object_set_new(doc, "train_s", json_real(train_s));
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
