@@ -5,7 +5,9 @@
  * path-dependent expectation, the sum property, categorical and missing
  * cases, deterministic fits (same seed, any thread count), the learner's
  * bytes (round trip, every truncation) and a byte-identical .lift file
- * through the public model API.
+ * through the public model API, and the gain importance (against the
+ * saved trees' split gains, grouped to source columns, round trip, older
+ * files without it).
  *
  * Data come from a fixed splitmix64 stream, so every run sees the same
  * rows.
@@ -26,6 +28,8 @@
 #include <lift/model.h>
 #include <lift/table.h>
 
+#include "core/alloc.h"
+#include "core/hash.h"
 #include "core/serial.h"
 #include "features/pipeline.h"
 #include "models/gbdt.h"
@@ -1188,7 +1192,7 @@ static void model_same_seed_byte_identical_and_explains(void **state)
 
 /* The global importance (mean |TreeSHAP| over the training sample) is
  * explained on the training threads: the same values, bit for bit, at
- * one, two or three threads. */
+ * one, two or three threads; so is the gain importance. */
 static void model_importance_same_at_any_thread_count(void **state)
 {
     (void)state;
@@ -1200,14 +1204,25 @@ static void model_importance_same_at_any_thread_count(void **state)
     assert_int_equal(lift_table_read_mem(csv, strlen(csv), &ro, &t, NULL),
                      LIFT_OK);
     const char *threads[] = {"1", "2", "3"};
-    struct lift_contribution imp[3][8];
+    struct lift_contribution imp[3][8], gain[3][8];
+    double graw[3][8];
     struct lift_model *m[3];
     size_t n[3];
     for (int i = 0; i < 3; i++) {
         m[i] = train_model(t, threads[i]);
         assert_true(lift_model_n_inputs(m[i]) <= 8);
         n[i] = lift_model_importance(m[i], imp[i]);
+        assert_int_equal(lift_model_gain_importance(m[i], gain[i], graw[i]), 3);
     }
+    /* the gain importance too: the same trees, the same sums */
+    for (int i = 1; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            assert_string_equal(gain[i][j].column, gain[0][j].column);
+            assert_memory_equal(&graw[i][j], &graw[0][j], sizeof(double));
+            assert_memory_equal(&gain[i][j].value, &gain[0][j].value,
+                                sizeof(double));
+        }
+    assert_true(graw[0][0] > 0);
     assert_int_equal(n[0], 3);
     double total = 0;
     for (size_t j = 0; j < n[0]; j++) {
@@ -1222,6 +1237,295 @@ static void model_importance_same_at_any_thread_count(void **state)
     assert_true(total > 0.05);
     for (int i = 0; i < 3; i++)
         lift_model_free(m[i]);
+    lift_table_free(t);
+    free(csv);
+}
+
+/* ---- gain importance ---------------------------------------------------- */
+
+/* x1, x2, c as make_csv, plus a text column whose words carry signal */
+static char *make_text_csv(size_t n, uint64_t seed)
+{
+    size_t cap = 64 + n * 96, len = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    len += (size_t)snprintf(s, cap, "x1,x2,c,note,y\n");
+    static const char *const levels[] = {"a", "b", "c", "d"};
+    static const char *const words[] = {"great", "refund", "thanks", "late",
+                                        "ok",    "call",   "offer",  "spam"};
+    for (size_t i = 0; i < n; i++) {
+        double x1 = uniform(&seed) * 4 - 2, x2 = uniform(&seed) * 4 - 2;
+        size_t c = below(&seed, 4), w1 = below(&seed, 8), w2 = below(&seed, 8);
+        double z = 1.5 * x1 - x2 * x2 +
+                   (c == 1   ? 1.5
+                    : c == 3 ? -1
+                             : 0) +
+                   (w1 == 0   ? 2.0
+                    : w1 == 3 ? -2.0
+                              : 0);
+        bool y = uniform(&seed) < 1 / (1 + exp(-z));
+        len += (size_t)snprintf(s + len, cap - len, "%.4f,%.4f,%s,%s %s,%s\n",
+                                x1, x2, levels[c], words[w1], words[w2],
+                                y ? "yes" : "no");
+    }
+    return s;
+}
+
+static struct lift_model *train_kind(const struct lift_table *t,
+                                     const char *kind, const char *threads)
+{
+    struct lift_train_opts *o = NULL;
+    assert_int_equal(lift_train_opts_new(&o, NULL), LIFT_OK);
+    const char *kv[][2] = {
+        {"target", "y"},  {"positive", "yes"},  {"model", kind},
+        {"trees", "30"},  {"depth", "3"},       {"subsample", "0.8"},
+        {"valid", "0.2"}, {"threads", threads}, {"text", "note"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (strcmp(kind, "gbdt") == 0 ||
+            (strcmp(kv[i][0], "trees") != 0 && strcmp(kv[i][0], "depth") != 0 &&
+             strcmp(kv[i][0], "subsample") != 0))
+            assert_int_equal(lift_train_opts_set(o, kv[i][0], kv[i][1], NULL),
+                             LIFT_OK);
+    struct lift_model *m = NULL;
+    struct lift_error err;
+    if (lift_model_train(t, NULL, 0, o, &m, &err))
+        fail_msg("train failed: %s", err.msg);
+    lift_train_opts_free(o);
+    return m;
+}
+
+static struct lift_table *text_table(size_t n, uint64_t seed, char **csv)
+{
+    *csv = make_text_csv(n, seed);
+    struct lift_read_opts ro;
+    lift_read_opts_init(&ro);
+    ro.sep = ',';
+    struct lift_table *t = NULL;
+    assert_int_equal(lift_table_read_mem(*csv, strlen(*csv), &ro, &t, NULL),
+                     LIFT_OK);
+    return t;
+}
+
+/* The raw gain of group name in a lift_model_gain_importance answer. */
+static double gain_of_name(const struct lift_contribution *gc,
+                           const double *raw, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(gc[i].column, name) == 0)
+            return raw[i];
+    fail_msg("no gain for '%s'", name);
+    return NAN;
+}
+
+/* The gain importance equals the split gains of the trees in the saved
+ * file, read node by node and added to each node's column's group (the
+ * text column's terms to the text column); the file's own gain section
+ * holds the same totals bit for bit, the shares sum to 1 and are sorted. */
+static void model_gain_equals_saved_split_gains(void **state)
+{
+    (void)state;
+    char *csv;
+    struct lift_table *t = text_table(4000, 21, &csv);
+    struct lift_model *m = train_kind(t, "gbdt", "2");
+    size_t ni = lift_model_n_inputs(m);
+    assert_int_equal(ni, 4);
+    struct lift_contribution gc[4];
+    double raw[4];
+    assert_int_equal(lift_model_gain_importance(m, gc, raw), 4);
+    double share = 0;
+    for (size_t i = 0; i < 4; i++) {
+        share += gc[i].value;
+        assert_true(i == 0 || gc[i - 1].value >= gc[i].value);
+        assert_true(raw[i] >= 0);
+    }
+    assert_near(share, 1.0, 1e-12);
+
+    void *bytes;
+    size_t len;
+    assert_int_equal(lift_model_to_bytes(m, &bytes, &len, NULL), LIFT_OK);
+    struct lift_reader r;
+    lift_reader_init(&r, (const uint8_t *)bytes + 8, len - 16);
+    assert_int_equal(lift_reader_u32(&r, "version"), 1);
+    assert_int_equal(lift_reader_u32(&r, "flags"), 1); /* gain section */
+    (void)lift_reader_u8(&r, "task");
+    lift_free(lift_reader_str(&r, 64, "kind"));
+    lift_free(lift_reader_str(&r, 4096, "target"));
+    assert_int_equal(lift_reader_u64(&r, "classes"), 1);
+    lift_free(lift_reader_str(&r, 4096, "class"));
+    struct lift_pipeline *pipe = NULL;
+    assert_int_equal(lift_pipeline_load(&r, &pipe, NULL), LIFT_OK);
+    size_t ncol = (size_t)lift_reader_u64(&r, "learner inputs");
+    assert_true(ncol > 4); /* the text column has term columns */
+    assert_int_equal(lift_reader_u64(&r, "outputs"), 1);
+    assert_int_equal(lift_reader_u64(&r, "k"), 1);
+    (void)lift_reader_f64(&r, "base");
+    size_t nt = (size_t)lift_reader_u64(&r, "trees");
+    uint32_t *size = malloc((nt ? nt : 1) * sizeof *size);
+    assert_non_null(size);
+    size_t nodes = 0;
+    for (size_t i = 0; i < nt; i++)
+        nodes += size[i] = lift_reader_u32(&r, "size");
+    size_t ns = (size_t)lift_reader_u64(&r, "sets");
+    (void)lift_reader_bytes(&r, ns * 32, "sets");
+    double want[4] = {0}, f32_total = 0;
+    size_t term_splits = 0;
+    for (size_t i = 0; i < nodes; i++) {
+        uint32_t packed = lift_reader_u32(&r, "node");
+        (void)lift_reader_u32(&r, "cover");
+        if (packed & LIFT_GBDT_LEAF) {
+            (void)lift_reader_f64(&r, "value");
+            continue;
+        }
+        (void)lift_reader_u32(&r, "left");
+        if (packed & LIFT_GBDT_CATEGORICAL)
+            (void)lift_reader_u32(&r, "set");
+        double gain = lift_reader_f32(&r, "gain");
+        size_t col = packed >> 16;
+        assert_true(col < ncol);
+        term_splits += col >= 4;
+        want[lift_pipeline_bin_col_group(pipe, col)] += gain;
+        f32_total += gain;
+    }
+    assert_true(lift_reader_ok(&r));
+    assert_true(term_splits > 0);
+    for (size_t g = 0; g < 4; g++) {
+        /* the file rounds each node's gain to f32 */
+        double got =
+            gain_of_name(gc, raw, 4, lift_pipeline_group_name(pipe, g));
+        assert_near(got, want[g], 1e-6 * f32_total);
+    }
+    /* text, x1 and c carry signal: each has gain */
+    assert_true(want[3] > 0 && want[0] > 0 && want[2] > 0);
+    /* the file's sections: no calibrator, importance, then the gain
+     * totals in group order */
+    assert_int_equal(lift_reader_u8(&r, "calibrator"), 0);
+    (void)lift_reader_f64(&r, "a");
+    (void)lift_reader_f64(&r, "b");
+    assert_int_equal(lift_reader_u64(&r, "knots"), 0);
+    assert_int_equal(lift_reader_u64(&r, "importance"), 4);
+    for (size_t g = 0; g < 4; g++)
+        (void)lift_reader_f64(&r, "importance");
+    assert_int_equal(lift_reader_u64(&r, "gain"), 4);
+    for (size_t g = 0; g < 4; g++) {
+        double v = lift_reader_f64(&r, "gain");
+        double got =
+            gain_of_name(gc, raw, 4, lift_pipeline_group_name(pipe, g));
+        assert_memory_equal(&v, &got, sizeof v);
+    }
+    assert_true(lift_reader_ok(&r));
+    lift_pipeline_free(pipe);
+    free(size);
+
+    /* round trip: the same totals, bit for bit, and the same bytes */
+    struct lift_model *c = NULL;
+    assert_int_equal(lift_model_from_bytes(bytes, len, &c, NULL), LIFT_OK);
+    struct lift_contribution gc2[4];
+    double raw2[4];
+    assert_int_equal(lift_model_gain_importance(c, gc2, raw2), 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(gc2[i].column, gc[i].column);
+        assert_memory_equal(&gc2[i].value, &gc[i].value, sizeof(double));
+        assert_memory_equal(&raw2[i], &raw[i], sizeof(double));
+    }
+    void *again;
+    size_t alen;
+    assert_int_equal(lift_model_to_bytes(c, &again, &alen, NULL), LIFT_OK);
+    assert_int_equal(alen, len);
+    assert_memory_equal(again, bytes, len);
+    free(again);
+    lift_model_free(c);
+    free(bytes);
+    lift_model_free(m);
+    lift_table_free(t);
+    free(csv);
+}
+
+/* Re-seals a model file after an edit: the xxh64 of everything before. */
+static void reseal(uint8_t *b, size_t len)
+{
+    uint64_t sum = lift_xxh64(b, len - 8, 0);
+    for (int i = 0; i < 8; i++)
+        b[len - 8 + (size_t)i] = (uint8_t)(sum >> (8 * i));
+}
+
+/* A file written before the gain section (flag 0, no section) loads with
+ * no gain importance and the same |SHAP| importance; a bad section or an
+ * unknown flag is refused. */
+static void model_gain_older_file_and_bad_section(void **state)
+{
+    (void)state;
+    char *csv;
+    struct lift_table *t = text_table(2000, 22, &csv);
+    struct lift_model *m = train_kind(t, "gbdt", "1");
+    void *bytes;
+    size_t len;
+    assert_int_equal(lift_model_to_bytes(m, &bytes, &len, NULL), LIFT_OK);
+    uint8_t *b = bytes;
+    /* ... importance | u64 4 | f64[4] gain | str info | u64 sum */
+    size_t info = strlen(lift_model_info_json(m));
+    size_t end = len - 8 - 4 - info, sec = 8 + 4 * 8, start = end - sec;
+    assert_int_equal(b[start], 4);
+
+    uint8_t *old = malloc(len);
+    assert_non_null(old);
+    memcpy(old, b, start);
+    memcpy(old + start, b + end, len - end);
+    size_t olen = len - sec;
+    old[12] = 0; /* flags */
+    reseal(old, olen);
+    struct lift_model *o = NULL;
+    struct lift_error err;
+    assert_int_equal(lift_model_from_bytes(old, olen, &o, &err), LIFT_OK);
+    struct lift_contribution gc[4], a[4], bimp[4];
+    assert_int_equal(lift_model_gain_importance(o, gc, NULL), 0);
+    assert_int_equal(lift_model_importance(o, a), 4);
+    assert_int_equal(lift_model_importance(m, bimp), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_memory_equal(&a[i].value, &bimp[i].value, sizeof(double));
+    lift_model_free(o);
+    /* the older file has no flag, and saves without the section again */
+    void *ob;
+    size_t oblen;
+    assert_int_equal(lift_model_from_bytes(old, olen, &o, NULL), LIFT_OK);
+    assert_int_equal(lift_model_to_bytes(o, &ob, &oblen, NULL), LIFT_OK);
+    assert_int_equal(oblen, olen);
+    assert_memory_equal(ob, old, olen);
+    free(ob);
+    lift_model_free(o);
+
+    /* the flag without the section: truncated, corrupt */
+    old[12] = 1;
+    reseal(old, olen);
+    assert_int_equal(lift_model_from_bytes(old, olen, &o, &err),
+                     LIFT_ERR_CORRUPT);
+    assert_null(o);
+    free(old);
+    /* a negative gain total: corrupt, named */
+    uint8_t *bad = malloc(len);
+    assert_non_null(bad);
+    memcpy(bad, b, len);
+    bad[start + 8 + 7] |= 0x80; /* sign of the first total */
+    reseal(bad, len);
+    assert_int_equal(lift_model_from_bytes(bad, len, &o, &err),
+                     LIFT_ERR_CORRUPT);
+    assert_non_null(strstr(err.msg, "gain importance"));
+    /* a flag this lift does not know: unsupported */
+    memcpy(bad, b, len);
+    bad[12] = 3;
+    reseal(bad, len);
+    assert_int_equal(lift_model_from_bytes(bad, len, &o, &err),
+                     LIFT_ERR_UNSUPPORTED);
+    free(bad);
+    free(bytes);
+    lift_model_free(m);
+
+    /* a linear model has no gain importance and writes no flag */
+    m = train_kind(t, "logistic", "1");
+    assert_int_equal(lift_model_gain_importance(m, gc, NULL), 0);
+    assert_int_equal(lift_model_to_bytes(m, &bytes, &len, NULL), LIFT_OK);
+    assert_int_equal(((uint8_t *)bytes)[12], 0);
+    free(bytes);
+    lift_model_free(m);
     lift_table_free(t);
     free(csv);
 }
@@ -1248,6 +1552,8 @@ int main(void)
         cmocka_unit_test(load_round_trip_and_every_truncation),
         cmocka_unit_test(model_same_seed_byte_identical_and_explains),
         cmocka_unit_test(model_importance_same_at_any_thread_count),
+        cmocka_unit_test(model_gain_equals_saved_split_gains),
+        cmocka_unit_test(model_gain_older_file_and_bad_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
