@@ -11,7 +11,9 @@ temporary folder, and checks the numbers:
       `lift explain --record` of a test record: base + contributions ==
       raw and the score is sigmoid(raw); the same seed gives a
       byte-identical model file (SOURCE_DATE_EPOCH=0), at 1 and 2
-      threads alike but for the recorded thread count
+      threads alike but for the recorded thread count; `lift explain
+      MODEL`'s gain shares sum to 1, nr.employed first and euribor3m in
+      the top 3, the same gains at 1 and 2 threads
   bank with --valid 0.1: early stopping keeps at most the trees asked for
       and reports the validation AUC
   Hillstrom visit (= 1), conversion and spend dropped, gbdt defaults
@@ -160,6 +162,28 @@ def test_bank(tmp):
                 f"same seed same bytes: {same}; 1 vs 2 threads auc "
                 f"{json.loads(s1)['auc']} vs {json.loads(s2)['auc']}")
     check("bank_gbdt_same_seed_byte_identical_any_threads", same_bytes)
+
+    def gain_importance():
+        imp = run_json("explain", model, "--json")["importance"]
+        gain = {e["column"]: e["gain"] for e in imp}
+        raw = {e["column"]: e["gain_total"] for e in imp}
+        top = sorted(gain, key=lambda c: -gain[c])[:3]
+        total = sum(raw.values())
+        shares_ok = all(abs(gain[c] - raw[c] / total) < 1e-9 for c in gain)
+        # 1 and 2 threads grow the same trees: the same gains, to the bit
+        g1 = run_json("explain", os.path.join(tmp, "b.lift"), "--json")
+        g2 = run_json("explain", os.path.join(tmp, "a.lift"), "--json")
+        same = ([(e["column"], e["gain_total"]) for e in g1["importance"]] ==
+                [(e["column"], e["gain_total"]) for e in g2["importance"]])
+        text = run("explain", model).splitlines()
+        return (len(gain) == 19 and abs(sum(gain.values()) - 1) < 1e-9
+                and shares_ok and top[0] == "nr.employed"
+                and "euribor3m" in top and same
+                and text[0].split() == ["column", "|SHAP|", "gain"],
+                f"top 3 by gain {top}, shares sum {sum(gain.values())}, "
+                f"shares match totals {shares_ok}, 1 vs 2 threads same {same}, "
+                f"header {text[:1]}")
+    check("bank_gbdt_gain_importance_ranks_nr_employed_first", gain_importance)
 
     def early_stop():
         es = os.path.join(tmp, "es.lift")
