@@ -456,6 +456,15 @@ def run(tmp, ddir, port, key_a, key_b):
         worst = max(abs(e["base"] + sum(e["contributions"].values()) -
                         e["raw"]) for e in doc["explanations"])
         check("gbdt_treeshap_sums_to_raw", worst < 1e-6, worst)
+    # the version's info: gain importance beside |SHAP| (shares sum to 1)
+    st, doc = c.call("GET", "/v1/models/trees")
+    imp = doc["versions"][0].get("info", {}).get("importance", []) \
+        if st == 200 else []
+    check("gbdt_info_gain_importance",
+          len(imp) == 19 and all("gain" in e and "gain_total" in e
+                                 for e in imp) and
+          abs(sum(e["gain"] for e in imp) - 1) < 1e-6 and
+          max(imp, key=lambda e: e["gain"])["column"] == "nr.employed", imp)
 
     # deletes
     st, doc = c.call("DELETE", "/v1/models/resp/versions/2")

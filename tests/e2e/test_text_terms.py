@@ -120,6 +120,9 @@ def test_cli(tmp):
         names = [i["column"] for i in imp["importance"]]
         assert names == ["text"], f"importance columns {names}"
         assert imp["importance"][0]["importance"] > 0, imp
+        # every split is on a term column: all the gain is the text's
+        assert abs(imp["importance"][0]["gain"] - 1) < 1e-12, imp
+        assert imp["importance"][0]["gain_total"] > 0, imp
     check("explain: the term columns group to the text column", explain)
 
     def unseen():
