@@ -17,7 +17,8 @@ A real `lift serve` (one job worker, two HTTP threads) on Hillstrom:
 - while such jobs run, the HTTP threads stay free: /healthz and a dataset
   read answer;
 - the audit log has uplift.run / segments.run / rfm.run with the dataset
-  as object and the answer's status, 202 or the 4xx.
+  as object and the answer's status, 202 or the 4xx;
+- the server stops cleanly (exit 0; under ASan no sanitizer report).
 """
 import os
 import sys
@@ -192,6 +193,12 @@ def main():
             e["object"] in ("", "hill", "one", "baddate", "nope") or
             e["action"] in ("dataset.create", "job.cancel")
             for e in entries), entries)
+    with open(os.path.join(s.tmp, "server.log")) as f:
+        log = f.read()
+    check("server_exits_cleanly", s.proc.returncode == 0 and
+          "ERROR: AddressSanitizer" not in log and
+          "ERROR: LeakSanitizer" not in log and "runtime error" not in log,
+          (s.proc.returncode, log[-2000:]))
     finish()
 
 
