@@ -34,6 +34,7 @@
 #include <stddef.h>
 
 #include <lift/error.h>
+#include <lift/model.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,29 @@ enum lift_code lift_rfm_run(const struct lift_table *t,
 
 /* The segment of scores r and f (1..5): a static name. */
 const char *lift_rfm_segment(unsigned r, unsigned f);
+
+/*
+ * Progress and cancellation: fn (NULL: none) is called from the running
+ * thread at the run's safe points with p->stage naming the step (below)
+ * and p->epoch of p->epochs its progress (0 of 0 when there is none to
+ * count); a non-zero return stops the run there with LIFT_ERR_CANCELLED
+ * and frees what it built. Stage "check" comes once, after every check of
+ * the options against the table and before any fitting.
+ * The one stage is "check", after reading and aggregating the columns
+ * (the scores that follow take O(customers log customers)).
+ */
+void lift_rfm_opts_set_progress(struct lift_rfm_opts *o, lift_progress_fn fn,
+                                void *user);
+
+/*
+ * Checks that lift_rfm_run would accept t and o - the same checks, in
+ * the same order, with the same errors - without fitting anything: the
+ * run up to its stage "check". Costs the aggregation (O(rows log rows)).
+ * Thread-safe for distinct tables or options.
+ */
+enum lift_code lift_rfm_check(const struct lift_table *t,
+                              const struct lift_rfm_opts *o,
+                              struct lift_error *err);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include <lift/error.h>
+#include <lift/model.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,30 @@ enum lift_code lift_segment_opts_set(struct lift_segment_opts *o,
 enum lift_code lift_segment_run(const struct lift_table *t,
                                 const struct lift_segment_opts *o, char **json,
                                 struct lift_error *err);
+
+/*
+ * Progress and cancellation: fn (NULL: none) is called from the running
+ * thread at the run's safe points with p->stage naming the step (below)
+ * and p->epoch of p->epochs its progress (0 of 0 when there is none to
+ * count); a non-zero return stops the run there with LIFT_ERR_CANCELLED
+ * and frees what it built. Stage "check" comes once, after every check of
+ * the options against the table and before any fitting.
+ * Stages: "check"; "choose_k" (candidate k - 1 of
+ * k-max - 1, without k); "kmeans" (restart of n-init, before every
+ * Lloyd iteration).
+ */
+void lift_segment_opts_set_progress(struct lift_segment_opts *o,
+                                    lift_progress_fn fn, void *user);
+
+/*
+ * Checks that lift_segment_run would accept t and o - the same checks, in
+ * the same order, with the same errors - without fitting anything: the
+ * run up to its stage "check". Costs the encoding of the chosen columns (O(rows
+ * x features) time and memory). Thread-safe for distinct tables or options.
+ */
+enum lift_code lift_segment_check(const struct lift_table *t,
+                                  const struct lift_segment_opts *o,
+                                  struct lift_error *err);
 
 #ifdef __cplusplus
 }

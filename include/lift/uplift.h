@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include <lift/error.h>
+#include <lift/model.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,31 @@ enum lift_code lift_uplift_evaluate(const double *score, const uint8_t *arm,
                                     size_t n, double k,
                                     struct lift_uplift_stats *out,
                                     struct lift_error *err);
+
+/*
+ * Progress and cancellation: fn (NULL: none) is called from the running
+ * thread at the run's safe points with p->stage naming the step (below)
+ * and p->epoch of p->epochs its progress (0 of 0 when there is none to
+ * count); a non-zero return stops the run there with LIFT_ERR_CANCELLED
+ * and frees what it built. Stage "check" comes once, after every check of
+ * the options against the table and before any fitting.
+ * Stages: "check"; "round" (round of the rounds: 1,
+ * or the folds) before each round's models, then the stages of their
+ * training (include/lift/model.h: "fit", "batch", ...); "bootstrap" (resample
+ * of bootstrap) before every resample of each treatment and estimator.
+ */
+void lift_uplift_opts_set_progress(struct lift_uplift_opts *o,
+                                   lift_progress_fn fn, void *user);
+
+/*
+ * Checks that lift_uplift_run would accept t and o - the same checks, in
+ * the same order, with the same errors - without fitting anything: the
+ * run up to its stage "check". Costs O(rows) (the outcome of every row and the
+ * split). Thread-safe for distinct tables or options.
+ */
+enum lift_code lift_uplift_check(const struct lift_table *t,
+                                 const struct lift_uplift_opts *o,
+                                 struct lift_error *err);
 
 #ifdef __cplusplus
 }

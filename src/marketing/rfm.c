@@ -55,6 +55,7 @@ struct lift_rfm_opts {
     double as_of; /* NAN: the day after the latest purchase */
     char *as_of_text;
     bool customers;
+    struct lift_mkt_progress pg;
 };
 
 enum lift_code lift_rfm_opts_new(struct lift_rfm_opts **out,
@@ -438,6 +439,8 @@ enum lift_code lift_rfm_run(const struct lift_table *t,
                              : from_transactions(t, o, &c, &as_of, err);
     if (rc)
         goto done;
+    if ((rc = lift_mkt_progress(&o->pg, "check", 0, 0, err)))
+        goto done;
     size_t n = c.n, scored = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(c.r[i]) || isnan(c.f[i]) || isnan(c.m[i]))
@@ -525,4 +528,25 @@ done:
     lift_free(fs);
     lift_free(ms);
     return rc;
+}
+
+void lift_rfm_opts_set_progress(struct lift_rfm_opts *o, lift_progress_fn fn,
+                                void *user)
+{
+    o->pg.fn = fn;
+    o->pg.user = user;
+}
+
+enum lift_code lift_rfm_check(const struct lift_table *t,
+                              const struct lift_rfm_opts *o,
+                              struct lift_error *err)
+{
+    struct lift_rfm_opts c = *o;
+    bool reached = false;
+    char *json = NULL;
+    c.pg.fn = lift_mkt_check_stop;
+    c.pg.user = &reached;
+    enum lift_code rc = lift_rfm_run(t, &c, &json, err);
+    free(json);
+    return lift_mkt_check_result(rc, reached, err);
 }

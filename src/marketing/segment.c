@@ -45,6 +45,7 @@ struct lift_segment_opts {
     unsigned n_init, max_iter;
     double tol;
     size_t k_max, sample;
+    struct lift_mkt_progress pg;
 };
 
 enum lift_code lift_segment_opts_new(struct lift_segment_opts **out,
@@ -255,6 +256,7 @@ enum lift_code kmeans_fit(const double *x, size_t n, size_t d, size_t k,
                           unsigned n_init, unsigned max_iter, double tol,
                           uint64_t seed, double *centers, uint32_t *label,
                           double *inertia, unsigned *iters,
+                          const struct lift_mkt_progress *pg,
                           struct lift_error *err)
 {
     LIFT_ASSERT(k >= 1 && k <= n);
@@ -291,6 +293,8 @@ enum lift_code kmeans_fit(const double *x, size_t n, size_t d, size_t k,
             lab[i] = UINT32_MAX;
         unsigned it = 0;
         while (it < max_iter) {
+            if ((rc = lift_mkt_progress(pg, "kmeans", run + 1, n_init, err)))
+                goto done;
             size_t changed;
             assign(x, n, d, c, k, lab, dist, &changed);
             it++;
@@ -735,8 +739,12 @@ static enum lift_code choose_k(const struct enc *e,
     for (size_t kk = 2; kk <= kmax && !rc; kk++) {
         double inertia, s;
         unsigned it;
-        rc = kmeans_fit(e->x, n, e->d, kk, o->n_init, o->max_iter, o->tol,
-                        o->seed, centers, label, &inertia, &it, err);
+        rc = lift_mkt_progress(&o->pg, "choose_k", (unsigned)(kk - 1),
+                               (unsigned)(kmax - 1), err);
+        if (!rc)
+            rc =
+                kmeans_fit(e->x, n, e->d, kk, o->n_init, o->max_iter, o->tol,
+                           o->seed, centers, label, &inertia, &it, &o->pg, err);
         if (!rc)
             rc = silhouette_mean(e->x, e->d, rows, m, label, kk, &s, err);
         char key[24];
@@ -795,6 +803,8 @@ enum lift_code lift_segment_run(const struct lift_table *t,
         if ((rc = response(t, o, tcol, y, err)))
             goto done;
     }
+    if ((rc = lift_mkt_progress(&o->pg, "check", 0, 0, err)))
+        goto done;
     if (!k) {
         sil = json_object();
         if (!sil) {
@@ -806,8 +816,9 @@ enum lift_code lift_segment_run(const struct lift_table *t,
     }
     double inertia;
     unsigned iters;
-    if ((rc = kmeans_fit(e.x, n, e.d, k, o->n_init, o->max_iter, o->tol,
-                         o->seed, centers, label, &inertia, &iters, err)))
+    if ((rc =
+             kmeans_fit(e.x, n, e.d, k, o->n_init, o->max_iter, o->tol, o->seed,
+                        centers, label, &inertia, &iters, &o->pg, err)))
         goto done;
     json_t *segs = json_array();
     if ((rc = lift_mkt_json_add(doc, "k", json_integer((json_int_t)k), err)) ||
@@ -854,4 +865,25 @@ done:
     lift_free(label);
     lift_free(y);
     return rc;
+}
+
+void lift_segment_opts_set_progress(struct lift_segment_opts *o,
+                                    lift_progress_fn fn, void *user)
+{
+    o->pg.fn = fn;
+    o->pg.user = user;
+}
+
+enum lift_code lift_segment_check(const struct lift_table *t,
+                                  const struct lift_segment_opts *o,
+                                  struct lift_error *err)
+{
+    struct lift_segment_opts c = *o;
+    bool reached = false;
+    char *json = NULL;
+    c.pg.fn = lift_mkt_check_stop;
+    c.pg.user = &reached;
+    enum lift_code rc = lift_segment_run(t, &c, &json, err);
+    free(json);
+    return lift_mkt_check_result(rc, reached, err);
 }

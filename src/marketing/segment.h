@@ -6,7 +6,9 @@
  * and keeps the lowest inertia: centers (k x d), label (n) and *inertia
  * are the best fit's, *iters its Lloyd iterations. tol is relative to
  * the mean variance of x's columns (see include/lift/segment.h).
- * Requires 1 <= k <= n. LIFT_ERR_NOMEM is the only failure.
+ * Requires 1 <= k <= n. pg (NULL: none) hears stage "kmeans" (restart
+ * of n_init) before every Lloyd iteration and may cancel there.
+ * LIFT_ERR_NOMEM and LIFT_ERR_CANCELLED are the failures.
  * silhouette_mean is the mean silhouette of rows[0..m) of x under label
  * (a row alone in its cluster scores 0): O(m^2 d).
  */
@@ -18,10 +20,13 @@
 
 #include <lift/error.h>
 
+#include "marketing/common.h"
+
 enum lift_code kmeans_fit(const double *x, size_t n, size_t d, size_t k,
                           unsigned n_init, unsigned max_iter, double tol,
                           uint64_t seed, double *centers, uint32_t *label,
                           double *inertia, unsigned *iters,
+                          const struct lift_mkt_progress *pg,
                           struct lift_error *err);
 
 enum lift_code silhouette_mean(const double *x, size_t d, const uint32_t *rows,

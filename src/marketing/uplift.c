@@ -63,6 +63,7 @@ struct lift_uplift_opts {
     uint64_t seed;
     size_t n_pass;
     char *pass_key[MAX_PASS], *pass_val[MAX_PASS];
+    struct lift_mkt_progress pg;
 };
 
 enum lift_code lift_uplift_opts_new(struct lift_uplift_opts **out,
@@ -415,10 +416,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
+/* uplift_bootstrap, reporting stage "bootstrap" to pg (may cancel)
+ * before every resample. */
+static enum lift_code bootstrap(const uint32_t *order, const double *score,
                                 const uint8_t *arm, const uint8_t *y, size_t n,
                                 double k, size_t b, uint64_t seed, double *lo,
                                 double *hi, double *beats,
+                                const struct lift_mkt_progress *pg,
                                 struct lift_error *err)
 {
     *lo = *hi = *beats = NAN;
@@ -452,6 +456,15 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
     }
     size_t wins = 0, nq = 0;
     for (size_t r = 0; r < b; r++) {
+        enum lift_code rc = lift_mkt_progress(
+            pg, "bootstrap", (unsigned)(r + 1), (unsigned)b, err);
+        if (rc) {
+            lift_free(w);
+            lift_free(perm);
+            lift_free(by_arm);
+            lift_free(qs);
+            return rc;
+        }
         /* Stratified: n_t draws among the treated, n_c among the control
          * rows, so every resample keeps the design's arm sizes. */
         memset(w, 0, n * sizeof *w);
@@ -479,6 +492,16 @@ enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
     lift_free(by_arm);
     lift_free(qs);
     return LIFT_OK;
+}
+
+enum lift_code uplift_bootstrap(const uint32_t *order, const double *score,
+                                const uint8_t *arm, const uint8_t *y, size_t n,
+                                double k, size_t b, uint64_t seed, double *lo,
+                                double *hi, double *beats,
+                                struct lift_error *err)
+{
+    return bootstrap(order, score, arm, y, n, k, b, seed, lo, hi, beats, NULL,
+                     err);
 }
 
 /* ---- fitting ------------------------------------------------------------ */
@@ -568,6 +591,9 @@ static enum lift_code make_opts(const struct run *u, const char *target,
         rc = lift_train_opts_set(*out, "positive", positive, err);
     if (!rc && drop)
         rc = lift_train_opts_set(*out, "drop", drop, err);
+    /* a cancellation reaches into the models' training too */
+    if (!rc && o->pg.fn)
+        lift_train_opts_set_progress(*out, o->pg.fn, o->pg.user);
     if (rc) {
         lift_train_opts_free(*out);
         *out = NULL;
@@ -908,8 +934,9 @@ static enum lift_code evaluate_one(const struct run *u, uint32_t level,
     size_t pts;
     uplift_eval_sorted(order, s, arm, y, NULL, n, u->o->k, &st, cx, cq, &pts);
     double lo, hi, beats, perfect;
-    if ((rc = uplift_bootstrap(order, s, arm, y, n, u->o->k, u->o->bootstrap,
-                               u->o->seed + level, &lo, &hi, &beats, err)) ||
+    if ((rc =
+             bootstrap(order, s, arm, y, n, u->o->k, u->o->bootstrap,
+                       u->o->seed + level, &lo, &hi, &beats, &u->o->pg, err)) ||
         (rc = uplift_perfect_qini(arm, y, n, &perfect, err)))
         goto done;
     json_t *curve = json_array();
@@ -1316,8 +1343,11 @@ enum lift_code lift_uplift_run(const struct lift_table *t,
             goto done;
         }
     }
+    if ((rc = lift_mkt_progress(&o->pg, "check", 0, 0, err)))
+        goto done;
     for (unsigned f = 0; f < u.n_rounds; f++)
-        if ((rc = fit_round(&u, f, rows, err)))
+        if ((rc = lift_mkt_progress(&o->pg, "round", f + 1, u.n_rounds, err)) ||
+            (rc = fit_round(&u, f, rows, err)))
             goto done;
     if (!(doc = json_object())) {
         rc = lift_error_nomem(err, "uplift report");
@@ -1338,4 +1368,25 @@ done:
     lift_free(u.part);
     lift_free(rows);
     return rc;
+}
+
+void lift_uplift_opts_set_progress(struct lift_uplift_opts *o,
+                                   lift_progress_fn fn, void *user)
+{
+    o->pg.fn = fn;
+    o->pg.user = user;
+}
+
+enum lift_code lift_uplift_check(const struct lift_table *t,
+                                 const struct lift_uplift_opts *o,
+                                 struct lift_error *err)
+{
+    struct lift_uplift_opts c = *o;
+    bool reached = false;
+    char *json = NULL;
+    c.pg.fn = lift_mkt_check_stop;
+    c.pg.user = &reached;
+    enum lift_code rc = lift_uplift_run(t, &c, &json, err);
+    free(json);
+    return lift_mkt_check_result(rc, reached, err);
 }

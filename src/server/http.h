@@ -27,6 +27,7 @@
 struct jobs;
 struct score_job;
 struct listener;
+struct mkt_job;
 struct snapshots;
 struct metrics;
 struct route_info;
@@ -275,6 +276,8 @@ struct train_job {
     char *params_json; /* the request's options, for the version record */
     /* set: a bulk scoring job (server/bulk.h), which owns it */
     struct score_job *score;
+    /* set: an uplift, segments or RFM job (server/marketing.h), owned */
+    struct mkt_job *mkt;
 };
 
 /* Queues a training job (takes ownership of job). */

@@ -11,12 +11,15 @@
  * next epoch or fold and is marked cancelled. Scoring jobs (a struct
  * train_job whose `score` is set) run in the same workers and queue;
  * server/bulk.c does their work and checks the same cancel flag between
- * chunks of rows.
+ * chunks of rows. Uplift, segments and RFM jobs (`mkt` set) likewise run
+ * in server/routes_marketing.c, whose progress callback stops the
+ * library at its next safe point once the cancel flag is up.
  *
  * Threads: all running jobs share a budget of opts.train_threads
  * (lift serve --train-threads). A worker that takes a job asks for the
  * threads the job would use (a training job: lift_train_opts_threads; a
- * scoring job: its one worker thread) and is granted min(asked, left),
+ * scoring, uplift, segments or RFM job: its one worker thread, an uplift
+ * job's models training with threads 1) and is granted min(asked, left),
  * waiting, with the job still queued, while nothing is left; a training
  * job's `threads` option is lowered to the grant, which its result
  * records ("threads", "threads_requested"). With the default budget
@@ -27,6 +30,7 @@
 #include "server/http.h"
 
 #include "server/bulk.h"
+#include "server/marketing.h"
 
 #include <errno.h>
 #include <math.h>
@@ -84,7 +88,14 @@ static void free_job(struct train_job *job)
     lift_train_opts_free(job->opts);
     free(job->params_json);
     score_job_free(job->score);
+    mkt_job_free(job->mkt);
     free(job);
+}
+
+/* A training job (one that fills a reserved model version). */
+static bool trains(const struct train_job *job)
+{
+    return !job->score && !job->mkt;
 }
 
 struct progress_ctx {
@@ -279,7 +290,10 @@ static void run(struct jobs *jobs, struct node *node)
  * stopping meanwhile (nothing granted). */
 static bool take_threads(struct jobs *j, struct node *n)
 {
-    unsigned asked = n->job->score ? 1u : lift_train_opts_threads(n->job->opts);
+    /* scoring and marketing jobs run on their worker thread alone (an
+     * uplift job's models train with threads 1: mkt_job_run) */
+    unsigned asked =
+        trains(n->job) ? lift_train_opts_threads(n->job->opts) : 1u;
     n->threads_asked = asked;
     while (!j->threads_left && !j->stopping && !atomic_load(&n->cancel))
         pthread_cond_wait(&j->freed, &j->mu);
@@ -288,7 +302,7 @@ static bool take_threads(struct jobs *j, struct node *n)
     unsigned got = asked < j->threads_left ? asked : j->threads_left;
     j->threads_left -= got;
     n->threads = got;
-    if (got != asked && !n->job->score) {
+    if (got != asked && trains(n->job)) {
         char text[16];
         snprintf(text, sizeof text, "%u", got);
         lift_train_opts_set(n->job->opts, "threads", text, NULL);
@@ -318,7 +332,7 @@ static void *worker(void *arg)
         bool go = take_threads(j, n);
         pthread_mutex_unlock(&j->mu);
         if (!go) {
-            if (!n->job->score)
+            if (trains(n->job))
                 lift_store_version_fail(j->srv->store, n->job->tenant,
                                         n->job->model, n->job->version,
                                         "cancelled", NULL);
@@ -330,6 +344,9 @@ static void *worker(void *arg)
             if (n->job->score)
                 score_job_run(j->srv, n->job->id, n->job->tenant, n->job->score,
                               &n->cancel);
+            else if (n->job->mkt)
+                mkt_job_run(j->srv, n->job->id, n->job->tenant, n->job->mkt,
+                            &n->cancel);
             else
                 run(j, n);
         }
@@ -445,7 +462,7 @@ enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
                 j->tail = q;
         }
         pthread_mutex_unlock(&j->mu);
-        if (!n->job->score)
+        if (trains(n->job))
             lift_store_version_fail(j->srv->store, tenant, n->job->model,
                                     n->job->version, "cancelled", NULL);
         lift_store_job_update(j->srv->store, id, "cancelled", NULL,
@@ -475,7 +492,7 @@ void jobs_stop(struct jobs *j)
     pthread_mutex_unlock(&j->mu);
     for (struct node *n = queued; n;) {
         struct node *next = n->next;
-        if (!n->job->score)
+        if (trains(n->job))
             lift_store_version_fail(j->srv->store, n->job->tenant,
                                     n->job->model, n->job->version,
                                     "the server stopped", NULL);

@@ -3,9 +3,10 @@
  * label, role and audit action of every handler.
  *
  * Reads are every GET and the POSTs that compute without storing
- * anything (:predict, :evaluate, campaigns, uplift, segments, RFM): they
- * have no action and are never audited. The lookup is a linear scan of
- * pointers (a few dozen compares per request).
+ * anything (:predict, :evaluate, campaigns): they have no action and are
+ * never audited. Uplift, segments and RFM make a job, so they are writes
+ * (their handler names the dataset as the audit object). The lookup is a linear
+ * scan of pointers (a few dozen compares per request).
  */
 #include "server/route_info.h"
 
@@ -54,9 +55,11 @@ static const struct route_info table[] = {
      AUDIT_OBJ_ID},
     {route_campaign_target, "/v1/campaigns:target", "POST", ROLE_TENANT, NULL,
      AUDIT_OBJ_NONE},
-    {route_uplift, "/v1/uplift", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
-    {route_segments, "/v1/segments", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
-    {route_rfm, "/v1/rfm", "POST", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
+    {route_uplift, "/v1/uplift", "POST", ROLE_TENANT, "uplift.run",
+     AUDIT_OBJ_NONE},
+    {route_segments, "/v1/segments", "POST", ROLE_TENANT, "segments.run",
+     AUDIT_OBJ_NONE},
+    {route_rfm, "/v1/rfm", "POST", ROLE_TENANT, "rfm.run", AUDIT_OBJ_NONE},
     {route_quota, "/v1/quota", "GET", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     /* the audit log: a tenant its own, the operator any tenant's */
     {route_audit, "/v1/audit", "GET", ROLE_ANY, NULL, AUDIT_OBJ_NONE},

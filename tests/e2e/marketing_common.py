@@ -107,6 +107,29 @@ class Server:
             except ValueError:
                 return e.code, {"_raw": payload[:200]}
 
+    def job(self, job_id, timeout=300):
+        """Polls GET /v1/jobs/{id} until the job has finished; returns its
+        last JSON document (state "timeout" when it never finished)."""
+        deadline = time.time() + timeout
+        doc = {}
+        while time.time() < deadline:
+            st, doc = self.call("GET", f"/v1/jobs/{job_id}")
+            if st != 200:
+                return {"state": f"http {st}", "error": doc}
+            if doc["state"] in ("succeeded", "failed", "cancelled"):
+                return doc
+            time.sleep(0.05)
+        return dict(doc, state="timeout")
+
+    def run(self, path, body, timeout=300):
+        """POST path as a job, then polls it: returns (status of the POST,
+        its answer, the result of the job or None, the job's document)."""
+        st, doc = self.call("POST", path, body)
+        if st != 202:
+            return st, doc, None, None
+        job = self.job(doc["job"]["id"], timeout)
+        return st, doc, job.get("result"), job
+
     def upload(self, name, path_or_bytes):
         if isinstance(path_or_bytes, bytes):
             data = path_or_bytes

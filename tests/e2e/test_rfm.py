@@ -11,7 +11,8 @@ b / n), b the values strictly below; strictly above for recency) and its
 own copy of the R x F table, and compares the segment sizes with lift's:
 from the transactions (aggregated by lift), and from columns (all 64000
 rows, frequency added by the rule). Also: the default as-of date, the
-per-customer file, the server, and bad input (a date column that is not
+per-customer file, the server (a job whose result is the report), and
+bad input (a date column that is not
 a date, no mode).
 """
 import bisect
@@ -142,12 +143,15 @@ def main():
     with Server() as s:
         s.upload("tx", FIXTURE)
         s.upload("bad", open(bad, "rb").read())
-        st, doc = s.call("POST", "/v1/rfm",
-                         {"dataset": "tx", "customer": "customer",
-                          "date": "date", "amount": "amount",
-                          "as-of": "2008-03-20"})
-        check("server_rfm_200", st == 200 and
-              lift_sizes(doc) == sizes(want_tx), doc)
+        st, doc, res, job = s.run("/v1/rfm",
+                                  {"dataset": "tx", "customer": "customer",
+                                   "date": "date", "amount": "amount",
+                                   "as-of": "2008-03-20"})
+        check("server_rfm_202_job", st == 202 and
+              doc["job"]["kind"] == "rfm" and doc["dataset"] == "tx", doc)
+        check("server_rfm_job_result", job and job["state"] == "succeeded" and
+              res and res["dataset"] == "tx" and
+              lift_sizes(res) == sizes(want_tx), job)
         st, doc = s.call("POST", "/v1/rfm",
                          {"dataset": "bad", "customer": "customer",
                           "date": "date", "amount": "amount"})

@@ -10,8 +10,9 @@ standardised with the population std, one 0/1 column per level. The
 reference runs in /usr/bin/python3 with scikit-learn; without it the
 comparison is skipped with a `# skip` line. Segment sizes add up to the
 rows, response rates with --target lie in [0, 1], k chosen by silhouette
-is in 2..k-max; the server answers as the CLI does; k larger than the
-rows and an unknown column are clear errors.
+is in 2..k-max; the server's job gives the CLI's report as its result;
+k larger than the rows and an unknown column are clear errors, from the
+CLI and at once (no job) from the server.
 """
 import json
 import os
@@ -122,15 +123,25 @@ def main():
     with Server() as s:
         s.upload("hill", HILLSTROM)
         s.upload("small", open(small, "rb").read())
-        st, doc = s.call("POST", "/v1/segments",
-                         {"dataset": "hill", "k": 4, "n-init": 3,
-                          "drop": "visit,conversion,spend"})
-        check("server_segments_200", st == 200 and cli and
-              doc["inertia"] == cli["inertia"] and
-              doc["segments"] == cli["segments"], str(doc)[:300])
+        st, doc, res, job = s.run("/v1/segments",
+                                  {"dataset": "hill", "k": 4, "n-init": 3,
+                                   "drop": "visit,conversion,spend"})
+        check("server_segments_202_job", st == 202 and
+              doc["job"]["kind"] == "segments" and
+              doc["job"]["state"] == "queued" and doc["dataset"] == "hill",
+              doc)
+        check("server_segments_job_result_equals_cli",
+              job and job["state"] == "succeeded" and res and cli and
+              res["inertia"] == cli["inertia"] and
+              res["segments"] == cli["segments"] and
+              res["dataset"] == "hill", str(job)[:300])
         st, doc = s.call("POST", "/v1/segments", {"dataset": "small", "k": 5})
         check("server_k_larger_than_rows_422", st == 422 and
               "larger than the 3 rows" in error_message(doc), doc)
+        st, doc = s.call("POST", "/v1/segments",
+                         {"dataset": "small", "k": 2, "drop": "nope"})
+        check("server_unknown_column_404", st == 404 and
+              "'nope'" in error_message(doc), doc)
     finish()
 
 

@@ -30,10 +30,11 @@ Then: no row is scored by a model that saw it (a customer id as the only
 feature lets a model memorise; out of fold it cannot), the text report's
 first line names the evaluation, best treatment
 counts cover every row and match the per-customer file (-o), the JSON has
-every field, the server answers as the CLI does for the same options, and
-bad input (a treatment column with one level, an absent control label, an
-outcome that is not 0/1, a treatment that is not categorical) is a clear
-error.
+every field, the server's job (POST /v1/uplift answers 202) gives the
+CLI's report for the same options as its result, and bad input (a
+treatment column with one level, an absent control label, an outcome that
+is not 0/1, a treatment that is not categorical) is a clear error, from
+the server at once, before any job.
 """
 import csv
 import math
@@ -181,14 +182,18 @@ def server(one, tmp):
         st, doc = s.upload("hill", HILLSTROM)
         check("server_upload", st == 201, doc)
         st, doc = s.upload("one", open(one, "rb").read())
-        st, doc = s.call("POST", "/v1/uplift", dict(opts, dataset="hill"))
-        if check("server_uplift_200", st == 200, doc) and cli:
+        st, doc, res, job = s.run("/v1/uplift", dict(opts, dataset="hill"))
+        check("server_uplift_202_job", st == 202 and
+              doc["job"]["kind"] == "uplift" and doc["dataset"] == "hill", doc)
+        if check("server_uplift_job_succeeded",
+                 job and job["state"] == "succeeded" and res, job) and cli:
             same = all(
                 a["estimators"][e]["qini"] == b["estimators"][e]["qini"]
-                for a, b in zip(doc["treatments"], cli["treatments"])
+                for a, b in zip(res["treatments"], cli["treatments"])
                 for e in a["estimators"])
-            check("server_equals_cli", same and doc["dataset"] == "hill",
-                  doc["treatments"][0]["estimators"])
+            check("server_equals_cli", same and res["dataset"] == "hill" and
+                  res["best_treatment"] == cli["best_treatment"],
+                  res["treatments"][0]["estimators"])
         st, doc = s.call("POST", "/v1/uplift",
                          {"dataset": "one", "treatment": "arm",
                           "control": "ctrl", "target": "y"})

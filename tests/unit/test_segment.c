@@ -34,7 +34,7 @@ static void kmeans_two_triangles_exact(void **state)
     uint32_t label[6];
     unsigned it;
     assert_int_equal(kmeans_fit(tri, 6, 2, 2, 5, 100, 1e-4, 42, c, label,
-                                &inertia, &it, NULL),
+                                &inertia, &it, NULL, NULL),
                      LIFT_OK);
     /* Each triangle's centroid is a third of the way in: squared
      * distances 2/9 + 5/9 + 5/9 = 4/3 per triangle. */
@@ -51,7 +51,7 @@ static void kmeans_k_equals_rows_zero_inertia(void **state)
     uint32_t label[6];
     unsigned it;
     assert_int_equal(kmeans_fit(tri, 6, 2, 6, 3, 100, 1e-4, 1, c, label,
-                                &inertia, &it, NULL),
+                                &inertia, &it, NULL, NULL),
                      LIFT_OK);
     assert_near(inertia, 0, 1e-12);
 }
@@ -65,12 +65,12 @@ static void kmeans_same_seed_same_fit(void **state)
     double c1[8], c2[8], in1, in2;
     uint32_t l1[100], l2[100];
     unsigned it1, it2;
-    assert_int_equal(
-        kmeans_fit(x, 100, 2, 4, 4, 300, 1e-4, 7, c1, l1, &in1, &it1, NULL),
-        LIFT_OK);
-    assert_int_equal(
-        kmeans_fit(x, 100, 2, 4, 4, 300, 1e-4, 7, c2, l2, &in2, &it2, NULL),
-        LIFT_OK);
+    assert_int_equal(kmeans_fit(x, 100, 2, 4, 4, 300, 1e-4, 7, c1, l1, &in1,
+                                &it1, NULL, NULL),
+                     LIFT_OK);
+    assert_int_equal(kmeans_fit(x, 100, 2, 4, 4, 300, 1e-4, 7, c2, l2, &in2,
+                                &it2, NULL, NULL),
+                     LIFT_OK);
     assert_true(in1 == in2);
     assert_memory_equal(c1, c2, sizeof c1);
     assert_memory_equal(l1, l2, sizeof l1);
