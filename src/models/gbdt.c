@@ -1118,6 +1118,9 @@ struct fit {
     struct part *parts; /* the blocks of rows a level partitions */
     size_t cap_parts;
     bool want_loss; /* grad_job also sums the loss */
+    /* update_train also computes the next round's gradient pairs (one
+     * output, every row in the tree, no loss wanted next round) */
+    bool fuse_grad;
     /* validation */
     double *vz;
     uint8_t *vlab;
@@ -1154,6 +1157,22 @@ static void hist_put(struct fit *F, struct lift_gbdt_bin *h)
         F->free_hist[F->n_free++] = h;
 }
 
+/* The gradient pair of row r at score z for a single-output objective
+ * (logistic or squared error), into gh[2 r], gh[2 r + 1]. */
+static inline void grad_one(const struct fit *F, size_t r, double z, double *gh)
+{
+    double wt = F->d->w ? F->d->w[r] : 1.0;
+    if (F->obj == OBJ_LOGISTIC) {
+        double p = 1.0 / (1.0 + exp(-z));
+        double h = p * (1.0 - p);
+        gh[2 * r] = wt * (p - F->d->y[r]);
+        gh[2 * r + 1] = wt * (h > 1e-16 ? h : 1e-16);
+    } else {
+        gh[2 * r] = wt * (z - F->d->y[r]);
+        gh[2 * r + 1] = wt;
+    }
+}
+
 /* Gradient pairs of every output and the loss, for rows in part. */
 static void grad_job(void *ctx, unsigned part)
 {
@@ -1166,10 +1185,7 @@ static void grad_job(void *ctx, unsigned part)
         double wt = w ? w[r] : 1.0;
         const double *z = F->z + r * k;
         if (F->obj == OBJ_LOGISTIC) {
-            double p = 1.0 / (1.0 + exp(-z[0]));
-            double h = p * (1.0 - p);
-            F->gh[2 * r] = wt * (p - y[r]);
-            F->gh[2 * r + 1] = wt * (h > 1e-16 ? h : 1e-16);
+            grad_one(F, r, z[0], F->gh);
             /* log(1 + e^z) - y z, stable on both sides */
             if (F->want_loss)
                 loss += wt * ((z[0] > 0 ? z[0] + log1p(exp(-z[0]))
@@ -1177,8 +1193,7 @@ static void grad_job(void *ctx, unsigned part)
                               y[r] * z[0]);
         } else if (F->obj == OBJ_SQUARED) {
             double e = z[0] - y[r];
-            F->gh[2 * r] = wt * e;
-            F->gh[2 * r + 1] = wt;
+            grad_one(F, r, z[0], F->gh);
             loss += 0.5 * wt * e * e;
         } else {
             double mx = z[0], sum = 0;
@@ -1883,13 +1898,24 @@ struct update_job {
     size_t out;
 };
 
-/* Task i adds leaf i's value to the scores of its rows. */
+/* Task i adds leaf i's value to the scores of its rows and, when the
+ * fit asks (F->fuse_grad), computes their next gradient pairs while the
+ * score is at hand: the same operations on the same values as grad_job,
+ * so the same pairs, without a second pass over the rows. */
 static void update_job_run(void *ctx, unsigned i)
 {
     struct update_job *u = ctx;
     struct fit *F = u->F;
     const struct cand *c = &F->cand[i];
     double v = u->value[c->node];
+    if (F->fuse_grad) {
+        for (size_t j = c->begin; j < c->end; j++) {
+            size_t r = F->idx[j];
+            double z = F->z[r] += v;
+            grad_one(F, r, z, F->gh);
+        }
+        return;
+    }
     for (size_t j = c->begin; j < c->end; j++)
         F->z[(size_t)F->idx[j] * F->k + u->out] += v;
 }
@@ -2223,7 +2249,8 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
         bool due = round % REPORT_EVERY == 0 || round + 1 == F.rounds;
         F.want_loss = due && p->progress; /* only reported */
         bool parallel = F.n >= 4096;
-        pool_run(&F.pool, grad_job, &F, GRAD_BLOCKS, parallel);
+        if (!F.fuse_grad)
+            pool_run(&F.pool, grad_job, &F, GRAD_BLOCKS, parallel);
         if (due) {
             double sum = 0;
             for (unsigned t = 0; t < GRAD_BLOCKS; t++)
@@ -2231,6 +2258,12 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
             loss = wsum > 0 ? sum / wsum : NAN;
         }
         sample_round(&F, p);
+        /* the next round's gradients come with this round's score
+         * update when one tree covers every row and no loss is due */
+        bool due_next =
+            (round + 1) % REPORT_EVERY == 0 || round + 2 == F.rounds;
+        F.fuse_grad = k == 1 && F.obj != OBJ_SOFTMAX && F.n_sample == F.n &&
+                      round + 1 < F.rounds && !(due_next && p->progress);
         for (size_t c = 0; c < k; c++) {
             size_t tree = (size_t)round * k + c;
             if ((rc = grow_tree(&F, g, F.gh + c * 2 * F.n, err)))
