@@ -485,26 +485,49 @@ slot_add(struct lift_gbdt_bin *b, const v4d *d)
 /* The row of position i: rows[i], or i without rows. */
 #define ROW(i) (rows ? (size_t)rows[i] : (i))
 
+/* The sums of g and h over rows[0..n), in row order. */
+static void sum_rows(const uint32_t *rows, size_t n, const double *gh,
+                     double *tot)
+{
+    double g = 0, h = 0;
+    for (size_t i = 0; i < n; i++) {
+        g += gh[2 * ROW(i)];
+        h += gh[2 * ROW(i) + 1];
+    }
+    tot[0] = g;
+    tot[1] = h;
+}
+
 static inline __attribute__((always_inline)) void
 hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
                size_t n_cols, const uint32_t *rows, size_t n, const double *gh,
-               struct lift_gbdt_bin *h)
+               struct lift_gbdt_bin *h, double *tot)
 {
     size_t nc = x->n_cols;
     bool run = n_cols > 0;
     for (size_t j = 1; run && j < n_cols; j++)
         run = cols[j] == cols[0] + j;
     if (x->slot16 && run && !rows) {
-        /* every row (a root without row sample): a stream */
+        /* every row (a root without row sample): a stream, which also
+         * sums g and h in row order, as sum_rows does */
         const uint16_t *rec = x->slot16 + cols[0];
+        double tg = 0, th = 0;
         for (size_t r = 0; r < n; r++) {
             const uint16_t *row = rec + r * nc;
             v4d d = {gh[2 * r], gh[2 * r + 1], 1.0, 0.0};
+            tg += gh[2 * r];
+            th += gh[2 * r + 1];
             for (size_t j = 0; j < n_cols; j++)
                 slot_add(h + row[j], &d);
         }
+        if (tot) {
+            tot[0] = tg;
+            tot[1] = th;
+        }
         return;
     }
+    if (tot)
+        sum_rows(rows, n, gh, tot);
     if (x->slot16 && run) {
         /* a run of columns (no column sample): no index per column */
         const uint16_t *rec = x->slot16 + cols[0];
@@ -558,31 +581,41 @@ hist_rows_body(const struct lift_gbdt_rows *x, const uint32_t *cols,
 __attribute__((target("avx"))) static void
 hist_rows_avx(const struct lift_gbdt_rows *x, const uint32_t *cols,
               size_t n_cols, const uint32_t *rows, size_t n, const double *gh,
-              struct lift_gbdt_bin *h)
+              struct lift_gbdt_bin *h, double *tot)
 {
-    hist_rows_body(x, cols, n_cols, rows, n, gh, h);
+    hist_rows_body(x, cols, n_cols, rows, n, gh, h, tot);
 }
 #endif
 
 static void hist_rows_plain(const struct lift_gbdt_rows *x,
                             const uint32_t *cols, size_t n_cols,
                             const uint32_t *rows, size_t n, const double *gh,
-                            struct lift_gbdt_bin *h)
+                            struct lift_gbdt_bin *h, double *tot)
 {
-    hist_rows_body(x, cols, n_cols, rows, n, gh, h);
+    hist_rows_body(x, cols, n_cols, rows, n, gh, h, tot);
+}
+
+/* lift_gbdt_hist_rows, and with tot set the sums of g and h over the
+ * rows into tot[0], tot[1] (the same sums as sum_rows). */
+static void hist_rows_tot(const struct lift_gbdt_rows *x, const uint32_t *cols,
+                          size_t n_cols, const uint32_t *rows, size_t n,
+                          const double *gh, struct lift_gbdt_bin *h,
+                          double *tot)
+{
+#ifdef HIST_AVX
+    if (__builtin_cpu_supports("avx")) {
+        hist_rows_avx(x, cols, n_cols, rows, n, gh, h, tot);
+        return;
+    }
+#endif
+    hist_rows_plain(x, cols, n_cols, rows, n, gh, h, tot);
 }
 
 void lift_gbdt_hist_rows(const struct lift_gbdt_rows *x, const uint32_t *cols,
                          size_t n_cols, const uint32_t *rows, size_t n,
                          const double *gh, struct lift_gbdt_bin *h)
 {
-#ifdef HIST_AVX
-    if (__builtin_cpu_supports("avx")) {
-        hist_rows_avx(x, cols, n_cols, rows, n, gh, h);
-        return;
-    }
-#endif
-    hist_rows_plain(x, cols, n_cols, rows, n, gh, h);
+    hist_rows_tot(x, cols, n_cols, rows, n, gh, h, NULL);
 }
 
 /* ---- trees: prediction and TreeSHAP ------------------------------------- */
@@ -1232,16 +1265,17 @@ static size_t col_width(const struct fit *F, size_t col)
     return F->rows.off[col + 1] - F->rows.off[col];
 }
 
-/* Zeroes and builds the active columns [j0, j1) of h from rows[0..n). */
+/* Zeroes and builds the active columns [j0, j1) of h from rows[0..n);
+ * with tot set, also sums g and h of the rows there. */
 static void build_cols(const struct fit *F, size_t j0, size_t j1,
                        const uint32_t *rows, size_t n, const double *gh,
-                       struct lift_gbdt_bin *h)
+                       struct lift_gbdt_bin *h, double *tot)
 {
     for (size_t j = j0; j < j1; j++) {
         size_t col = F->cols[j];
         memset(h + F->rows.off[col], 0, col_width(F, col) * sizeof *h);
     }
-    lift_gbdt_hist_rows(&F->rows, F->cols + j0, j1 - j0, rows, n, gh, h);
+    hist_rows_tot(&F->rows, F->cols + j0, j1 - j0, rows, n, gh, h, tot);
 }
 
 /* large -= small on column col. */
@@ -1270,28 +1304,14 @@ struct build_job {
     double *tot; /* when set, task 0 also sums g and h of the rows here */
 };
 
-/* The sums of g and h over rows[0..n), in row order. */
-static void sum_rows(const uint32_t *rows, size_t n, const double *gh,
-                     double *tot)
-{
-    double g = 0, h = 0;
-    for (size_t i = 0; i < n; i++) {
-        g += gh[2 * ROW(i)];
-        h += gh[2 * ROW(i) + 1];
-    }
-    tot[0] = g;
-    tot[1] = h;
-}
-
 /* Task t builds the t-th group of active columns. */
 static void build_job_run(void *ctx, unsigned part)
 {
     struct build_job *b = ctx;
     size_t j0, j1;
     group_range(b->F, part, &j0, &j1);
-    build_cols(b->F, j0, j1, b->rows, b->n, b->gh, b->h);
-    if (part == 0 && b->tot)
-        sum_rows(b->rows, b->n, b->gh, b->tot);
+    build_cols(b->F, j0, j1, b->rows, b->n, b->gh, b->h,
+               part == 0 ? b->tot : NULL);
 }
 
 static enum lift_code build_hist(struct fit *F, const uint32_t *rows, size_t n,
@@ -1359,7 +1379,7 @@ static void children_job_run(void *ctx, unsigned part)
     group_range(F, part, &j0, &j1);
     struct lift_gbdt_bin *sh = cj->small->hist, *lh = cj->large->hist;
     build_cols(F, j0, j1, F->idx + cj->small->begin,
-               cj->small->end - cj->small->begin, cj->gh, sh);
+               cj->small->end - cj->small->begin, cj->gh, sh, NULL);
     for (size_t j = j0; j < j1; j++) {
         size_t col = F->cols[j];
         sub_col(F, col, lh, sh);
@@ -1654,7 +1674,7 @@ static void level_job_run(void *ctx, unsigned part)
     if (!sh)
         return; /* children at the depth limit */
     build_cols(F, j0, j1, F->idx + small->begin, small->end - small->begin,
-               lj->gh, sh);
+               lj->gh, sh, NULL);
     for (size_t j = j0; j < j1; j++) {
         size_t col = F->cols[j];
         sub_col(F, col, lh, sh);
