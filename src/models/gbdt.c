@@ -1705,13 +1705,24 @@ static void part_job_run(void *ctx, unsigned t)
  * block in order, then the right ones. The result is the one stable
  * partition whatever the blocks. */
 #define PART_BLOCK 8192
+
+/* The blocks a parent of len rows is partitioned in: a multiple of the
+ * threads when there are several, so that they share the work evenly. */
+static size_t part_blocks(const struct fit *F, size_t len)
+{
+    size_t nb = len / PART_BLOCK + 1, t = F->pool.n;
+    if (nb > 1 && t > 1)
+        nb = (nb + t - 1) / t * t;
+    return nb;
+}
+
 static enum lift_code partition_level(struct fit *F, size_t n_pairs,
                                       struct lift_error *err)
 {
     size_t n_parts = 0;
     for (size_t q = 0; q < n_pairs; q++) {
         size_t len = F->kids[2 * q + 1].end - F->kids[2 * q].begin;
-        n_parts += len / PART_BLOCK + 1;
+        n_parts += part_blocks(F, len);
     }
     if (n_parts > F->cap_parts) {
         struct part *pt = lift_realloc_array(F->parts, n_parts, sizeof *pt);
@@ -1723,7 +1734,7 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
     size_t t = 0, rows = 0;
     for (size_t q = 0; q < n_pairs; q++) {
         size_t b0 = F->kids[2 * q].begin, b1 = F->kids[2 * q + 1].end;
-        size_t nb = (b1 - b0) / PART_BLOCK + 1;
+        size_t nb = part_blocks(F, b1 - b0);
         for (size_t k = 0; k < nb; k++)
             F->parts[t++] =
                 (struct part){q, b0 + (b1 - b0) * k / nb,
@@ -1918,38 +1929,62 @@ struct update_job {
     size_t out;
 };
 
-/* Task i adds leaf i's value to the scores of its rows and, when the
- * fit asks (F->fuse_grad), computes their next gradient pairs while the
- * score is at hand: the same operations on the same values as grad_job,
- * so the same pairs, without a second pass over the rows. */
+/* Task i adds the value of block parts[i]'s leaf to the scores of the
+ * block's rows and, when the fit asks (F->fuse_grad), computes their
+ * next gradient pairs while the score is at hand: the same operations
+ * on the same values as grad_job, so the same pairs, without a second
+ * pass over the rows. */
 static void update_job_run(void *ctx, unsigned i)
 {
     struct update_job *u = ctx;
     struct fit *F = u->F;
-    const struct cand *c = &F->cand[i];
-    double v = u->value[c->node];
+    const struct part *b = &F->parts[i];
+    double v = u->value[F->cand[b->pair].node];
     if (F->fuse_grad) {
-        for (size_t j = c->begin; j < c->end; j++) {
+        for (size_t j = b->begin; j < b->end; j++) {
             size_t r = F->idx[j];
             double z = F->z[r] += v;
             grad_one(F, r, z, F->gh);
         }
         return;
     }
-    for (size_t j = c->begin; j < c->end; j++)
+    for (size_t j = b->begin; j < b->end; j++)
         F->z[(size_t)F->idx[j] * F->k + u->out] += v;
 }
 
-static void update_train(struct fit *F, const struct gbdt *g, size_t tree,
-                         size_t out)
+/* Rows of a leaf that one task of the score update takes at most: a
+ * large leaf is shared by the threads. */
+#define UPDATE_BLOCK 4096
+
+static enum lift_code update_train(struct fit *F, const struct gbdt *g,
+                                   size_t tree, size_t out,
+                                   struct lift_error *err)
 {
     struct lift_gbdt_tree t = tree_view(g, tree);
-    size_t k = F->k;
+    size_t k = F->k, n_parts = 0;
+    for (size_t i = 0; i < F->n_cand; i++)
+        n_parts += (F->cand[i].end - F->cand[i].begin) / UPDATE_BLOCK + 1;
+    if (n_parts > F->cap_parts) {
+        struct part *pt = lift_realloc_array(F->parts, n_parts, sizeof *pt);
+        if (!pt)
+            return lift_error_nomem(err, "tree");
+        F->parts = pt;
+        F->cap_parts = n_parts;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < F->n_cand; i++) {
+        size_t b0 = F->cand[i].begin, b1 = F->cand[i].end;
+        size_t nb = (b1 - b0) / UPDATE_BLOCK + 1;
+        for (size_t j = 0; j < nb; j++)
+            F->parts[m++] =
+                (struct part){i, b0 + (b1 - b0) * j / nb,
+                              b0 + (b1 - b0) * (j + 1) / nb, 0, false};
+    }
     struct update_job u = {F, t.value, out};
-    pool_run(&F->pool, update_job_run, &u, (unsigned)F->n_cand,
+    pool_run(&F->pool, update_job_run, &u, (unsigned)m,
              F->n_sample >= PART_BLOCK);
     if (F->n_sample == F->n)
-        return;
+        return LIFT_OK;
     uint8_t *row = F->vrow;
     for (size_t j = F->n_sample; j < F->n; j++) {
         uint32_t r = F->idx[j];
@@ -1957,6 +1992,7 @@ static void update_train(struct fit *F, const struct gbdt *g, size_t tree,
             row[c] = F->x->codes[c * F->n + r];
         F->z[(size_t)r * k + out] += lift_gbdt_tree_predict(&t, row);
     }
+    return LIFT_OK;
 }
 
 /* Batch prediction of one tree over column-major rows: the tree is
@@ -2290,7 +2326,8 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
                 goto done;
             g->start[tree + 1] = (uint32_t)g->n_nodes;
             g->n_trees = tree + 1;
-            update_train(&F, g, tree, c);
+            if ((rc = update_train(&F, g, tree, c, err)))
+                goto done;
             if (nv) {
                 struct lift_gbdt_tree t = tree_view(g, tree);
                 tree_add_batch(&t, d->vxb, F.vz, k, c);
