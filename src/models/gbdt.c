@@ -1655,17 +1655,24 @@ struct level_job {
     const double *gh;
     size_t n_pairs;
     struct cand *kids; /* 2 per pair: L, R */
+    size_t groups;     /* column groups of a pair */
 };
 
-/* Task t: the pair t / groups, the column group t % groups, so a deep
- * level offers many tasks to share. */
+/* Pairs of a level from which each pair's columns are built in one
+ * group, per thread: a pass over a child's rows then adds every column
+ * (a group per thread costs more in all, each pass reading the scattered
+ * rows again), and the pairs are enough tasks to share. */
+#define WHOLE_PAIRS 2
+
+/* Task t: the pair t / groups, the column group t % groups, so a
+ * shallow level offers tasks to share too. */
 static void level_job_run(void *ctx, unsigned part)
 {
     struct level_job *lj = ctx;
     struct fit *F = lj->F;
-    size_t groups = col_tasks(F), j0, j1;
-    group_range(F, part % groups, &j0, &j1);
-    size_t na = F->n_active;
+    size_t groups = lj->groups, na = F->n_active;
+    size_t j0 = na * (part % groups) / groups;
+    size_t j1 = na * (part % groups + 1) / groups;
     size_t q = part / groups;
     struct cand *kid = lj->kids + 2 * q;
     bool left_small = kid[0].total.n <= kid[1].total.n;
@@ -1825,8 +1832,11 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
     }
     if ((rc = partition_level(F, n_pairs, err)))
         return rc;
-    struct level_job lj = {F, gh, n_pairs, F->kids};
-    pool_run(&F->pool, level_job_run, &lj, (unsigned)(n_pairs * col_tasks(F)),
+    size_t groups = col_tasks(F);
+    if (groups > 1 && n_pairs >= WHOLE_PAIRS * F->pool.n)
+        groups = 1;
+    struct level_job lj = {F, gh, n_pairs, F->kids, groups};
+    pool_run(&F->pool, level_job_run, &lj, (unsigned)(n_pairs * groups),
              work >= PARALLEL_MIN_WORK);
     F->n_cand = kept;
     for (q = 0; q < n_pairs; q++)
