@@ -1097,7 +1097,8 @@ enum objective {
 /* A block of rows of a pair's parent that one task partitions. */
 struct part {
     size_t pair, begin, end, nl;
-    bool whole; /* the block is its parent's rows: the task joins them */
+    bool whole;        /* the block is its parent's rows: the task joins them */
+    size_t at_l, at_r; /* else where its left and right rows go in idx */
 };
 
 /* A leaf of the growing tree: rows idx[begin..end), its node, its best
@@ -1133,6 +1134,7 @@ struct fit {
     double *loss_part; /* per part */
     uint32_t *idx;     /* rows: the sample first */
     uint32_t *tmp;     /* partition scratch */
+    uint32_t *tmp2;    /* and the left rows of a parent's blocks */
     size_t n_sample;
     uint32_t *cols; /* active columns of this tree */
     size_t n_active;
@@ -1551,18 +1553,20 @@ static enum lift_code make_split(struct gbdt *g, uint32_t tree_start,
 }
 
 /* Stable partition of the rows idx[begin..end) on column col: the left
- * ones move to idx[begin..begin + nl), the right ones to tmp[begin..end
- * - nl); returns nl. Which side a row takes is data, not a branch: each
- * row is written to both places and only the matching count advances,
- * since the sides of consecutive rows are close to random. */
+ * ones go to left[begin..begin + nl) (left may be idx itself), the right
+ * ones to tmp[begin..end - nl); returns nl. Which side a row takes is
+ * data, not a branch: each row is written to both places and only the
+ * matching count advances, since the sides of consecutive rows are
+ * close to random. */
 static size_t partition_block(struct fit *F, const uint8_t *go, uint32_t col,
-                              size_t begin, size_t end)
+                              size_t begin, size_t end, uint32_t *left)
 {
     const uint8_t *code = F->x->codes + (size_t)col * F->n;
-    uint32_t *at = F->idx + begin, *right = F->tmp + begin;
+    const uint32_t *from = F->idx + begin;
+    uint32_t *at = left + begin, *right = F->tmp + begin;
     size_t nl = 0, nr = 0;
     for (size_t i = 0; i < end - begin; i++) {
-        uint32_t r = at[i];
+        uint32_t r = from[i];
         size_t left_side = go[code[r]];
         at[nl] = r;
         right[nr] = r;
@@ -1583,7 +1587,8 @@ static enum lift_code split_node(struct fit *F, struct gbdt *g,
     enum lift_code rc = make_split(g, tree_start, cp, Lp, Rp, go, err);
     if (rc)
         return rc;
-    size_t nl = partition_block(F, go, cp->split.col, cp->begin, cp->end);
+    size_t nl =
+        partition_block(F, go, cp->split.col, cp->begin, cp->end, F->idx);
     memcpy(F->idx + cp->begin + nl, F->tmp + cp->begin,
            (cp->end - cp->begin - nl) * sizeof *F->tmp);
     Lp->end = Rp->begin = cp->begin + nl;
@@ -1700,10 +1705,25 @@ static void part_job_run(void *ctx, unsigned t)
     struct fit *F = ctx;
     struct part *b = &F->parts[t];
     b->nl = partition_block(F, F->pair_go + b->pair * LIFT_GBDT_SLOTS,
-                            F->pair_col[b->pair], b->begin, b->end);
+                            F->pair_col[b->pair], b->begin, b->end,
+                            b->whole ? F->idx : F->tmp2);
     if (b->whole)
         memcpy(F->idx + b->begin + b->nl, F->tmp + b->begin,
                (b->end - b->begin - b->nl) * sizeof *F->idx);
+}
+
+/* Task t copies block parts[t] of a parent of several blocks, its left
+ * rows from tmp2 and its right ones from tmp, to their places in idx:
+ * the places of the blocks do not overlap, nor do they the sources. */
+static void join_job_run(void *ctx, unsigned t)
+{
+    struct fit *F = ctx;
+    const struct part *b = &F->parts[t];
+    if (b->whole)
+        return;
+    memcpy(F->idx + b->at_l, F->tmp2 + b->begin, b->nl * sizeof *F->idx);
+    memcpy(F->idx + b->at_r, F->tmp + b->begin,
+           (b->end - b->begin - b->nl) * sizeof *F->idx);
 }
 
 /* Partitions the rows of every pair's parent (kids[2 q].begin ..
@@ -1743,12 +1763,17 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
         size_t b0 = F->kids[2 * q].begin, b1 = F->kids[2 * q + 1].end;
         size_t nb = part_blocks(F, b1 - b0);
         for (size_t k = 0; k < nb; k++)
-            F->parts[t++] =
-                (struct part){q, b0 + (b1 - b0) * k / nb,
-                              b0 + (b1 - b0) * (k + 1) / nb, 0, nb == 1};
+            F->parts[t++] = (struct part){q,
+                                          b0 + (b1 - b0) * k / nb,
+                                          b0 + (b1 - b0) * (k + 1) / nb,
+                                          0,
+                                          nb == 1,
+                                          0,
+                                          0};
         rows += b1 - b0;
     }
     pool_run(&F->pool, part_job_run, F, (unsigned)t, rows >= PART_BLOCK);
+    size_t joined = 0;
     for (size_t i = 0; i < t;) {
         size_t q = F->parts[i].pair, at = F->parts[i].begin, j = i;
         if (F->parts[i].whole) {
@@ -1757,18 +1782,19 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
             continue;
         }
         for (; j < t && F->parts[j].pair == q; j++) {
-            const struct part *b = &F->parts[j];
-            memmove(F->idx + at, F->idx + b->begin, b->nl * sizeof *F->idx);
-            at += b->nl;
+            F->parts[j].at_l = at;
+            at += F->parts[j].nl;
         }
         F->kids[2 * q].end = F->kids[2 * q + 1].begin = at;
         for (; i < j; i++) {
-            const struct part *b = &F->parts[i];
-            size_t nr = b->end - b->begin - b->nl;
-            memcpy(F->idx + at, F->tmp + b->begin, nr * sizeof *F->idx);
-            at += nr;
+            struct part *b = &F->parts[i];
+            b->at_r = at;
+            at += b->end - b->begin - b->nl;
+            joined += b->end - b->begin;
         }
     }
+    if (joined)
+        pool_run(&F->pool, join_job_run, F, (unsigned)t, joined >= PART_BLOCK);
     return LIFT_OK;
 }
 
@@ -1986,9 +2012,13 @@ static enum lift_code update_train(struct fit *F, const struct gbdt *g,
         size_t b0 = F->cand[i].begin, b1 = F->cand[i].end;
         size_t nb = (b1 - b0) / UPDATE_BLOCK + 1;
         for (size_t j = 0; j < nb; j++)
-            F->parts[m++] =
-                (struct part){i, b0 + (b1 - b0) * j / nb,
-                              b0 + (b1 - b0) * (j + 1) / nb, 0, false};
+            F->parts[m++] = (struct part){i,
+                                          b0 + (b1 - b0) * j / nb,
+                                          b0 + (b1 - b0) * (j + 1) / nb,
+                                          0,
+                                          false,
+                                          0,
+                                          0};
     }
     struct update_job u = {F, t.value, out};
     pool_run(&F->pool, update_job_run, &u, (unsigned)m,
@@ -2147,6 +2177,7 @@ static void fit_release(struct fit *F)
     lift_free(F->loss_part);
     lift_free(F->idx);
     lift_free(F->tmp);
+    lift_free(F->tmp2);
     lift_free(F->cols);
     lift_free(F->col_best);
     lift_free(F->kids);
@@ -2271,6 +2302,7 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
     F.loss_part = lift_calloc(GRAD_BLOCKS, sizeof *F.loss_part);
     F.idx = lift_malloc_array(F.n, sizeof *F.idx);
     F.tmp = lift_malloc_array(F.n, sizeof *F.tmp);
+    F.tmp2 = lift_malloc_array(F.n, sizeof *F.tmp2);
     F.cols = lift_malloc_array(F.nc ? F.nc : 1, sizeof *F.cols);
     F.vrow = lift_malloc(F.nc ? F.nc : 1);
     F.col_best = lift_malloc_array(2 * (F.nc ? F.nc : 1), sizeof *F.col_best);
@@ -2284,7 +2316,7 @@ static enum lift_code gbdt_fit(struct lift_learner *l,
         F.vlab = lift_malloc_array(nv, 1);
     }
     if (!g->base || !g->start || !F.z || !F.gh || !F.loss_part || !F.idx ||
-        !F.tmp || !F.cols || !F.vrow || !F.col_best ||
+        !F.tmp || !F.tmp2 || !F.cols || !F.vrow || !F.col_best ||
         (nv && (!F.vz || !F.vlab))) {
         gbdt_free(g);
         fit_release(&F);
