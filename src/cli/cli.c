@@ -196,6 +196,15 @@ json_t *cli_json_real(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+json_t *cli_report_doc(const char *text)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    if (!doc)
+        fprintf(stderr, "lift: error: bad report: %s\n", jerr.text);
+    return doc;
+}
+
 int cli_json_print(json_t *doc)
 {
     if (!doc) {

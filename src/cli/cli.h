@@ -89,6 +89,9 @@ void cli_csv_field(FILE *f, const char *s);
 json_t *cli_json_real(double v);
 /* Prints the document to stdout (indented) and releases it. */
 int cli_json_print(json_t *doc);
+/* Parses a report the library returned as JSON text; NULL (and the
+ * error printed) when it does not parse. */
+json_t *cli_report_doc(const char *text);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -158,10 +158,8 @@ int cmd_rfm(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    json_error_t jerr;
-    json_t *doc = json_loads(text, 0, &jerr);
+    json_t *doc = cli_report_doc(text);
     if (!doc) {
-        fprintf(stderr, "lift: error: bad report: %s\n", jerr.text);
         rc = CLI_FAIL;
         goto done;
     }
