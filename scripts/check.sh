@@ -52,6 +52,10 @@ esac
 n_passed=0
 n_failed=0
 n_skipped=0
+# One line per failing build, program or script, repeated at the end so
+# that the last lines of a long run (all a CI page may show) name them.
+failures=()
+tag=
 
 # A clean environment for the programs under test.
 unset LIFT_FAIL_ALLOC CMOCKA_XML_FILE
@@ -159,6 +163,7 @@ step_build() {
     fi
     row "build $2/" "FAILED"
     show_tail "$log" "$(relpath "$log")" 40
+    failures+=("build $2/: see $(relpath "$log")")
     count 0 1
     return 1
 }
@@ -184,6 +189,11 @@ report() {
     count "$p" "$f" "$s"
     if [ "$f" -gt 0 ]; then
         show_tail "$log" "$(relpath "$log")"
+        failures+=("$tag $name: $status ($(relpath "$log"))")
+        local bad
+        while IFS= read -r bad; do
+            failures+=("    ${bad:0:240}")
+        done < <(grep -E '^not ok\b|^\[  FAILED  \] [^0-9]|^\[  ERROR   \]' "$log" | head -n 8)
     fi
 }
 
@@ -278,6 +288,7 @@ step_format() {
         count 1 0
     else
         row "clang-format (${#files[@]} files)" "FAILED (run: make format)"
+        failures+=("format: clang-format --dry-run found unformatted files")
         grep -o '^[^:]*:[0-9]*:[0-9]*: error' "$log" | cut -d: -f1 |
             uniq | sed 's/^/      needs formatting: /'
         count 0 1
@@ -286,6 +297,7 @@ step_format() {
 
 # run_build KIND DIR TAG: build DIR, then its unit, e2e and replay tests.
 run_build() {
+    tag=$3
     echo "== $3: build"
     if ! step_build "$1" "$2"; then
         echo "   (tests of $2/ skipped: the build failed)"
@@ -323,6 +335,10 @@ fi
 echo "== format"
 step_format
 
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "== failures"
+    printf '   %s\n' "${failures[@]}"
+fi
 echo "== done in $((SECONDS - start))s; logs in $(relpath "$LOGS")/"
 if [ "$n_skipped" -gt 0 ]; then
     echo "$n_passed passed, $n_failed failed, $n_skipped skipped"
