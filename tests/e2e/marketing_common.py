@@ -2,8 +2,10 @@
 `ok - name` / `not ok - name: why` report, running the CLI, and a real
 `lift serve` on 127.0.0.1 (ephemeral port, temporary data dir, a tenant
 made by `lift admin tenant create`). Standard library only."""
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,20 @@ def check(name, cond, why=""):
     return bool(cond)
 
 
+def scratch(prefix):
+    """A temporary folder, removed at exit when every check passed (kept,
+    and named, when one failed, to look into)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+
+    def clean():
+        if results["failed"]:
+            print(f"# kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    atexit.register(clean)
+    return path
+
+
 def note(text):
     print(f"# {text}")
     sys.stdout.flush()
@@ -53,7 +69,7 @@ class Server:
     """`lift serve` with one tenant; use as a context manager."""
 
     def __enter__(self):
-        self.tmp = tempfile.mkdtemp(prefix="lift-mkt-")
+        self.tmp = scratch("lift-mkt-")
         ddir = os.path.join(self.tmp, "data")
         out = subprocess.run([LIFT, "admin", "tenant", "create", "acme",
                               "--data-dir", ddir, "--json"],

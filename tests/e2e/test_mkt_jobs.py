@@ -22,11 +22,10 @@ A real `lift serve` (one job worker, two HTTP threads) on Hillstrom:
 """
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from marketing_common import (HILLSTROM, Server, check, error_code,  # noqa
+from marketing_common import (scratch, HILLSTROM, Server, check, error_code,  # noqa
                               error_message, finish)
 
 UPLIFT = {"dataset": "hill", "treatment": "segment", "control": "No E-Mail",
@@ -105,7 +104,7 @@ def errors(s, tmp):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="lift-mktjobs-")
+    tmp = scratch("lift-mktjobs-")
     with Server() as s:
         st, _ = s.upload("hill", HILLSTROM)
         check("upload", st == 201, st)

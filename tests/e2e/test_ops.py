@@ -12,11 +12,13 @@ Prints `ok - name` / `not ok - name: why`, then `N passed, N failed`;
 exits 1 when anything failed. Standard library only.
 """
 import csv
+import atexit
 import http.client
 import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -576,6 +578,8 @@ def run(tmp, ddir, port, mport, keys, key_ids):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lift-ops-")
+    atexit.register(lambda: results["failed"] or
+                    shutil.rmtree(tmp, ignore_errors=True))
     ddir = os.path.join(tmp, "data")
     a = admin(ddir, "tenant", "create", "acme")
     b = admin(ddir, "tenant", "create", "rival")

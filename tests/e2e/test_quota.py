@@ -39,9 +39,11 @@ the server's --quota-* defaults:
 Prints `ok - name` / `not ok - name: why`, then `N passed, N failed`;
 exits 1 when anything failed. Standard library only.
 """
+import atexit
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -790,6 +792,8 @@ def threads_server(tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lift-quota-")
+    atexit.register(lambda: results["failed"] or
+                    shutil.rmtree(tmp, ignore_errors=True))
     model_file = os.path.join(tmp, "small.lift")
     out = subprocess.run([LIFT, "train", SMALL, "--target", "y", "--positive",
                           "yes", "--drop", "duration", "-o", model_file],

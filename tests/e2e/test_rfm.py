@@ -20,10 +20,9 @@ import csv
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from marketing_common import (HILLSTROM, Server, check, error_message,  # noqa
+from marketing_common import (scratch, HILLSTROM, Server, check, error_message,  # noqa
                               finish, lift, note)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +71,7 @@ def lift_sizes(doc):
 def main():
     with open(HILLSTROM, newline="") as f:
         rows = list(csv.DictReader(f))
-    tmp = tempfile.mkdtemp(prefix="lift-rfm-")
+    tmp = scratch("lift-rfm-")
     remade = os.path.join(tmp, "tx.csv")
     subprocess.run([sys.executable, MAKER, HILLSTROM, remade], check=True)
     with open(remade, "rb") as a, open(FIXTURE, "rb") as b:

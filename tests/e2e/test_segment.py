@@ -18,10 +18,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from marketing_common import (HILLSTROM, Server, check, error_message,  # noqa
+from marketing_common import (scratch, HILLSTROM, Server, check, error_message,  # noqa
                               finish, lift, note)
 
 REFERENCE = r"""
@@ -106,7 +105,7 @@ def main():
         sil = {int(k): v for k, v in doc["silhouette"].items()}
         check("auto_k_by_silhouette", sorted(sil) == [2, 3, 4, 5] and
               doc["k"] == max(sil, key=sil.get), sil)
-    tmp = tempfile.mkdtemp(prefix="lift-segment-")
+    tmp = scratch("lift-segment-")
     small = os.path.join(tmp, "small.csv")
     with open(small, "w") as f:
         f.write("a,b\n1,x\n2,y\n3,x\n")

@@ -19,10 +19,12 @@ body and record caps, 415 content type; graceful stop on SIGTERM.
 Prints `ok - name` / `not ok - name: why`, then `N passed, N failed`;
 exits 1 when anything failed. Standard library only.
 """
+import atexit
 import http.client
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -198,6 +200,8 @@ def records_of(path, n, drop=("y", "duration")):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lift-serve-")
+    atexit.register(lambda: results["failed"] or
+                    shutil.rmtree(tmp, ignore_errors=True))
     ddir = os.path.join(tmp, "data")
     a = admin(ddir, "tenant", "create", "acme")
     b = admin(ddir, "tenant", "create", "rival")

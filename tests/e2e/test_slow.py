@@ -30,11 +30,13 @@ sent within the deadline.
 Prints `ok - name` / `not ok - name: why`, then `N passed, N failed`;
 exits 1 when anything failed. Standard library only.
 """
+import atexit
 import http.client
 import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -284,6 +286,8 @@ def run(tmp, ddir, port, metrics_port, key):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="lift-slow-")
+    atexit.register(lambda: results["failed"] or
+                    shutil.rmtree(tmp, ignore_errors=True))
     ddir = os.path.join(tmp, "data")
     key = admin(ddir, "tenant", "create", "acme")["key"]
     proc, port, metrics_port = start(

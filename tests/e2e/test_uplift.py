@@ -42,10 +42,9 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from marketing_common import (HILLSTROM, LIFT, Server, check,  # noqa
+from marketing_common import (scratch, HILLSTROM, LIFT, Server, check,  # noqa
                               error_code, error_message, finish, lift, note)
 
 ARGS = ["--treatment", "segment", "--control", "No E-Mail", "--seed", "42",
@@ -290,7 +289,7 @@ def main():
     for ev in EVALUATIONS:
         outcome_checks(rows, "visit", "conversion", ev)
         outcome_checks(rows, "conversion", "visit", ev)
-    tmp = tempfile.mkdtemp(prefix="lift-uplift-")
+    tmp = scratch("lift-uplift-")
     one = errors(tmp)
     out_of_fold(tmp)
     text_report()
