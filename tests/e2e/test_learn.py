@@ -56,6 +56,8 @@ def report(name, ok, why=""):
     if ok:
         results["passed"] += 1
         print(f"ok - {name}")
+        if why:  # the figure behind the check, for the log
+            print(f"#   {str(why)[:300]}")
     else:
         results["failed"] += 1
         print(f"not ok - {name}: {why}")

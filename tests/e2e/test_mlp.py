@@ -2,7 +2,7 @@
 """End-to-end test of `lift train --model mlp` on the real data.
 
 Runs the binary named by $LIFT on the files in $DATA, split at test time
-by the peers' script ($LIFT_PEERS/split.py, default /work/shared/peers:
+by the peers' script ($LIFT_PEERS/split.py, default the peers folder beside $DATA:
 stratified by the target, 20 % test, seed 42), and checks the numbers:
 
   bank (duration dropped, y = yes), 64,64 ReLU, Adam 1e-3, batch 32,
@@ -47,7 +47,9 @@ import tempfile
 
 LIFT = os.environ.get("LIFT", "build/lift")
 DATA = os.environ.get("DATA", "../shared/data")
-PEERS = os.environ.get("LIFT_PEERS", "/work/shared/peers")
+PEERS = os.environ.get(
+    "LIFT_PEERS",
+    os.path.join(os.path.dirname(os.path.abspath(DATA.rstrip("/"))), "peers"))
 PYTHON = "/usr/bin/python3"
 
 BANK = os.path.join(DATA, "bank-marketing", "bank-additional-full.csv")
@@ -62,6 +64,8 @@ def report(name, ok, why=""):
     if ok:
         results["passed"] += 1
         print(f"ok - {name}")
+        if why:  # the figure behind the check, for the log
+            print(f"#   {str(why)[:300]}")
     else:
         results["failed"] += 1
         print(f"not ok - {name}: {why}")
