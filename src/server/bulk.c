@@ -669,6 +669,8 @@ void route_model_score(struct req *r)
         http_error_from(r, &err);
         goto done;
     }
+    if (!quota_job_room(r) || !quota_result_room(r, info.rows))
+        goto done;
     json_object_set_new(body, "model", json_string(r->name));
     json_object_set_new(body, "version", json_integer(sj->snap->version));
     if (!(params = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS))) {

@@ -210,6 +210,12 @@ bool quota_admit(struct req *r);
  * jobs queued or running (the store checks again, atomically, when the
  * job is created). false after answering. */
 bool quota_job_room(struct req *r);
+/* Before a bulk scoring job of `rows` rows is queued: 403 quota_exceeded
+ * when the tenant's storage quota cannot hold even the smallest result
+ * file of that many rows (a row number, a comma, one digit and a newline
+ * a row). The real size is checked when the result is adopted; this only
+ * spares a job that cannot succeed. false after answering. */
+bool quota_result_room(struct req *r, int64_t rows);
 /* GET and PUT /v1/tenants/{name}/quota (operator). */
 void route_tenant_quota_get(struct req *r);
 void route_tenant_quota_set(struct req *r);

@@ -261,6 +261,50 @@ bool quota_job_room(struct req *r)
     return true;
 }
 
+/* The fewest bytes of a result of `rows` rows: the header "row,score\n"
+ * or "ID,score\n" (at least 8), then per row its number (1-based, in
+ * decimal), a comma, one character of score and a newline. */
+static int64_t result_floor(int64_t rows)
+{
+    int64_t bytes = 8, width = 1, from = 1;
+    while (from <= rows) {
+        int64_t to = from <= INT64_MAX / 10 ? from * 10 - 1 : INT64_MAX;
+        int64_t n = (rows < to ? rows : to) - from + 1;
+        bytes += n * (width + 3);
+        if (to == INT64_MAX)
+            break;
+        from = to + 1;
+        width++;
+    }
+    return bytes;
+}
+
+bool quota_result_room(struct req *r, int64_t rows)
+{
+    struct lift_error err;
+    struct lift_quota q;
+    struct lift_quota_usage u;
+    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, &q, &u,
+                             &err)) {
+        http_error_from(r, &err);
+        return false;
+    }
+    if (q.storage < 0)
+        return true;
+    int64_t need = result_floor(rows);
+    int64_t room = q.storage > u.storage ? q.storage - u.storage : 0;
+    if (need > room) {
+        http_error(r, LIFT_ERR_QUOTA,
+                   "storage quota exceeded: the result of scoring %lld rows "
+                   "needs at least %lld bytes, the quota of %lld bytes "
+                   "leaves %lld (%lld used)",
+                   (long long)rows, (long long)need, (long long)q.storage,
+                   (long long)room, (long long)u.storage);
+        return false;
+    }
+    return true;
+}
+
 void route_quota(struct req *r)
 {
     struct lift_error err;

@@ -486,12 +486,25 @@ def test_results(c, ddir, tiny, blob_len):
     check("results_count_toward_storage", len(body) > 0 and
           job["result"]["bytes"] == len(body) and
           used == len(tiny) + blob_len + len(body), (job, used, len(body)))
-    admin(ddir, "tenant", "quota", "md", "--storage", str(used + 10))
+    rows = body.count(b"\n") - 1
+    # the smallest result of these rows: header, then "N,s\n" a row
+    floor = 8 + sum(len(str(i)) + 3 for i in range(1, rows + 1))
+    admin(ddir, "tenant", "quota", "md", "--storage", str(used + floor - 1))
+    st, doc = c.call("POST", "/v1/models/m2:score", {"dataset": "data"})
+    check("results_no_room_403_before_queueing", st == 403 and
+          error_code(doc) == "quota_exceeded" and "job" not in doc and
+          f"the result of scoring {rows} rows needs at least {floor} bytes" in
+          message(doc) and c.quota()["storage_bytes"]["used"] == used,
+          (st, doc))
+    # room for the smallest result but not for this one: the job runs and
+    # fails when its file is adopted, with nothing kept
+    admin(ddir, "tenant", "quota", "md", "--storage", str(used + floor))
     st, doc = c.call("POST", "/v1/models/m2:score", {"dataset": "data"})
     job = wait_job(c, doc["job"]["id"]) if st == 202 else doc
     check("results_over_room_fail_the_job", job.get("state") == "failed" and
           "storage quota exceeded: the result file of" in job.get("error", "")
-          and c.quota()["storage_bytes"]["used"] == used, job)
+          and c.quota()["storage_bytes"]["used"] == used and
+          not os.listdir(os.path.join(ddir, "tmp")), job)
     admin(ddir, "tenant", "quota", "md", "--storage", "default")
 
 
@@ -516,6 +529,13 @@ def test_jobs(c):
     check("jobs_refused_leave_no_model", st == 200 and
           [m["name"] for m in doc["models"]] == ["j1"], doc)
     check("jobs_used_counted", c.quota()["jobs"] == {"limit": 1, "used": 1})
+    # the marketing jobs share the quota
+    hdrs = {}
+    st, doc = c.call("POST", "/v1/segments", {"dataset": "data", "k": 2},
+                     headers_out=hdrs)
+    check("jobs_segments_429", st == 429 and
+          error_code(doc) == "rate_limited" and "job quota" in message(doc)
+          and hdrs.get("retry-after", "").isdigit(), (st, doc, hdrs))
     if not ok:
         return
     c.call("DELETE", f"/v1/jobs/{j1['job']['id']}")
