@@ -180,17 +180,27 @@ static bool rate_take(struct srv *srv, int64_t tenant, unsigned *retry_after,
     return allowed;
 }
 
-/* The early upload checks (see the overview). */
-static bool upload_admit(struct req *r)
+/* The tenant's effective quota and usage: false after answering the
+ * store's error. */
+static bool tenant_quota(struct req *r, struct lift_quota *q,
+                         struct lift_quota_usage *u)
 {
     struct lift_error err;
-    struct lift_quota q;
-    struct lift_quota_usage u;
-    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, &q, &u,
+    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, q, u,
                              &err)) {
         http_error_from(r, &err);
         return false;
     }
+    return true;
+}
+
+/* The early upload checks (see the overview). */
+static bool upload_admit(struct req *r)
+{
+    struct lift_quota q;
+    struct lift_quota_usage u;
+    if (!tenant_quota(r, &q, &u))
+        return false;
     if (r->handler == route_dataset_create && q.datasets >= 0 &&
         u.datasets >= q.datasets) {
         http_error(r, LIFT_ERR_QUOTA,
@@ -243,14 +253,10 @@ bool quota_admit(struct req *r)
 
 bool quota_job_room(struct req *r)
 {
-    struct lift_error err;
     struct lift_quota q;
     struct lift_quota_usage u;
-    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, &q, &u,
-                             &err)) {
-        http_error_from(r, &err);
+    if (!tenant_quota(r, &q, &u))
         return false;
-    }
     if (q.jobs >= 0 && u.jobs >= q.jobs) {
         http_error(r, LIFT_ERR_RATE_LIMITED,
                    "job quota exceeded: %lld jobs queued or running, the "
@@ -281,14 +287,10 @@ static int64_t result_floor(int64_t rows)
 
 bool quota_result_room(struct req *r, int64_t rows)
 {
-    struct lift_error err;
     struct lift_quota q;
     struct lift_quota_usage u;
-    if (lift_store_quota_get(r->srv->store, r->who.tenant_id, NULL, &q, &u,
-                             &err)) {
-        http_error_from(r, &err);
+    if (!tenant_quota(r, &q, &u))
         return false;
-    }
     if (q.storage < 0)
         return true;
     int64_t need = result_floor(rows);
