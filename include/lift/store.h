@@ -101,6 +101,50 @@ enum lift_code lift_store_tenants_json(struct lift_store *s, char **json,
 enum lift_code lift_store_tenant_id(struct lift_store *s, const char *name,
                                     int64_t *tenant_id, struct lift_error *err);
 
+/* Tenant by name, a deleted one too (lift_store_tenant_delete): the
+ * tenant of that name when one exists, else the one last deleted under
+ * it (*deleted true; deleted may be NULL). For reading the audit entries
+ * of a deleted tenant. LIFT_ERR_NOT_FOUND when no tenant ever had the
+ * name, LIFT_ERR_INVALID for a bad name. */
+enum lift_code lift_store_tenant_lookup(struct lift_store *s, const char *name,
+                                        int64_t *tenant_id, bool *deleted,
+                                        struct lift_error *err);
+
+/* What lift_store_tenant_delete removed. */
+struct lift_tenant_deletion {
+    int64_t tenant_id;
+    int64_t keys; /* API keys, revoked ones included */
+    int64_t datasets;
+    int64_t models;
+    int64_t versions; /* of every state */
+    int64_t jobs;     /* of every state; running ones included */
+    int64_t results;  /* job result files */
+    int64_t files;    /* blob files: datasets, model files, job results */
+    int64_t bytes;    /* their recorded size: the storage freed */
+};
+
+/* Deletes tenant `name` and everything it owns, for good. In one
+ * transaction: the tenant's row and (foreign keys ON DELETE CASCADE) its
+ * API keys, datasets, models with every version, jobs of every state
+ * with their result records, and its quota override; a record of the
+ * deleted tenant (id, name, times, its last key id) is kept, so that its
+ * audit entries, which are kept with its id, still name it, and so that
+ * no tenant or key made later takes one of its ids. After the commit the
+ * blob files (datasets, model files, job results) are removed, and the
+ * authentication cache is emptied: its keys fail at once in this
+ * process, within a second in another one on the same dir. A crash
+ * between the commit and the removal leaves unreferenced blobs, which
+ * the next lift_store_open that has the dir to itself removes (and
+ * lift_store_check reports, and removes with repair). A job of the
+ * tenant still running in some process finds its rows gone
+ * (LIFT_ERR_NOT_FOUND) at its next write; a server cancels its own
+ * first. Writes no audit entry: the caller records the action. out (may
+ * be NULL) says what went. LIFT_ERR_INVALID for a bad name,
+ * LIFT_ERR_NOT_FOUND for an unknown tenant (a deleted one included). */
+enum lift_code lift_store_tenant_delete(struct lift_store *s, const char *name,
+                                        struct lift_tenant_deletion *out,
+                                        struct lift_error *err);
+
 /* A new key for tenant_id, or an operator key (tenant_id 0, op true). */
 enum lift_code lift_store_key_create(struct lift_store *s, int64_t tenant_id,
                                      bool op, char key[LIFT_KEY_LEN + 1],

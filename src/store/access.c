@@ -16,18 +16,28 @@
 
 #include "core/error.h"
 
+/* Ids are never reused: past every live and every deleted tenant's
+ * (the audit log names tenants by id) */
 static const char sql_tenant_insert[] =
-    "INSERT INTO tenants (name, created) VALUES (?1, ?2)";
+    "INSERT INTO tenants (id, name, created) VALUES ("
+    "max(coalesce((SELECT max(id) FROM tenants), 0),"
+    " coalesce((SELECT max(id) FROM tenants_deleted), 0)) + 1, ?1, ?2)";
 static const char sql_tenant_by_name[] =
     "SELECT id FROM tenants WHERE name = ?1";
 static const char sql_tenant_by_id[] = "SELECT name FROM tenants WHERE id = ?1";
+static const char sql_tenant_deleted_by_name[] =
+    "SELECT id FROM tenants_deleted WHERE name = ?1 ORDER BY id DESC LIMIT 1";
 static const char sql_tenants[] =
     "SELECT t.id, t.name, t.created, (SELECT count(*) FROM api_keys k "
     "WHERE k.tenant_id = t.id AND k.revoked IS NULL) FROM tenants t "
     "ORDER BY t.id";
+/* Key ids, like tenant ids, are never reused (the audit log names keys
+ * by id): past every key that exists and every deleted tenant's */
 static const char sql_key_insert[] =
-    "INSERT INTO api_keys (tenant_id, hash, operator, created) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO api_keys (id, tenant_id, hash, operator, created) VALUES ("
+    "max(coalesce((SELECT max(id) FROM api_keys), 0),"
+    " coalesce((SELECT max(last_key_id) FROM tenants_deleted), 0)) + 1,"
+    " ?1, ?2, ?3, ?4)";
 static const char sql_keys[] =
     "SELECT k.id, t.name, k.operator, k.created, k.revoked FROM api_keys k "
     "LEFT JOIN tenants t ON t.id = k.tenant_id WHERE ?1 < 0 "
@@ -43,8 +53,9 @@ static const char sql_audit_insert[] =
     "INSERT INTO audit (tenant_id, key_id, action, object, status, time) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char sql_audit[] =
-    "SELECT a.id, t.name, a.key_id, a.action, a.object, a.status, a.time "
-    "FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
+    "SELECT a.id, coalesce(t.name, d.name), a.key_id, a.action, a.object, "
+    "a.status, a.time FROM audit a LEFT JOIN tenants t ON t.id = a.tenant_id "
+    "LEFT JOIN tenants_deleted d ON d.id = a.tenant_id "
     "WHERE (?1 < 0 OR a.tenant_id = ?1) AND a.id < ?3 "
     "ORDER BY a.id DESC LIMIT ?2";
 /* Each count uses an index or the table's b-tree count: cheap enough for
@@ -192,6 +203,36 @@ enum lift_code lift_store_tenant_id(struct lift_store *s, const char *name,
     return code;
 }
 
+enum lift_code lift_store_tenant_lookup(struct lift_store *s, const char *name,
+                                        int64_t *tenant_id, bool *deleted,
+                                        struct lift_error *err)
+{
+    enum lift_code code = store_check_name(name, "tenant", err);
+    if (code)
+        return code;
+    store_lock(s);
+    sqlite3_stmt *st;
+    bool row = false, gone = false;
+    if (!(code = reg_prepare(&s->reg, sql_tenant_by_name, &st, err)) &&
+        !(code = reg_bind(&s->reg, st, err, "t", name)))
+        code = reg_step(&s->reg, st, &row, "look up a tenant", err);
+    if (!code && !row &&
+        !(code = reg_prepare(&s->reg, sql_tenant_deleted_by_name, &st, err)) &&
+        !(code = reg_bind(&s->reg, st, err, "t", name)) &&
+        !(code = reg_step(&s->reg, st, &row, "look up a tenant", err)))
+        gone = row;
+    if (!code && !row)
+        code = lift_error_set(err, LIFT_ERR_NOT_FOUND,
+                              "no tenant '%s', now or deleted", name);
+    if (!code) {
+        *tenant_id = reg_int(st, 0);
+        if (deleted)
+            *deleted = gone;
+    }
+    store_unlock(s);
+    return code;
+}
+
 enum lift_code lift_store_key_create(struct lift_store *s, int64_t tenant_id,
                                      bool op, char key[LIFT_KEY_LEN + 1],
                                      int64_t *key_id, struct lift_error *err)
@@ -254,12 +295,8 @@ enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
     if (!code &&
         !(code = reg_bind(&s->reg, st, err, "ii", key_id, store_now())))
         code = reg_run(&s->reg, st, "revoke a key", err);
-    if (!code) {
-        pthread_mutex_lock(&s->auth_mu);
-        memset(s->auth, 0, sizeof s->auth);
-        s->auth_epoch++;
-        pthread_mutex_unlock(&s->auth_mu);
-    }
+    if (!code)
+        store_auth_forget(s);
     /* no row changed: revoked already (fine) or no such key */
     if (!code && sqlite3_changes(s->reg.db) == 0 &&
         !(code = reg_prepare(&s->reg, sql_key_exists, &st, err)) &&
@@ -269,6 +306,14 @@ enum lift_code lift_store_key_revoke(struct lift_store *s, int64_t key_id,
                               (long long)key_id);
     store_unlock(s);
     return code;
+}
+
+void store_auth_forget(struct lift_store *s)
+{
+    pthread_mutex_lock(&s->auth_mu);
+    memset(s->auth, 0, sizeof s->auth);
+    s->auth_epoch++;
+    pthread_mutex_unlock(&s->auth_mu);
 }
 
 static int64_t monotonic_ns(void)

@@ -2,12 +2,14 @@
  * store/registry.c - the SQLite connection: open, schema migrations, the
  * statement cache, binding and stepping with lift errors.
  *
- * Schema (version 3: job result blobs since 2, quotas since 3). Times
- * are unix seconds. Blobs are named by the
+ * Schema (version 4: job result blobs since 2, quotas since 3, deleted
+ * tenants since 4). Times are unix seconds. Blobs are named by the
  * file name under DIR/blobs/ (32 hex characters), never by a path, so a
  * data dir can be moved. An operator key has no tenant; audit rows keep
  * tenant 0 for the operator and have no foreign keys, so that they
- * outlive what they describe.
+ * outlive what they describe. Every other table that names a tenant
+ * does so with ON DELETE CASCADE (foreign_keys is on for every
+ * connection), so deleting a tenant's row deletes what it owns.
  *
  * Migrations are an append-only list: migrations[v] takes a registry from
  * user_version v to v + 1. Never edit a shipped step; add one.
@@ -106,6 +108,18 @@ static const char *const migrations[] = {
     "  rps INTEGER,"
     "  burst INTEGER);"
     "CREATE INDEX jobs_tenant_state ON jobs(tenant_id, state);",
+    /* 3 -> 4: deleted tenants (lift_store_tenant_delete). Their audit
+     * entries keep the tenant id and read its name here; the highest id
+     * of the tenants and keys ever made is kept too, so that no new
+     * tenant or key takes the id of a deleted one (INTEGER PRIMARY KEY
+     * alone would reuse the largest id once its row is gone) */
+    "CREATE TABLE tenants_deleted ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL,"
+    "  last_key_id INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX tenants_deleted_name ON tenants_deleted(name, id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -66,6 +66,10 @@ struct lift_store {
     struct lift_quota quota_defaults; /* under mu */
 };
 
+/* Empties the authentication cache (a key was revoked, a tenant
+ * deleted): the next request of every key reads the registry. */
+void store_auth_forget(struct lift_store *s);
+
 void store_lock(struct lift_store *s);
 /* Resets every statement (ending reads) and releases the mutex. */
 void store_unlock(struct lift_store *s);

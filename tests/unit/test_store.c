@@ -6,7 +6,9 @@
  * rollback, delete), jobs, the clean-up after a crash, lift_store_check
  * and its repair, the audit log, a schema from a newer lift, damaged
  * files, four threads sharing stores, and tenant quotas (overrides,
- * defaults, usage, each limit, and racing writers on two handles).
+ * defaults, usage, each limit, and racing writers on two handles), and
+ * deleting a tenant (what goes, what stays byte for byte, late writes,
+ * ids never reused, the audit log, a crash before the unlinks).
  *
  * Every test makes its own data dir under a mkdtemp folder in /tmp and
  * removes it at the end.
@@ -1293,6 +1295,7 @@ static void open_schema_1_registry_migrates(void **state)
                                   "ALTER TABLE jobs DROP COLUMN result_bytes;"
                                   "DROP TABLE quotas;"
                                   "DROP INDEX jobs_tenant_state;"
+                                  "DROP TABLE tenants_deleted;"
                                   "PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -1595,6 +1598,420 @@ static void check_finds_missing_and_orphan_blobs(void **state)
         json_integer_value(json_object_get(json_array_get(mm, 0), "actual")),
         7);
     json_decref(doc);
+}
+
+/* ---- deleting a tenant -------------------------------------------------- */
+
+/* The bytes of a whole (small) file, malloc'd; *n its size. */
+static char *file_bytes(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    *n = fread(buf, 1, 1 << 16, fp);
+    fclose(fp);
+    return buf;
+}
+
+/* What tenant bravo owns, as the store describes it and byte for byte:
+ * its lists, its model, its job and the content of every blob. */
+struct bravo_view {
+    char *datasets, *dataset, *models, *model, *job;
+    char *blob[3];
+    size_t len[3];
+};
+
+static void bravo_view_take(struct fixture *f, const char *job,
+                            struct bravo_view *v)
+{
+    struct lift_error err;
+    char path[4096];
+    int64_t version, bytes;
+    assert_int_equal(lift_store_datasets_json(f->s, f->b, &v->datasets, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_dataset_json(f->s, f->b, "bd", &v->dataset, &err), LIFT_OK);
+    assert_int_equal(lift_store_models_json(f->s, f->b, &v->models, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_model_json(f->s, f->b, "bm", &v->model, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_job_json(f->s, f->b, job, &v->job, &err),
+                     LIFT_OK);
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->b, "bd", &d, &err),
+                     LIFT_OK);
+    v->blob[0] = file_bytes(d.blob, &v->len[0]);
+    lift_dataset_info_release(&d);
+    assert_int_equal(lift_store_model_serving(f->s, f->b, "bm", &version, path,
+                                              sizeof path, &err),
+                     LIFT_OK);
+    v->blob[1] = file_bytes(path, &v->len[1]);
+    assert_int_equal(lift_store_job_result_get(f->s, f->b, job, path,
+                                               sizeof path, &bytes, &err),
+                     LIFT_OK);
+    v->blob[2] = file_bytes(path, &v->len[2]);
+}
+
+static void bravo_view_equal_release(struct bravo_view *a, struct bravo_view *b)
+{
+    assert_string_equal(a->datasets, b->datasets);
+    assert_string_equal(a->dataset, b->dataset);
+    assert_string_equal(a->models, b->models);
+    assert_string_equal(a->model, b->model);
+    assert_string_equal(a->job, b->job);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(a->len[i], b->len[i]);
+        assert_memory_equal(a->blob[i], b->blob[i], a->len[i]);
+    }
+    struct bravo_view *both[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        free(both[k]->datasets);
+        free(both[k]->dataset);
+        free(both[k]->models);
+        free(both[k]->model);
+        free(both[k]->job);
+        for (int i = 0; i < 3; i++)
+            free(both[k]->blob[i]);
+    }
+}
+
+/* A version imported into model `name` of tenant; its file holds text. */
+static void import_version(struct fixture *f, int64_t tenant, const char *name,
+                           const char *text)
+{
+    struct lift_error err;
+    char tmp[4096];
+    int64_t v;
+    bool promoted;
+    write_tmp(f->s, text, tmp, sizeof tmp);
+    assert_int_equal(lift_store_version_import(f->s, tenant, name, tmp,
+                                               "{\"auc\":0.7}", &v, &promoted,
+                                               &err),
+                     LIFT_OK);
+}
+
+/* A finished scoring job of tenant with a result file holding csv. */
+static void job_with_result(struct fixture *f, int64_t tenant, const char *csv,
+                            char id[17])
+{
+    struct lift_error err;
+    char tmp[4096];
+    running_job(f, tenant, id);
+    write_tmp(f->s, csv, tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, tenant, id, tmp, "{\"rows\":2}", &err),
+        LIFT_OK);
+}
+
+/* acme: two datasets, a model of two versions and a failed one, a
+ * scoring job with its result file, a running job, a second key and a
+ * quota override; bravo: a dataset, a model and a job with a result.
+ * acme's running job goes to run, bravo's job to bjob. */
+static void two_tenants_with_data(struct fixture *f, char run[17],
+                                  char bjob[17])
+{
+    struct lift_error err;
+    char job[17], key[LIFT_KEY_LEN + 1];
+    int64_t v, kid;
+    put_dataset(f->s, f->a, "d1", "a,b\n1,2\n3,4\n");
+    put_dataset(f->s, f->a, "d2", "x\n1\n2\n");
+    import_version(f, f->a, "m", "MODEL-ONE");
+    import_version(f, f->a, "m", "MODEL-TWO!");
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_version_fail(f->s, f->a, "m", v, "diverged", &err), LIFT_OK);
+    job_with_result(f, f->a, "row,score\n1,0.5\n", job);
+    running_job(f, f->a, run);
+    assert_int_equal(lift_store_key_create(f->s, f->a, false, key, &kid, &err),
+                     LIFT_OK);
+    struct lift_quota q;
+    lift_quota_fill(&q, LIFT_QUOTA_KEEP);
+    q.datasets = 9;
+    assert_int_equal(lift_store_quota_set(f->s, f->a, &q, &err), LIFT_OK);
+    put_dataset(f->s, f->b, "bd", "c\n7\n8\n");
+    import_version(f, f->b, "bm", "BRAVO-MODEL");
+    job_with_result(f, f->b, "row,score\n1,0.25\n2,0.75\n", bjob);
+}
+
+static void tenant_delete_removes_rows_and_files_only_its_own(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal who;
+    char run[17], bjob[17];
+    two_tenants_with_data(f, run, bjob);
+    assert_int_equal(count_files(f->dir, "blobs"), 8);
+    struct lift_quota_usage before;
+    assert_int_equal(
+        lift_store_quota_get(f->s, f->a, NULL, NULL, &before, &err), LIFT_OK);
+    struct bravo_view b0, b1;
+    bravo_view_take(f, bjob, &b0);
+    /* the key is in the authentication cache */
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, strlen(f->key_a), &who, &err),
+        LIFT_OK);
+
+    struct lift_tenant_deletion d;
+    assert_int_equal(lift_store_tenant_delete(f->s, "acme", &d, &err), LIFT_OK);
+    assert_int_equal(d.tenant_id, f->a);
+    assert_int_equal(d.keys, 2);
+    assert_int_equal(d.datasets, 2);
+    assert_int_equal(d.models, 1);
+    assert_int_equal(d.versions, 3);
+    assert_int_equal(d.jobs, 2);
+    assert_int_equal(d.results, 1);
+    assert_int_equal(d.files, 5);
+    assert_int_equal(d.bytes, before.storage);
+    assert_int_equal(d.bytes, 12 + 6 + 9 + 10 + 16);
+
+    /* its key fails at once, cached or not */
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_a, strlen(f->key_a), &who, &err),
+        LIFT_ERR_UNAUTHORIZED);
+    /* its rows are gone */
+    int64_t id;
+    assert_int_equal(lift_store_tenant_id(f->s, "acme", &id, &err),
+                     LIFT_ERR_NOT_FOUND);
+    char *json = NULL;
+    assert_int_equal(lift_store_tenants_json(f->s, &json, &err), LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(list, 0), "name")),
+        "bravo");
+    json_decref(list);
+    assert_int_equal(lift_store_keys_json(f->s, f->a, &json, &err), LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    assert_int_equal(lift_store_datasets_json(f->s, f->a, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    assert_int_equal(lift_store_models_json(f->s, f->a, &json, &err), LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    char st[16];
+    assert_int_equal(lift_store_job_state(f->s, f->a, run, st, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(
+        lift_store_quota_get(f->s, f->a, NULL, NULL, &before, &err),
+        LIFT_ERR_NOT_FOUND);
+    struct lift_store_counts c;
+    assert_int_equal(lift_store_counts(f->s, -1, &c, &err), LIFT_OK);
+    assert_int_equal(c.tenants, 1);
+    assert_int_equal(c.datasets, 1);
+    assert_int_equal(c.models, 1);
+    assert_int_equal(lift_store_job_counts_json(f->s, &json, &err), LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 1); /* bravo's score job */
+    json_decref(list);
+
+    /* its files are gone; bravo's, and all it sees, are byte-identical */
+    assert_int_equal(count_files(f->dir, "blobs"), 3);
+    bravo_view_take(f, bjob, &b1);
+    bravo_view_equal_release(&b0, &b1);
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_b, strlen(f->key_b), &who, &err),
+        LIFT_OK);
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    json_t *doc = parse(report);
+    assert_int_equal(json_integer_value(json_object_get(doc, "objects")), 3);
+    assert_int_equal(json_array_size(json_object_get(doc, "orphans")), 0);
+    json_decref(doc);
+
+    /* twice, or a name never seen: not found; a bad name: invalid */
+    assert_int_equal(lift_store_tenant_delete(f->s, "acme", &d, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "no tenant 'acme'");
+    assert_int_equal(d.tenant_id, 0);
+    assert_int_equal(lift_store_tenant_delete(f->s, "nobody", NULL, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_tenant_delete(f->s, "../x", NULL, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(lift_store_tenant_delete(f->s, NULL, NULL, &err),
+                     LIFT_ERR_INVALID);
+    assert_int_equal(count_files(f->dir, "blobs"), 3);
+}
+
+static void tenant_delete_running_job_late_writes_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char run[17], job[17], tmp[4096];
+    int64_t v;
+    /* a running scoring job and a training job holding a version */
+    running_job(f, f->a, run);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->a, "train", NULL, job, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, job, "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    assert_int_equal(
+        lift_store_version_reserve(f->s, f->a, "m", NULL, &v, &err), LIFT_OK);
+    struct lift_tenant_deletion d;
+    assert_int_equal(lift_store_tenant_delete(f->s, "acme", &d, &err), LIFT_OK);
+    assert_int_equal(d.jobs, 2);
+    assert_int_equal(d.versions, 1);
+    assert_int_equal(d.files, 0);
+    /* what the jobs' workers would do next is refused, and leaves no
+     * file behind */
+    assert_int_equal(lift_store_job_update(f->s, run, NULL, "{\"rows\":1}",
+                                           NULL, NULL, &err),
+                     LIFT_ERR_NOT_FOUND);
+    write_tmp(f->s, "row,score\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_job_result_put(f->s, f->a, run, tmp, "{}", &err),
+        LIFT_ERR_NOT_FOUND);
+    assert_false(exists(tmp));
+    write_tmp(f->s, "MODEL", tmp, sizeof tmp);
+    bool promoted;
+    assert_int_equal(lift_store_version_complete_job(f->s, f->a, "m", v, tmp,
+                                                     "{}", job, NULL, &promoted,
+                                                     &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_false(exists(tmp));
+    /* and nothing new can be made for the deleted tenant's id */
+    write_tmp(f->s, "a\n1\n", tmp, sizeof tmp);
+    assert_int_equal(
+        lift_store_dataset_put(f->s, f->a, "late", tmp, NULL, NULL, 1, &err),
+        LIFT_ERR_NOT_FOUND);
+    assert_false(exists(tmp));
+    assert_int_not_equal(
+        lift_store_version_reserve(f->s, f->a, "m2", NULL, &v, &err), LIFT_OK);
+    char late[17];
+    assert_int_not_equal(
+        lift_store_job_create(f->s, f->a, "score", NULL, late, &err), LIFT_OK);
+    char key[LIFT_KEY_LEN + 1];
+    int64_t kid;
+    assert_int_equal(lift_store_key_create(f->s, f->a, false, key, &kid, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+    assert_int_equal(count_files(f->dir, "tmp"), 0);
+}
+
+static void tenant_delete_ids_never_reused_audit_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_principal who;
+    assert_int_equal(
+        lift_store_authenticate(f->s, f->key_b, strlen(f->key_b), &who, &err),
+        LIFT_OK);
+    int64_t bravo_key = who.key_id;
+    assert_int_equal(lift_store_audit(f->s, f->b, bravo_key, "dataset.create",
+                                      "bd", 201, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_tenant_delete(f->s, "bravo", NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(
+        lift_store_audit(f->s, 0, 0, "tenant.delete", "bravo", 200, &err),
+        LIFT_OK);
+    /* bravo had the largest tenant and key ids: neither comes back */
+    int64_t carol, id;
+    char key[LIFT_KEY_LEN + 1];
+    assert_int_equal(lift_store_tenant_create(f->s, "carol", &carol, key, &err),
+                     LIFT_OK);
+    assert_true(carol > f->b);
+    assert_int_equal(
+        lift_store_authenticate(f->s, key, strlen(key), &who, &err), LIFT_OK);
+    assert_true(who.key_id > bravo_key);
+    char *json = NULL;
+    assert_int_equal(lift_store_audit_json(f->s, carol, 10, &json, &err),
+                     LIFT_OK);
+    json_t *list = parse(json);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+    /* bravo's entries stay, named, by its id and in the whole log */
+    assert_int_equal(lift_store_audit_json(f->s, f->b, 10, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 1);
+    json_t *e = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "tenant")),
+                        "bravo");
+    assert_string_equal(json_string_value(json_object_get(e, "action")),
+                        "dataset.create");
+    json_decref(list);
+    assert_int_equal(lift_store_audit_json(f->s, -1, 10, &json, &err), LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 2);
+    e = json_array_get(list, 0);
+    assert_true(json_is_null(json_object_get(e, "tenant")));
+    assert_string_equal(json_string_value(json_object_get(e, "action")),
+                        "tenant.delete");
+    assert_string_equal(json_string_value(json_object_get(e, "object")),
+                        "bravo");
+    json_decref(list);
+    /* the lookup for the audit log finds the deleted name */
+    bool deleted = false;
+    assert_int_equal(
+        lift_store_tenant_lookup(f->s, "bravo", &id, &deleted, &err), LIFT_OK);
+    assert_int_equal(id, f->b);
+    assert_true(deleted);
+    assert_int_equal(
+        lift_store_tenant_lookup(f->s, "acme", &id, &deleted, &err), LIFT_OK);
+    assert_int_equal(id, f->a);
+    assert_false(deleted);
+    assert_int_equal(lift_store_tenant_lookup(f->s, "nobody", &id, NULL, &err),
+                     LIFT_ERR_NOT_FOUND);
+    assert_int_equal(lift_store_tenant_id(f->s, "bravo", &id, &err),
+                     LIFT_ERR_NOT_FOUND);
+    /* the name is free again, under a new id, also after a reopen */
+    reopen(f);
+    int64_t bravo2;
+    assert_int_equal(
+        lift_store_tenant_create(f->s, "bravo", &bravo2, key, &err), LIFT_OK);
+    assert_true(bravo2 > carol);
+    assert_int_equal(
+        lift_store_tenant_lookup(f->s, "bravo", &id, &deleted, &err), LIFT_OK);
+    assert_int_equal(id, bravo2);
+    assert_false(deleted);
+    assert_int_equal(lift_store_audit_json(f->s, bravo2, 10, &json, &err),
+                     LIFT_OK);
+    list = parse(json);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+}
+
+/* The state a crash between the delete's commit and its unlinks leaves:
+ * files no row points to. The check reports them; the next open that
+ * has the dir to itself removes them. */
+static void tenant_delete_crash_before_unlink_cleaned_on_open(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    put_dataset(f->s, f->a, "d1", "a\n1\n2\n");
+    put_dataset(f->s, f->b, "bd", "b\n3\n");
+    struct lift_dataset_info d;
+    assert_int_equal(lift_store_dataset_get(f->s, f->a, "d1", &d, &err),
+                     LIFT_OK);
+    char saved[4096];
+    snprintf(saved, sizeof saved, "%s", d.blob);
+    lift_dataset_info_release(&d);
+    size_t n;
+    char *content = file_bytes(saved, &n);
+    assert_int_equal(lift_store_tenant_delete(f->s, "acme", NULL, &err),
+                     LIFT_OK);
+    assert_false(exists(saved));
+    write_file(saved, content, n); /* as if the unlink never ran */
+    free(content);
+    char *report = NULL;
+    assert_int_equal(lift_store_check(f->s, false, &report, &err),
+                     LIFT_ERR_CORRUPT);
+    json_t *doc = parse(report);
+    assert_int_equal(json_array_size(json_object_get(doc, "orphans")), 1);
+    json_decref(doc);
+    reopen(f);
+    assert_false(exists(saved));
+    assert_int_equal(count_files(f->dir, "blobs"), 1);
+    assert_int_equal(lift_store_check(f->s, false, &report, &err), LIFT_OK);
+    free(report);
 }
 
 /* ---- audit -------------------------------------------------------------- */
@@ -2432,6 +2849,10 @@ int main(void)
         T(quota_models_versions_and_jobs),
         T(quota_job_results_counted_and_refused),
         T(quota_race_threads_two_handles_never_pass_limit),
+        T(tenant_delete_removes_rows_and_files_only_its_own),
+        T(tenant_delete_running_job_late_writes_refused),
+        T(tenant_delete_ids_never_reused_audit_kept),
+        T(tenant_delete_crash_before_unlink_cleaned_on_open),
         T(audit_written_and_listed_per_tenant),
         T(audit_page_before_cursor_pages_without_overlap),
         T(counts_per_tenant_and_all),
