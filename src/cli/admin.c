@@ -5,6 +5,7 @@
  *
  *   lift admin tenant create NAME --data-dir DIR [--json]
  *   lift admin tenant list --data-dir DIR [--json]
+ *   lift admin tenant delete NAME --data-dir DIR [--json]
  *   lift admin tenant quota NAME [--storage SIZE] [--datasets N]
  *       [--models N] [--jobs N] [--rps N[,BURST]] --data-dir DIR [--json]
  *   lift admin key create (--tenant NAME | --operator) --data-dir DIR [--json]
@@ -31,6 +32,7 @@
 static const char usage[] =
     "usage: lift admin tenant create NAME --data-dir DIR [--json]\n"
     "       lift admin tenant list --data-dir DIR [--json]\n"
+    "       lift admin tenant delete NAME --data-dir DIR [--json]\n"
     "       lift admin tenant quota NAME [--storage SIZE] [--datasets N]\n"
     "           [--models N] [--jobs N] [--rps N[,BURST]] --data-dir DIR"
     " [--json]\n"
@@ -57,7 +59,15 @@ static const char usage[] =
     "flag again; fields not given stay as they are. A running server\n"
     "applies the change at once (the request rate within a second).\n"
     "`tenant list` shows each tenant's usage over its own limits ('-':\n"
-    "the server's default).\n";
+    "the server's default).\n"
+    "\n"
+    "`tenant delete` erases a tenant for good: its keys, datasets, models\n"
+    "and versions, jobs and their results, its quota, and their files;\n"
+    "its audit entries stay, and the deletion is audited. Beside a running\n"
+    "server, prefer DELETE /v1/tenants/NAME: it also stops the tenant's\n"
+    "jobs at once and frees its loaded models (here, the server's jobs\n"
+    "stop at their next progress report and its keys fail within a\n"
+    "second).\n";
 
 /* What one admin command accepts and what it was given. */
 enum {
@@ -363,6 +373,47 @@ static int tenant_quota(struct cli_args *a)
     return CLI_OK;
 }
 
+static int tenant_delete(struct cli_args *a)
+{
+    struct admin_opts o;
+    if (!parse_opts(a, OPT_POSITIONAL, "tenant name", &o))
+        return CLI_USAGE;
+    if (o.help)
+        return CLI_OK;
+    struct lift_store *s = NULL;
+    int rc = open_store(o.data_dir, &s);
+    if (rc)
+        return rc;
+    struct lift_error err;
+    struct lift_tenant_deletion d;
+    if (lift_store_tenant_delete(s, o.positional, &d, &err)) {
+        rc = cli_fail(&err);
+        lift_store_close(s);
+        return rc;
+    }
+    /* as the operator (tenant 0) with no key: the command line */
+    if (lift_store_audit(s, 0, 0, "tenant.delete", o.positional, 200, &err))
+        fprintf(stderr, "lift: warning: deleted, but not audited: %s\n",
+                err.msg);
+    lift_store_close(s);
+    if (o.json)
+        return cli_json_print(json_pack(
+            "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "deleted",
+            o.positional, "id", (json_int_t)d.tenant_id, "keys",
+            (json_int_t)d.keys, "datasets", (json_int_t)d.datasets, "models",
+            (json_int_t)d.models, "versions", (json_int_t)d.versions, "jobs",
+            (json_int_t)d.jobs, "results", (json_int_t)d.results, "files",
+            (json_int_t)d.files, "bytes", (json_int_t)d.bytes));
+    printf("tenant '%s' deleted (id %lld): %lld keys, %lld datasets, %lld "
+           "models (%lld versions), %lld jobs (%lld results); %lld files, "
+           "%lld bytes freed\n",
+           o.positional, (long long)d.tenant_id, (long long)d.keys,
+           (long long)d.datasets, (long long)d.models, (long long)d.versions,
+           (long long)d.jobs, (long long)d.results, (long long)d.files,
+           (long long)d.bytes);
+    return CLI_OK;
+}
+
 static int key_create(struct cli_args *a)
 {
     struct admin_opts o;
@@ -571,6 +622,8 @@ int cmd_admin(int argc, char **argv)
             return tenant_list(&a);
         if (strcmp(action, "quota") == 0)
             return tenant_quota(&a);
+        if (strcmp(action, "delete") == 0)
+            return tenant_delete(&a);
     } else if (strcmp(group, "key") == 0 && action) {
         if (strcmp(action, "create") == 0)
             return key_create(&a);
@@ -588,7 +641,8 @@ int cmd_admin(int argc, char **argv)
         return CLI_OK;
     }
     const char *actions = strcmp(group, "key") == 0 ? "create, list or revoke"
-                                                    : "create, list or quota";
+                                                    : "create, list, quota "
+                                                      "or delete";
     if (action)
         cli_usage_error(&a, "unknown action '%s %s': use %s", group, action,
                         actions);

@@ -7,7 +7,9 @@
  * Entries come newest first, as GET /v1/audit gives them, read from the
  * registry in pages of AUDIT_PAGE (so the registry lock is never held
  * long while a server writes beside it). Without --tenant every entry is
- * exported, the operator's own (tenant null / empty) included. With -o
+ * exported, the operator's own (tenant null / empty) included; --tenant
+ * also names a deleted tenant (the one last deleted under that name when
+ * no tenant has it now). With -o
  * the file is written atomically (cli_write_file_atomic): a failed export
  * leaves no half-written file.
  *
@@ -135,7 +137,9 @@ int cmd_admin_audit(struct cli_args *a)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = NULL;
-    if (tenant_name && lift_store_tenant_id(s, tenant_name, &tenant, &err)) {
+    /* a deleted tenant's entries stay: its name still finds them */
+    if (tenant_name &&
+        lift_store_tenant_lookup(s, tenant_name, &tenant, NULL, &err)) {
         rc = cli_fail(&err);
         goto done;
     }

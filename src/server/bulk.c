@@ -423,13 +423,17 @@ static enum lift_code write_all(int fd, struct text *o, struct lift_error *err)
     return LIFT_OK;
 }
 
+/* A job whose row is gone (its tenant was deleted, maybe by another
+ * process) stops at the next chunk. */
 static void report_progress(struct srv *srv, const char *id, size_t done,
-                            size_t n)
+                            size_t n, atomic_int *cancel)
 {
     char text[128];
     snprintf(text, sizeof text,
              "{\"stage\":\"score\",\"rows_done\":%zu,\"rows\":%zu}", done, n);
-    lift_store_job_update(srv->store, id, NULL, text, NULL, NULL, NULL);
+    if (lift_store_job_update(srv->store, id, NULL, text, NULL, NULL, NULL) ==
+        LIFT_ERR_NOT_FOUND)
+        atomic_store(cancel, 1);
 }
 
 static char *result_json(const struct score_job *sj, size_t rows,
@@ -493,7 +497,7 @@ void score_job_run(struct srv *srv, const char *id, int64_t tenant,
         double tn = now();
         if (tn - last >= PROGRESS_EVERY_S && first + m < n) {
             last = tn;
-            report_progress(srv, id, first + m, n);
+            report_progress(srv, id, first + m, n, cancel);
         }
     }
     if (!rc)

@@ -245,6 +245,9 @@ size_t snapshots_loaded(struct snapshots *s);
  * the serving version again. In-flight holders keep theirs. */
 void snapshots_invalidate(struct snapshots *s, int64_t tenant,
                           const char *name);
+/* Forgets every cached snapshot of tenant (deleted). In-flight holders
+ * keep theirs. */
+void snapshots_forget_tenant(struct snapshots *s, int64_t tenant);
 /* After a promotion or rollback has committed: loads the serving version
  * of (tenant, name) while requests go on with the cached one, then swaps
  * it in; when that fails, forgets the entry as snapshots_invalidate. */
@@ -293,6 +296,15 @@ enum lift_code jobs_submit(struct jobs *j, struct train_job *job,
  * process does not run it. */
 enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
                            struct lift_error *err);
+
+/* Cancels every job of tenant: the queued ones leave the queue at once,
+ * the running ones are asked to stop and waited for, up to wait_s
+ * seconds. *n_cancelled (may be NULL): how many were queued or running.
+ * LIFT_ERR_UNAVAILABLE when some still run after wait_s (they stop at
+ * their next safe point, or when their rows are gone). */
+enum lift_code jobs_cancel_tenant(struct jobs *j, int64_t tenant, double wait_s,
+                                  unsigned *n_cancelled,
+                                  struct lift_error *err);
 
 /* Reads a stored dataset into a table with its stored reader options. */
 enum lift_code read_dataset(struct srv *srv, int64_t tenant, const char *name,

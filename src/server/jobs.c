@@ -60,6 +60,7 @@ struct jobs {
     unsigned n_threads;
     unsigned threads_left; /* of the training-thread budget, under mu */
     pthread_cond_t freed;  /* threads_left grew, or stopping */
+    pthread_cond_t ended;  /* a running job left its worker */
 };
 
 /* One less than the cores this process may run on, at least 1. */
@@ -131,12 +132,14 @@ static int on_progress(void *user, const struct lift_progress *p)
     }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(8));
     json_decref(doc);
-    if (text) {
+    /* a job whose row is gone (its tenant was deleted, maybe by another
+     * process) stops here */
+    if (text &&
         lift_store_job_update(c->jobs->srv->store, c->node->job->id, NULL, text,
-                              NULL, NULL, NULL);
-        free(text);
-    }
-    return 0;
+                              NULL, NULL, NULL) == LIFT_ERR_NOT_FOUND)
+        atomic_store(&c->node->cancel, 1);
+    free(text);
+    return atomic_load(&c->node->cancel) ? 1 : 0;
 }
 
 /* Writes the model to a store temp file; *path filled. */
@@ -354,6 +357,7 @@ static void *worker(void *arg)
         j->threads_left += n->threads;
         pthread_cond_broadcast(&j->freed);
         j->running[slot] = NULL;
+        pthread_cond_broadcast(&j->ended);
         free_job(n->job);
         free(n);
     }
@@ -376,6 +380,7 @@ enum lift_code jobs_start(struct srv *srv, struct jobs **out,
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     pthread_cond_init(&j->freed, NULL);
+    pthread_cond_init(&j->ended, NULL);
     j->threads = calloc(j->n_threads, sizeof *j->threads);
     j->running = calloc(j->n_threads, sizeof *j->running);
     if (!j->threads || !j->running) {
@@ -507,7 +512,85 @@ void jobs_stop(struct jobs *j)
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     pthread_cond_destroy(&j->freed);
+    pthread_cond_destroy(&j->ended);
     free(j->threads);
     free(j->running);
     free(j);
+}
+
+/* How many jobs of tenant the workers run now (j->mu held). */
+static unsigned running_of(struct jobs *j, int64_t tenant)
+{
+    unsigned n = 0;
+    for (unsigned s = 0; s < j->n_threads; s++) {
+        struct node *r = j->running[s];
+        if (r && r != (struct node *)j && r->job->tenant == tenant)
+            n++;
+    }
+    return n;
+}
+
+enum lift_code jobs_cancel_tenant(struct jobs *j, int64_t tenant, double wait_s,
+                                  unsigned *n_cancelled, struct lift_error *err)
+{
+    unsigned n = 0;
+    struct node *taken = NULL;
+    pthread_mutex_lock(&j->mu);
+    /* queued: out of the queue at once */
+    for (struct node **pp = &j->head; *pp;) {
+        struct node *q = *pp;
+        if (q->job->tenant != tenant) {
+            pp = &q->next;
+            continue;
+        }
+        *pp = q->next;
+        q->next = taken;
+        taken = q;
+        n++;
+    }
+    j->tail = NULL;
+    for (struct node *q = j->head; q; q = q->next)
+        j->tail = q;
+    /* running: flagged, then waited for */
+    for (unsigned s = 0; s < j->n_threads; s++) {
+        struct node *r = j->running[s];
+        if (r && r != (struct node *)j && r->job->tenant == tenant &&
+            !atomic_exchange(&r->cancel, 1))
+            n++;
+    }
+    pthread_cond_broadcast(&j->freed); /* one may wait for threads */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    double whole = floor(wait_s);
+    until.tv_sec += (time_t)whole;
+    until.tv_nsec += (long)((wait_s - whole) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    unsigned left;
+    while ((left = running_of(j, tenant)) > 0 &&
+           pthread_cond_timedwait(&j->ended, &j->mu, &until) == 0)
+        ;
+    left = running_of(j, tenant);
+    pthread_mutex_unlock(&j->mu);
+    for (struct node *q = taken; q;) {
+        struct node *next = q->next;
+        if (trains(q->job))
+            lift_store_version_fail(j->srv->store, tenant, q->job->model,
+                                    q->job->version, "cancelled", NULL);
+        lift_store_job_update(j->srv->store, q->job->id, "cancelled", NULL,
+                              "cancelled before it started", NULL, NULL);
+        free_job(q->job);
+        free(q);
+        q = next;
+    }
+    if (n_cancelled)
+        *n_cancelled = n;
+    if (left)
+        return lift_error_set(err, LIFT_ERR_UNAVAILABLE,
+                              "%u jobs of the tenant did not stop within "
+                              "%.0f s",
+                              left, wait_s);
+    return LIFT_OK;
 }

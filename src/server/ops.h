@@ -14,7 +14,8 @@ enum route_match {
     ROUTE_ANSWERED,     /* a 404 or 405 was answered */
 };
 
-/* Matches /metrics, /v1/tenants[/{name}[/keys|/quota]], /v1/keys/{id} and
+/* Matches /metrics, /v1/tenants[/{name}[/keys|/quota]] (DELETE
+ * /v1/tenants/{name} too), /v1/keys/{id} and
  * /v1/audit. server.c's route() asks it first. New operator routes go
  * here (and in route_info.c's table). */
 enum route_match route_ops(struct req *r);
@@ -24,6 +25,10 @@ void route_audit(struct req *r);
 void route_tenant_create(struct req *r);
 void route_tenant_list(struct req *r);
 void route_tenant_get(struct req *r);
+/* DELETE /v1/tenants/{name}: cancels the tenant's jobs (waiting a while
+ * for the running ones), deletes it with lift_store_tenant_delete and
+ * drops its loaded models; a deferred route (server.c). */
+void route_tenant_delete(struct req *r);
 void route_tenant_key_create(struct req *r);
 void route_tenant_key_list(struct req *r);
 void route_key_revoke(struct req *r);

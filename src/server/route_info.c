@@ -71,6 +71,8 @@ static const struct route_info table[] = {
      AUDIT_OBJ_NONE},
     {route_tenant_get, "/v1/tenants/{name}", "GET", ROLE_OPERATOR, NULL,
      AUDIT_OBJ_NONE},
+    {route_tenant_delete, "/v1/tenants/{name}", "DELETE", ROLE_OPERATOR,
+     "tenant.delete", AUDIT_OBJ_NAME},
     {route_tenant_key_create, "/v1/tenants/{name}/keys", "POST", ROLE_OPERATOR,
      "key.create", AUDIT_OBJ_NAME},
     {route_tenant_key_list, "/v1/tenants/{name}/keys", "GET", ROLE_OPERATOR,

@@ -246,11 +246,13 @@ static int on_progress(void *user, const struct lift_progress *p)
                             (int)p->epoch, "steps", (int)p->epochs);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    if (text)
-        lift_store_job_update(c->srv->store, c->id, NULL, text, NULL, NULL,
-                              NULL);
+    /* a job whose row is gone (its tenant was deleted, maybe by another
+     * process) stops here */
+    if (text && lift_store_job_update(c->srv->store, c->id, NULL, text, NULL,
+                                      NULL, NULL) == LIFT_ERR_NOT_FOUND)
+        atomic_store(c->cancel, 1);
     free(text);
-    return 0;
+    return atomic_load(c->cancel) ? 1 : 0;
 }
 
 static enum lift_code run_call(struct mkt_job *mj, const struct lift_table *t,

@@ -7,6 +7,7 @@
  *   GET    /metrics                    Prometheus text (operator)
  *   POST   /v1/tenants                 {"name"} -> tenant + first key
  *   GET    /v1/tenants, /v1/tenants/{name}
+ *   DELETE /v1/tenants/{name}          the tenant and all it owns
  *   POST   /v1/tenants/{name}/keys     a new key (shown once)
  *   GET    /v1/tenants/{name}/keys     the keys, never their secret
  *   DELETE /v1/keys/{id}               revoke, effective at once
@@ -99,8 +100,11 @@ enum route_match route_ops(struct req *r)
     p += 8;
     if (!take(&p, r->name, sizeof r->name))
         return not_found(r);
-    if (!*p)
+    if (!*p) {
+        if (del)
+            return matched(r, route_tenant_delete, BODY_NONE);
         return get ? matched(r, route_tenant_get, BODY_NONE) : bad_method(r);
+    }
     if (!take(&p, seg, sizeof seg) || *p)
         return not_found(r);
     if (strcmp(seg, "keys") == 0) {
@@ -330,6 +334,40 @@ void route_tenant_get(struct req *r)
     http_json(r, 200, found);
 }
 
+/* How long DELETE /v1/tenants/{name} waits for the tenant's running jobs
+ * to stop before it deletes anyway (they stop at their next safe point,
+ * or at their next write, which finds their rows gone). */
+#define TENANT_DELETE_WAIT_S 10.0
+
+void route_tenant_delete(struct req *r)
+{
+    struct lift_error err;
+    struct srv *srv = r->srv;
+    int64_t id;
+    if (!path_tenant(r, &id))
+        return;
+    /* its jobs stop first, so that none writes after the delete */
+    unsigned stopped = 0;
+    jobs_cancel_tenant(srv->jobs, id, TENANT_DELETE_WAIT_S, &stopped, NULL);
+    struct lift_tenant_deletion d;
+    if (lift_store_tenant_delete(srv->store, r->name, &d, &err)) {
+        http_error_from(r, &err);
+        return;
+    }
+    /* a job that a request of its key queued meanwhile, the models loaded
+     * for scoring: gone too (its keys failed from the commit on) */
+    jobs_cancel_tenant(srv->jobs, d.tenant_id, 0, NULL, NULL);
+    snapshots_forget_tenant(srv->snaps, d.tenant_id);
+    json_t *doc = json_pack(
+        "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "deleted", r->name,
+        "id", (json_int_t)d.tenant_id, "keys", (json_int_t)d.keys, "datasets",
+        (json_int_t)d.datasets, "models", (json_int_t)d.models, "versions",
+        (json_int_t)d.versions, "jobs", (json_int_t)d.jobs, "jobs_cancelled",
+        (json_int_t)stopped, "results", (json_int_t)d.results, "files",
+        (json_int_t)d.files, "bytes", (json_int_t)d.bytes);
+    http_json(r, 200, doc);
+}
+
 void route_tenant_key_create(struct req *r)
 {
     struct lift_error err;
@@ -399,10 +437,15 @@ void route_audit(struct req *r)
                        LIFT_NAME_MAX);
             return;
         }
-        if (name) {
-            snprintf(r->name, sizeof r->name, "%s", name);
-            if (!path_tenant(r, &tenant))
-                return;
+        /* a deleted tenant's entries stay: its name still finds them */
+        struct lift_error lerr;
+        if (name && lift_store_tenant_lookup(r->srv->store, name, &tenant, NULL,
+                                             &lerr)) {
+            http_error(r,
+                       lerr.code == LIFT_ERR_INVALID ? LIFT_ERR_UNPROCESSABLE
+                                                     : lerr.code,
+                       "%s", lerr.msg);
+            return;
         }
     } else if (name && strcmp(name, r->who.tenant) != 0) {
         http_error(r, LIFT_ERR_FORBIDDEN,

@@ -721,11 +721,13 @@ static void receive(struct req *r, const char *data, size_t size)
 }
 
 /* Routes whose handler commits to the registry (an fsync) and loads a
- * model: run by the defer worker, so that the other connections of this
- * event thread (scoring) do not wait for them. */
+ * model, or waits for jobs to stop and removes files (a tenant's
+ * delete): run by the defer worker, so that the other connections of
+ * this event thread (scoring) do not wait for them. */
 static bool deferred_route(const struct req *r)
 {
-    return r->handler == route_version_promote;
+    return r->handler == route_version_promote ||
+           r->handler == route_tenant_delete;
 }
 
 /* The defer worker's part: the handler, then the answer queued on the

@@ -224,3 +224,33 @@ void snapshots_invalidate(struct snapshots *s, int64_t tenant, const char *name)
     pthread_mutex_unlock(&s->mu);
     snapshot_release(old);
 }
+
+void snapshots_forget_tenant(struct snapshots *s, int64_t tenant)
+{
+    pthread_mutex_lock(&s->mu);
+    /* the generation moves even when nothing is cached: a load that began
+     * before the delete must not cache what it read */
+    s->gen++;
+    size_t n_gone = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n_gone += s->items[i]->tenant == tenant;
+    /* the cache's references are released outside the lock (a release
+     * may free a model); without memory for the list, inside it */
+    struct snapshot **gone = n_gone ? malloc(n_gone * sizeof *gone) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n;) {
+        if (s->items[i]->tenant != tenant) {
+            i++;
+            continue;
+        }
+        if (gone)
+            gone[k++] = s->items[i];
+        else
+            snapshot_release(s->items[i]);
+        s->items[i] = s->items[--s->n];
+    }
+    pthread_mutex_unlock(&s->mu);
+    for (size_t i = 0; i < k; i++)
+        snapshot_release(gone[i]);
+    free(gone);
+}
