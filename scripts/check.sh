@@ -238,7 +238,7 @@ step_suite() {
 }
 
 # The sanitizer build's end-to-end pass.
-ASAN_E2E=${ASAN_E2E:-"test_inspect.py test_learn.py test_admin.py test_serve.py test_target.py test_ops.py test_bulk.py test_tls.py test_slow.py test_uplift.py test_text.py test_crash.py test_promote.py test_text_terms.py test_quota.py test_mkt_jobs.py"}
+ASAN_E2E=${ASAN_E2E:-"test_inspect.py test_learn.py test_admin.py test_serve.py test_target.py test_ops.py test_bulk.py test_tls.py test_slow.py test_uplift.py test_text.py test_crash.py test_promote.py test_text_terms.py test_quota.py test_mkt_jobs.py test_tenant_delete.py"}
 
 # step_e2e LIFT_BINARY TAG [ONLY]: every tests/e2e/test_*.sh and test_*.py,
 # or only those named (space-separated basenames) in ONLY.
