@@ -238,7 +238,7 @@ def api_delete(tmp, ddir, port, keys):
     st, doc = call(port, "POST", "/v1/models",
                    {"name": "long", "dataset": "bank", "target": "y",
                     "positive": "yes", "model": "mlp", "drop": ["duration"],
-                    "params": {"epochs": 5000, "hidden": "64,64"}}, key=acme)
+                    "params": {"epochs": 100000, "hidden": "64,64"}}, key=acme)
     long_id = doc["job"]["id"] if st == 202 else None
     st2, doc2 = call(port, "POST", "/v1/models/resp:score",
                      {"dataset": "bank"}, key=acme)
@@ -296,7 +296,7 @@ def api_delete(tmp, ddir, port, keys):
           f"left {sorted(left)}, rival {sorted(rival_blobs)}")
     check("no_temp_files", blobs(ddir, "tmp") == [], blobs(ddir, "tmp"))
     # one job worker (the default): had the long training not stopped, a
-    # new job would wait minutes behind its 5000 epochs
+    # new job would wait many minutes behind its 100000 epochs
     st, doc = call(port, "POST", "/v1/models/resp:score", {"dataset": "bank"},
                    key=rival)
     t0 = time.time()
@@ -369,6 +369,16 @@ def cli_delete(ddir, port, keys):
                    "a;b\n1;2\n3;4\n", key=ck)
     check("carol_uploads", st == 201, f"{st} {doc}")
     st, _ = call(port, "GET", "/v1/datasets", key=ck)  # cached key
+    # a long training job of carol's, running in the server
+    st, doc = call(port, "POST", "/v1/datasets?name=bank&sep=semicolon",
+                   open(SMALL, "rb").read(), key=ck)
+    st, doc = call(port, "POST", "/v1/models",
+                   {"name": "long", "dataset": "bank", "target": "y",
+                    "positive": "yes", "model": "mlp", "drop": ["duration"],
+                    "params": {"epochs": 100000, "hidden": "64,64"}}, key=ck)
+    job = wait_job(port, ck, doc["job"]["id"], states=(
+        "running", "succeeded", "failed", "cancelled")) if st == 202 else doc
+    check("carol_long_job_running", job.get("state") == "running", job)
     before = set(blobs(ddir))
     out = lift("admin", "tenant", "delete", "carol", "--data-dir", ddir,
                "--json")
@@ -378,11 +388,22 @@ def cli_delete(ddir, port, keys):
         doc = {}
     check("cli_delete_json", out.returncode == 0 and
           doc.get("deleted") == "carol" and doc.get("id") == carol["id"] and
-          doc.get("datasets") == 1 and doc.get("files") == 1 and
-          doc.get("bytes") == 12 and doc.get("keys") == 1,
+          doc.get("datasets") == 2 and doc.get("files") == 2 and
+          doc.get("bytes") == 12 + len(open(SMALL, "rb").read()) and
+          doc.get("keys") == 1 and doc.get("jobs") == 1 and
+          doc.get("versions") == 1,
           out.stdout + out.stderr)
-    check("cli_delete_removes_file", len(before - set(blobs(ddir))) == 1 and
-          set(blobs(ddir)) < before, sorted(before - set(blobs(ddir))))
+    check("cli_delete_removes_files", len(before - set(blobs(ddir))) == 2
+          and set(blobs(ddir)) < before, sorted(before - set(blobs(ddir))))
+    # the server's worker (one) is free again soon: the job noticed its
+    # row was gone at its next progress report
+    st, doc = call(port, "POST", "/v1/models/resp:score", {"dataset": "bank"},
+                   key=keys["rival"])
+    t0 = time.time()
+    job = wait_job(port, keys["rival"], doc["job"]["id"], limit=60) \
+        if st == 202 else doc
+    check("cli_delete_stops_its_job_in_the_server",
+          job.get("state") == "succeeded", f"{job} {time.time() - t0:.1f} s")
     deadline = time.time() + 3
     st = 0
     while time.time() < deadline:
@@ -401,7 +422,9 @@ def cli_delete(ddir, port, keys):
     check("cli_delete_bad_name_fails", out.returncode == 1 and
           "invalid tenant name" in out.stderr, out.stderr)
     st, doc = call(port, "GET", "/v1/audit?limit=5", key=op)
-    e = doc["entries"][0] if st == 200 and doc["entries"] else {}
+    dels = [x for x in doc.get("entries", [])
+            if x["action"] == "tenant.delete"] if st == 200 else []
+    e = dels[0] if dels else {}
     check("cli_delete_audited", e.get("action") == "tenant.delete" and
           e.get("object") == "carol" and e.get("key") == 0 and
           e.get("tenant") is None and e.get("status") == 200, doc)
