@@ -1979,6 +1979,42 @@ static void tenant_delete_ids_never_reused_audit_kept(void **state)
     json_decref(list);
 }
 
+/* Out of memory while listing the files: nothing deleted, nothing lost;
+ * once memory is there, the delete goes through. */
+static void tenant_delete_out_of_memory_deletes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    put_dataset(f->s, f->a, "d1", "a\n1\n");
+    put_dataset(f->s, f->a, "d2", "a\n2\n");
+    import_version(f, f->a, "m", "MODEL");
+    if (!lift_alloc_fail_at(0))
+        skip();
+    bool completed = false;
+    long nth = 1;
+    for (; nth < 50 && !completed; nth++) {
+        lift_alloc_fail_at(nth);
+        enum lift_code c = lift_store_tenant_delete(f->s, "acme", NULL, &err);
+        lift_alloc_fail_at(0);
+        if (c == LIFT_OK) {
+            completed = true;
+            break;
+        }
+        assert_int_equal(c, LIFT_ERR_NOMEM);
+        int64_t id;
+        assert_int_equal(lift_store_tenant_id(f->s, "acme", &id, &err),
+                         LIFT_OK);
+        assert_int_equal(count_files(f->dir, "blobs"), 3);
+        struct lift_principal who;
+        assert_int_equal(lift_store_authenticate(f->s, f->key_a,
+                                                 strlen(f->key_a), &who, &err),
+                         LIFT_OK);
+    }
+    assert_true(completed);
+    assert_true(nth > 1); /* at least one failure was walked */
+    assert_int_equal(count_files(f->dir, "blobs"), 0);
+}
+
 /* The state a crash between the delete's commit and its unlinks leaves:
  * files no row points to. The check reports them; the next open that
  * has the dir to itself removes them. */
@@ -2852,6 +2888,7 @@ int main(void)
         T(tenant_delete_removes_rows_and_files_only_its_own),
         T(tenant_delete_running_job_late_writes_refused),
         T(tenant_delete_ids_never_reused_audit_kept),
+        T(tenant_delete_out_of_memory_deletes_nothing),
         T(tenant_delete_crash_before_unlink_cleaned_on_open),
         T(audit_written_and_listed_per_tenant),
         T(audit_page_before_cursor_pages_without_overlap),
