@@ -12,7 +12,8 @@
  * memory buffer (JSON) or to a temp file in the store (uploads); a body
  * past the cap is drained and answered 413. On the last call the handler
  * runs and its answer is queued; a promotion's handler (a commit and a
- * model load) runs instead in the defer worker on the suspended
+ * model load) and a tenant's delete (it waits for the tenant's jobs to
+ * stop) run instead in the defer worker on the suspended
  * connection (defer.c), so this event thread's other connections do not
  * wait for it. The completion callback frees the request and removes an
  * upload the store did not adopt.
