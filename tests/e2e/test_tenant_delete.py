@@ -10,7 +10,8 @@ MLP training job running and a second job queued behind it when the
 operator deletes it. Checked: the answer (200, the counts, the bytes
 equal to the tenant's storage usage, the jobs cancelled), the tenant's
 key is 401 on the very next request (it was just used, so it was in the
-authentication cache), no job runs any more, its files are gone from the
+authentication cache), its loaded model is dropped (/metrics), its jobs
+stopped (the one job worker serves another job at once), its files are gone from the
 data dir's blobs/ (and nothing is left in tmp/), the other tenant's
 datasets, model, job result and predictions are byte for byte what they
 were and a new scoring job of it works, the tenant list, the audit log
@@ -176,6 +177,15 @@ RECORDS = [{"age": 41, "job": "admin.", "marital": "married",
             "pdays": 3, "previous": 2}]
 
 
+def snapshots_loaded(port, op):
+    """The lift_snapshots_loaded gauge of /metrics (-1 when absent)."""
+    st, text = call(port, "GET", "/metrics", key=op, raw=True)
+    for line in text.decode().splitlines() if st == 200 else []:
+        if line.startswith("lift_snapshots_loaded "):
+            return float(line.split()[1])
+    return -1
+
+
 def setup_tenant(port, key, bank):
     """A dataset, a trained model, a finished scoring job with its result:
     the scoring job's id and result bytes."""
@@ -251,6 +261,8 @@ def api_delete(tmp, ddir, port, keys):
     check("long_job_running", job and job["state"] == "running", job)
     st, doc = call(port, "GET", f"/v1/jobs/{queued_id}", key=acme)
     check("second_job_queued", st == 200 and doc["state"] == "queued", doc)
+    loaded = snapshots_loaded(port, op)
+    check("both_models_loaded", loaded == 2, loaded)
     st, quota = call(port, "GET", "/v1/quota", key=acme)
     used = quota["storage_bytes"]["used"] if st == 200 else -1
     all_blobs = set(blobs(ddir))
@@ -294,6 +306,8 @@ def api_delete(tmp, ddir, port, keys):
     st, doc = call(port, "POST", "/v1/models/resp:predict",
                    {"records": RECORDS}, key=acme)
     check("predict_401_at_once", st == 401, f"{st} {doc}")
+    loaded = snapshots_loaded(port, op)
+    check("its_loaded_model_dropped", loaded == 1, loaded)
     left = set(blobs(ddir))
     check("its_files_gone", left == rival_blobs and len(left) == 3,
           f"left {sorted(left)}, rival {sorted(rival_blobs)}")
