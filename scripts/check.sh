@@ -55,7 +55,7 @@ n_skipped=0
 # One line per failing build, program or script, repeated at the end so
 # that the last lines of a long run (all a CI page may show) name them.
 failures=()
-tag=
+pass_name=
 
 # A clean environment for the programs under test.
 unset LIFT_FAIL_ALLOC CMOCKA_XML_FILE
@@ -189,7 +189,7 @@ report() {
     count "$p" "$f" "$s"
     if [ "$f" -gt 0 ]; then
         show_tail "$log" "$(relpath "$log")"
-        failures+=("$tag $name: $status ($(relpath "$log"))")
+        failures+=("$pass_name $name: $status ($(relpath "$log"))")
         local bad
         while IFS= read -r bad; do
             failures+=("    ${bad:0:240}")
@@ -297,7 +297,7 @@ step_format() {
 
 # run_build KIND DIR TAG: build DIR, then its unit, e2e and replay tests.
 run_build() {
-    tag=$3
+    pass_name=$3
     echo "== $3: build"
     if ! step_build "$1" "$2"; then
         echo "   (tests of $2/ skipped: the build failed)"
