@@ -60,7 +60,9 @@
  * bank split on two shared cores (best of 9 fits: 0.68 s against 0.69 s)
  * and would tie the model to the thread count, so columns it is.
  * Gradients are computed in 16 fixed row blocks; a level's partition in
- * blocks of at most 8192 rows of its nodes, joined in order afterwards;
+ * blocks of at most 8192 rows of its nodes, joined in order afterwards
+ * (the last level, whose children are leaves, is not partitioned: the
+ * score update sends each row of the parent to its leaf itself);
  * the scores' update one leaf a task; the root's totals beside its
  * first column group. Workers are a persistent pool; between jobs they
  * poll for a while (yielding now and then) before they sleep, since the
@@ -1107,6 +1109,10 @@ struct cand {
     size_t begin, end;
     uint32_t node;
     unsigned depth;
+    /* when nonzero: a left leaf whose rows and its right sibling's
+     * (node + 1) are idx[begin..end) unpartitioned, split by the go
+     * table and column of pair `unsplit - 1` of the last level */
+    uint32_t unsplit;
     struct lift_gbdt_bin total;
     struct lift_gbdt_split split;
     bool splittable;
@@ -1749,7 +1755,7 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
     size_t n_parts = 0;
     for (size_t q = 0; q < n_pairs; q++) {
         size_t len = F->kids[2 * q + 1].end - F->kids[2 * q].begin;
-        n_parts += part_blocks(F, len);
+        n_parts += F->kids[2 * q].unsplit ? 0 : part_blocks(F, len);
     }
     if (n_parts > F->cap_parts) {
         struct part *pt = lift_realloc_array(F->parts, n_parts, sizeof *pt);
@@ -1761,6 +1767,8 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
     size_t t = 0, rows = 0;
     for (size_t q = 0; q < n_pairs; q++) {
         size_t b0 = F->kids[2 * q].begin, b1 = F->kids[2 * q + 1].end;
+        if (F->kids[2 * q].unsplit)
+            continue;
         size_t nb = part_blocks(F, b1 - b0);
         for (size_t k = 0; k < nb; k++)
             F->parts[t++] = (struct part){q,
@@ -1852,6 +1860,14 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
             large->hist = c->hist;
             c->hist = NULL;
             work += (size_t)small->total.n * F->n_active;
+        } else if (F->k == 1) {
+            /* two leaves: only the score update needs to know which
+             * rows go where, and it reads the go table itself. (With
+             * several outputs, the next output's tree partitions the
+             * rows in the order this one leaves them: that order is
+             * kept, so the trees stay those of a full partition.) */
+            kid[0].unsplit = (uint32_t)q;
+            kid[0].end = kid[1].begin = c->end;
         }
         hist_put(F, c->hist);
         c->hist = NULL;
@@ -1975,7 +1991,29 @@ static void update_job_run(void *ctx, unsigned i)
     struct update_job *u = ctx;
     struct fit *F = u->F;
     const struct part *b = &F->parts[i];
-    double v = u->value[F->cand[b->pair].node];
+    const struct cand *c = &F->cand[b->pair];
+    double v = u->value[c->node];
+    if (c->unsplit) {
+        /* a pair of leaves over their parent's rows: each row takes the
+         * value of the side that the parent's split sends it to */
+        double vs[2] = {u->value[c->node + 1], v};
+        const uint8_t *go = F->pair_go + (c->unsplit - 1) * LIFT_GBDT_SLOTS;
+        const uint8_t *code =
+            F->x->codes + (size_t)F->pair_col[c->unsplit - 1] * F->n;
+        if (F->fuse_grad) {
+            for (size_t j = b->begin; j < b->end; j++) {
+                size_t r = F->idx[j];
+                double z = F->z[r] += vs[go[code[r]]];
+                grad_one(F, r, z, F->gh);
+            }
+            return;
+        }
+        for (size_t j = b->begin; j < b->end; j++) {
+            size_t r = F->idx[j];
+            F->z[r * F->k + u->out] += vs[go[code[r]]];
+        }
+        return;
+    }
     if (F->fuse_grad) {
         for (size_t j = b->begin; j < b->end; j++) {
             size_t r = F->idx[j];

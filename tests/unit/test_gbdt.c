@@ -971,6 +971,87 @@ static void fit_fused_gradients_and_blocks_same_bytes(void **state)
     synth_free(&d);
 }
 
+/* Losses reported per round: the training loss (before the round's
+ * tree) and the validation loss (after it). */
+struct losses {
+    double train[64], valid[64];
+};
+
+static int record_losses(void *user, const struct lift_progress *pr)
+{
+    struct losses *ls = user;
+    if (pr->epoch >= 1 && pr->epoch <= 64) {
+        ls->train[pr->epoch - 1] = pr->loss;
+        ls->valid[pr->epoch - 1] = pr->valid_loss;
+    }
+    return 0;
+}
+
+/* The training scores that the fit keeps up to date (leaf by leaf; the
+ * last level's pairs of leaves from their parent's unpartitioned rows
+ * and its split) equal the saved trees' predictions: with the training
+ * rows as validation rows (scored by walking every tree), the training
+ * loss reported at the start of round e + 1 is the validation loss after
+ * round e, up to the order of the sums. With and without row samples
+ * (rows outside the sample are scored by walking the tree), at 1 and 2
+ * threads, with every gradient pass fused or not (progress every few
+ * rounds). */
+static void fit_training_scores_equal_tree_predictions(void **state)
+{
+    (void)state;
+    struct synth d;
+    synth_make(&d, 20000, 12);
+    for (int sampled = 0; sampled < 2; sampled++)
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            struct lift_learner l;
+            memset(&l, 0, sizeof l);
+            l.ops = &lift_gbdt_ops;
+            l.task = LIFT_TASK_BINARY;
+            l.n_inputs = 3;
+            l.n_outputs = 1;
+            struct lift_train_params p;
+            memset(&p, 0, sizeof p);
+            p.task = LIFT_TASK_BINARY;
+            p.n_classes = 2;
+            p.trees = 41;
+            p.depth = 5;
+            p.lr = 0.3;
+            p.l2 = 1;
+            p.seed = 3;
+            p.threads = threads;
+            p.patience = 1000;
+            p.reducer = &lift_reducer_local;
+            if (sampled)
+                p.subsample = 0.6;
+            struct losses ls;
+            for (size_t i = 0; i < 64; i++)
+                ls.train[i] = ls.valid[i] = NAN;
+            p.progress = record_losses;
+            p.progress_user = &ls;
+            struct lift_train_data td;
+            memset(&td, 0, sizeof td);
+            td.xb = &d.x;
+            td.y = d.y;
+            td.vxb = &d.x;
+            td.vy = d.y;
+            struct lift_error err;
+            if (l.ops->fit(&l, &td, &p, &err))
+                fail_msg("fit failed: %s", err.msg);
+            /* the training loss is computed every 10 rounds */
+            size_t checked = 0;
+            for (size_t e = 10; e < 41; e += 10) {
+                assert_true(isfinite(ls.train[e]) && isfinite(ls.valid[e - 1]));
+                assert_near(ls.train[e], ls.valid[e - 1], 1e-12);
+                checked++;
+            }
+            assert_int_equal(checked, 4);
+            /* and the trees learned: the loss fell well below log 2 */
+            assert_true(ls.valid[39] < 0.9 * log(2.0));
+            l.ops->destroy(&l);
+        }
+    synth_free(&d);
+}
+
 /* Every node's cover (the rows of its histogram's counts) equals the
  * number of training rows that reach it through the saved tree: the rows
  * were partitioned (in blocks over two threads, 30000 rows) to the
@@ -1595,6 +1676,7 @@ int main(void)
         cmocka_unit_test(fit_categorical_levels_order_by_effect),
         cmocka_unit_test(fit_same_seed_any_threads_same_bytes),
         cmocka_unit_test(fit_fused_gradients_and_blocks_same_bytes),
+        cmocka_unit_test(fit_training_scores_equal_tree_predictions),
         cmocka_unit_test(fit_covers_count_the_rows_reaching_each_node),
         cmocka_unit_test(fit_early_stopping_model_loads),
         cmocka_unit_test(fit_reports_every_round_and_honours_cancel),
