@@ -1103,6 +1103,13 @@ struct part {
     size_t at_l, at_r; /* else where its left and right rows go in idx */
 };
 
+/* A task of a level's histogram job: column group `group` of `groups` of
+ * the pair `pair`, and its cost (rows times columns) for the order. */
+struct ltask {
+    uint32_t pair, group, groups;
+    double cost;
+};
+
 /* A leaf of the growing tree: rows idx[begin..end), its node, its best
  * split (when one is known) and its histogram while it may still split. */
 struct cand {
@@ -1139,8 +1146,11 @@ struct fit {
     double *gh;        /* k * 2n gradient pairs, class-major */
     double *loss_part; /* per part */
     uint32_t *idx;     /* rows: the sample first */
-    uint32_t *tmp;     /* partition scratch */
-    uint32_t *tmp2;    /* and the left rows of a parent's blocks */
+    /* idx is 0, 1, ... n - 1 but not written (every row in the sample):
+     * until the tree's first partition, which reads the rows as such */
+    bool idx_identity;
+    uint32_t *tmp;  /* partition scratch */
+    uint32_t *tmp2; /* and the left rows of a parent's blocks */
     size_t n_sample;
     uint32_t *cols; /* active columns of this tree */
     size_t n_active;
@@ -1158,6 +1168,8 @@ struct fit {
     uint32_t *pair_col; /* and column */
     struct part *parts; /* the blocks of rows a level partitions */
     size_t cap_parts;
+    struct ltask *ltask; /* the tasks of a level's histogram job */
+    size_t cap_ltask;
     bool want_loss; /* grad_job also sums the loss */
     /* update_train also computes the next round's gradient pairs (one
      * output, every row in the tree, no loss wanted next round) */
@@ -1571,6 +1583,16 @@ static size_t partition_block(struct fit *F, const uint8_t *go, uint32_t col,
     const uint32_t *from = F->idx + begin;
     uint32_t *at = left + begin, *right = F->tmp + begin;
     size_t nl = 0, nr = 0;
+    if (F->idx_identity) {
+        for (size_t i = begin; i < end; i++) {
+            size_t left_side = go[code[i]];
+            at[nl] = (uint32_t)i;
+            right[nr] = (uint32_t)i;
+            nl += left_side;
+            nr += 1 - left_side;
+        }
+        return nl;
+    }
     for (size_t i = 0; i < end - begin; i++) {
         uint32_t r = from[i];
         size_t left_side = go[code[r]];
@@ -1597,6 +1619,7 @@ static enum lift_code split_node(struct fit *F, struct gbdt *g,
         partition_block(F, go, cp->split.col, cp->begin, cp->end, F->idx);
     memcpy(F->idx + cp->begin + nl, F->tmp + cp->begin,
            (cp->end - cp->begin - nl) * sizeof *F->tmp);
+    F->idx_identity = false; /* only the root's rows are ever identity */
     Lp->end = Rp->begin = cp->begin + nl;
     return LIFT_OK;
 }
@@ -1664,27 +1687,30 @@ static enum lift_code split_cand(struct fit *F, struct gbdt *g,
 struct level_job {
     struct fit *F;
     const double *gh;
-    size_t n_pairs;
     struct cand *kids; /* 2 per pair: L, R */
-    size_t groups;     /* column groups of a pair */
 };
 
 /* Pairs of a level from which each pair's columns are built in one
  * group, per thread: a pass over a child's rows then adds every column
  * (a group per thread costs more in all, each pass reading the scattered
- * rows again), and the pairs are enough tasks to share. */
+ * rows again), and the pairs are enough tasks to share. A pair with
+ * more than a 1 / (2 threads) share of the level's rows is still cut in
+ * column groups: as one task it would keep one thread busy while the
+ * other ran out of work. */
 #define WHOLE_PAIRS 2
 
-/* Task t: the pair t / groups, the column group t % groups, so a
- * shallow level offers tasks to share too. */
+/* Task t: column group ltask[t].group of ltask[t].groups of the pair
+ * ltask[t].pair; the tasks come largest first (rows times columns), so
+ * that the threads, claiming them in turn, end close together. */
 static void level_job_run(void *ctx, unsigned part)
 {
     struct level_job *lj = ctx;
     struct fit *F = lj->F;
-    size_t groups = lj->groups, na = F->n_active;
-    size_t j0 = na * (part % groups) / groups;
-    size_t j1 = na * (part % groups + 1) / groups;
-    size_t q = part / groups;
+    const struct ltask *t = &F->ltask[part];
+    size_t groups = t->groups, na = F->n_active;
+    size_t j0 = na * t->group / groups;
+    size_t j1 = na * (t->group + 1) / groups;
+    size_t q = t->pair;
     struct cand *kid = lj->kids + 2 * q;
     bool left_small = kid[0].total.n <= kid[1].total.n;
     struct cand *small = kid + !left_small, *large = kid + left_small;
@@ -1803,6 +1829,57 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
     }
     if (joined)
         pool_run(&F->pool, join_job_run, F, (unsigned)t, joined >= PART_BLOCK);
+    if (t)
+        F->idx_identity = false; /* only the root's rows are ever identity */
+    return LIFT_OK;
+}
+
+/* The tasks of a level's histogram job (level_job_run) into F->ltask:
+ * every pair with a histogram to build, in one column group or, when the
+ * level has few pairs or the pair is large, in one per thread; largest
+ * first, ties in pair and group order. Which thread builds what does not
+ * change the histograms. */
+static enum lift_code level_tasks(struct fit *F, size_t n_pairs, size_t *out,
+                                  struct lift_error *err)
+{
+    size_t ng = col_tasks(F), na = F->n_active, n = 0;
+    *out = 0;
+    if (n_pairs * (ng ? ng : 1) > F->cap_ltask) {
+        size_t cap = n_pairs * (ng ? ng : 1);
+        struct ltask *t = lift_realloc_array(F->ltask, cap, sizeof *t);
+        if (!t)
+            return lift_error_nomem(err, "tree");
+        F->ltask = t;
+        F->cap_ltask = cap;
+    }
+    double rows = 0;
+    for (size_t q = 0; q < n_pairs; q++) {
+        const struct cand *kid = F->kids + 2 * q;
+        if (kid[0].hist || kid[1].hist)
+            rows += kid[0].total.n <= kid[1].total.n ? kid[0].total.n
+                                                     : kid[1].total.n;
+    }
+    bool few = n_pairs < WHOLE_PAIRS * F->pool.n;
+    for (size_t q = 0; q < n_pairs; q++) {
+        const struct cand *kid = F->kids + 2 * q;
+        if (!kid[0].hist && !kid[1].hist)
+            continue; /* children at the depth limit */
+        double m =
+            kid[0].total.n <= kid[1].total.n ? kid[0].total.n : kid[1].total.n;
+        size_t groups = 1;
+        if (ng > 1 && (few || m * 2.0 * (double)F->pool.n > rows))
+            groups = ng;
+        for (size_t gi = 0; gi < groups; gi++) {
+            size_t j0 = na * gi / groups, j1 = na * (gi + 1) / groups;
+            struct ltask t = {(uint32_t)q, (uint32_t)gi, (uint32_t)groups,
+                              m * (double)(j1 - j0)};
+            size_t i = n++;
+            for (; i > 0 && F->ltask[i - 1].cost < t.cost; i--)
+                F->ltask[i] = F->ltask[i - 1];
+            F->ltask[i] = t;
+        }
+    }
+    *out = n;
     return LIFT_OK;
 }
 
@@ -1874,11 +1951,11 @@ static enum lift_code grow_level(struct fit *F, struct gbdt *g,
     }
     if ((rc = partition_level(F, n_pairs, err)))
         return rc;
-    size_t groups = col_tasks(F);
-    if (groups > 1 && n_pairs >= WHOLE_PAIRS * F->pool.n)
-        groups = 1;
-    struct level_job lj = {F, gh, n_pairs, F->kids, groups};
-    pool_run(&F->pool, level_job_run, &lj, (unsigned)(n_pairs * groups),
+    size_t n_tasks;
+    if ((rc = level_tasks(F, n_pairs, &n_tasks, err)))
+        return rc;
+    struct level_job lj = {F, gh, F->kids};
+    pool_run(&F->pool, level_job_run, &lj, (unsigned)n_tasks,
              work >= PARALLEL_MIN_WORK);
     F->n_cand = kept;
     for (q = 0; q < n_pairs; q++)
@@ -2028,7 +2105,7 @@ static void update_job_run(void *ctx, unsigned i)
 
 /* Rows of a leaf that one task of the score update takes at most: a
  * large leaf is shared by the threads. */
-#define UPDATE_BLOCK 4096
+#define UPDATE_BLOCK 2048
 
 static enum lift_code update_train(struct fit *F, const struct gbdt *g,
                                    size_t tree, size_t out,
@@ -2036,6 +2113,13 @@ static enum lift_code update_train(struct fit *F, const struct gbdt *g,
 {
     struct lift_gbdt_tree t = tree_view(g, tree);
     size_t k = F->k, n_parts = 0;
+    if (F->idx_identity) {
+        /* a tree whose root was not partitioned (a leaf, or two leaves
+         * at depth 1): its leaves' ranges read idx */
+        for (size_t r = 0; r < F->n; r++)
+            F->idx[r] = (uint32_t)r;
+        F->idx_identity = false;
+    }
     for (size_t i = 0; i < F->n_cand; i++)
         n_parts += (F->cand[i].end - F->cand[i].begin) / UPDATE_BLOCK + 1;
     if (n_parts > F->cap_parts) {
@@ -2170,9 +2254,9 @@ static void sample_round(struct fit *F, const struct lift_train_params *p)
         }
         memcpy(F->idx + m, F->tmp, o * sizeof *F->tmp);
         F->n_sample = m;
+        F->idx_identity = false;
     } else {
-        for (size_t r = 0; r < n; r++)
-            F->idx[r] = (uint32_t)r;
+        F->idx_identity = true;
         F->n_sample = n;
     }
     F->n_active = 0;
@@ -2222,6 +2306,7 @@ static void fit_release(struct fit *F)
     lift_free(F->pair_go);
     lift_free(F->pair_col);
     lift_free(F->parts);
+    lift_free(F->ltask);
     lift_free(F->vz);
     lift_free(F->vlab);
     lift_free(F->vrow);

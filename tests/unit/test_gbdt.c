@@ -995,60 +995,62 @@ static int record_losses(void *user, const struct lift_progress *pr)
  * round e, up to the order of the sums. With and without row samples
  * (rows outside the sample are scored by walking the tree), at 1 and 2
  * threads, with every gradient pass fused or not (progress every few
- * rounds). */
+ * rounds), and at depth 1 (a root split into two leaves: no partition at
+ * all). */
 static void fit_training_scores_equal_tree_predictions(void **state)
 {
     (void)state;
     struct synth d;
     synth_make(&d, 20000, 12);
-    for (int sampled = 0; sampled < 2; sampled++)
-        for (unsigned threads = 1; threads <= 2; threads++) {
-            struct lift_learner l;
-            memset(&l, 0, sizeof l);
-            l.ops = &lift_gbdt_ops;
-            l.task = LIFT_TASK_BINARY;
-            l.n_inputs = 3;
-            l.n_outputs = 1;
-            struct lift_train_params p;
-            memset(&p, 0, sizeof p);
-            p.task = LIFT_TASK_BINARY;
-            p.n_classes = 2;
-            p.trees = 41;
-            p.depth = 5;
-            p.lr = 0.3;
-            p.l2 = 1;
-            p.seed = 3;
-            p.threads = threads;
-            p.patience = 1000;
-            p.reducer = &lift_reducer_local;
-            if (sampled)
-                p.subsample = 0.6;
-            struct losses ls;
-            for (size_t i = 0; i < 64; i++)
-                ls.train[i] = ls.valid[i] = NAN;
-            p.progress = record_losses;
-            p.progress_user = &ls;
-            struct lift_train_data td;
-            memset(&td, 0, sizeof td);
-            td.xb = &d.x;
-            td.y = d.y;
-            td.vxb = &d.x;
-            td.vy = d.y;
-            struct lift_error err;
-            if (l.ops->fit(&l, &td, &p, &err))
-                fail_msg("fit failed: %s", err.msg);
-            /* the training loss is computed every 10 rounds */
-            size_t checked = 0;
-            for (size_t e = 10; e < 41; e += 10) {
-                assert_true(isfinite(ls.train[e]) && isfinite(ls.valid[e - 1]));
-                assert_near(ls.train[e], ls.valid[e - 1], 1e-12);
-                checked++;
-            }
-            assert_int_equal(checked, 4);
-            /* and the trees learned: the loss fell well below log 2 */
-            assert_true(ls.valid[39] < 0.9 * log(2.0));
-            l.ops->destroy(&l);
+    for (int run = 0; run < 5; run++) {
+        int sampled = run & 1;
+        unsigned threads = run < 2 ? 1 : 2, depth = run < 4 ? 5 : 1;
+        struct lift_learner l;
+        memset(&l, 0, sizeof l);
+        l.ops = &lift_gbdt_ops;
+        l.task = LIFT_TASK_BINARY;
+        l.n_inputs = 3;
+        l.n_outputs = 1;
+        struct lift_train_params p;
+        memset(&p, 0, sizeof p);
+        p.task = LIFT_TASK_BINARY;
+        p.n_classes = 2;
+        p.trees = 41;
+        p.depth = depth;
+        p.lr = 0.3;
+        p.l2 = 1;
+        p.seed = 3;
+        p.threads = threads;
+        p.patience = 1000;
+        p.reducer = &lift_reducer_local;
+        if (sampled)
+            p.subsample = 0.6;
+        struct losses ls;
+        for (size_t i = 0; i < 64; i++)
+            ls.train[i] = ls.valid[i] = NAN;
+        p.progress = record_losses;
+        p.progress_user = &ls;
+        struct lift_train_data td;
+        memset(&td, 0, sizeof td);
+        td.xb = &d.x;
+        td.y = d.y;
+        td.vxb = &d.x;
+        td.vy = d.y;
+        struct lift_error err;
+        if (l.ops->fit(&l, &td, &p, &err))
+            fail_msg("fit failed: %s", err.msg);
+        /* the training loss is computed every 10 rounds */
+        size_t checked = 0;
+        for (size_t e = 10; e < 41; e += 10) {
+            assert_true(isfinite(ls.train[e]) && isfinite(ls.valid[e - 1]));
+            assert_near(ls.train[e], ls.valid[e - 1], 1e-12);
+            checked++;
         }
+        assert_int_equal(checked, 4);
+        /* and the trees learned: the loss fell well below log 2 */
+        assert_true(ls.valid[39] < 0.9 * log(2.0));
+        l.ops->destroy(&l);
+    }
     synth_free(&d);
 }
 
@@ -1230,7 +1232,8 @@ static void load_round_trip_and_every_truncation(void **state)
     synth_free(&d);
 }
 
-/* ---- through the model API ---------------------------------------------- */
+/* ---- through the model API ----------------------------------------------
+ */
 
 static char *make_csv(size_t n, uint64_t seed)
 {
@@ -1370,7 +1373,8 @@ static void model_importance_same_at_any_thread_count(void **state)
     free(csv);
 }
 
-/* ---- gain importance ---------------------------------------------------- */
+/* ---- gain importance ----------------------------------------------------
+ */
 
 /* x1, x2, c as make_csv, plus a text column whose words carry signal */
 static char *make_text_csv(size_t n, uint64_t seed)
