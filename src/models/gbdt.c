@@ -1170,6 +1170,8 @@ struct fit {
     size_t cap_parts;
     struct ltask *ltask; /* the tasks of a level's histogram job */
     size_t cap_ltask;
+    uint32_t *task_at; /* a job's tasks over parts: group_parts */
+    size_t cap_task_at;
     bool want_loss; /* grad_job also sums the loss */
     /* update_train also computes the next round's gradient pairs (one
      * output, every row in the tree, no loss wanted next round) */
@@ -1731,31 +1733,69 @@ static void level_job_run(void *ctx, unsigned part)
     }
 }
 
-/* Task t partitions the block parts[t]. */
+/* Tasks a job over parts is cut in, per thread: enough for the threads
+ * to end close together, few enough that claiming them costs little
+ * (a claim moves the pool's counters from one core to the other, about
+ * a microsecond on two cores). */
+#define TASKS_PER_THREAD 4
+
+/* Groups the consecutive parts[0..n_parts), of `rows` rows in all, into
+ * tasks of about rows / (TASKS_PER_THREAD threads) rows: task t is
+ * parts task_at[t] .. task_at[t + 1] - 1. */
+static enum lift_code group_parts(struct fit *F, size_t n_parts, size_t rows,
+                                  unsigned *n_tasks, struct lift_error *err)
+{
+    *n_tasks = 0;
+    if (n_parts + 1 > F->cap_task_at) {
+        uint32_t *a = lift_realloc_array(F->task_at, n_parts + 1, sizeof *a);
+        if (!a)
+            return lift_error_nomem(err, "tree");
+        F->task_at = a;
+        F->cap_task_at = n_parts + 1;
+    }
+    size_t want = rows / (TASKS_PER_THREAD * F->pool.n), have = 0;
+    unsigned t = 0;
+    F->task_at[0] = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        have += F->parts[i].end - F->parts[i].begin;
+        if (have >= want || i + 1 == n_parts) {
+            F->task_at[++t] = (uint32_t)(i + 1);
+            have = 0;
+        }
+    }
+    *n_tasks = t;
+    return LIFT_OK;
+}
+
+/* Task t partitions the blocks of parts of its group (group_parts). */
 static void part_job_run(void *ctx, unsigned t)
 {
     struct fit *F = ctx;
-    struct part *b = &F->parts[t];
-    b->nl = partition_block(F, F->pair_go + b->pair * LIFT_GBDT_SLOTS,
-                            F->pair_col[b->pair], b->begin, b->end,
-                            b->whole ? F->idx : F->tmp2);
-    if (b->whole)
-        memcpy(F->idx + b->begin + b->nl, F->tmp + b->begin,
-               (b->end - b->begin - b->nl) * sizeof *F->idx);
+    for (size_t i = F->task_at[t]; i < F->task_at[t + 1]; i++) {
+        struct part *b = &F->parts[i];
+        b->nl = partition_block(F, F->pair_go + b->pair * LIFT_GBDT_SLOTS,
+                                F->pair_col[b->pair], b->begin, b->end,
+                                b->whole ? F->idx : F->tmp2);
+        if (b->whole)
+            memcpy(F->idx + b->begin + b->nl, F->tmp + b->begin,
+                   (b->end - b->begin - b->nl) * sizeof *F->idx);
+    }
 }
 
-/* Task t copies block parts[t] of a parent of several blocks, its left
- * rows from tmp2 and its right ones from tmp, to their places in idx:
- * the places of the blocks do not overlap, nor do they the sources. */
+/* Task t copies each block of its group of a parent of several blocks,
+ * its left rows from tmp2 and its right ones from tmp, to their places
+ * in idx: the places of the blocks do not overlap, nor do the sources. */
 static void join_job_run(void *ctx, unsigned t)
 {
     struct fit *F = ctx;
-    const struct part *b = &F->parts[t];
-    if (b->whole)
-        return;
-    memcpy(F->idx + b->at_l, F->tmp2 + b->begin, b->nl * sizeof *F->idx);
-    memcpy(F->idx + b->at_r, F->tmp + b->begin,
-           (b->end - b->begin - b->nl) * sizeof *F->idx);
+    for (size_t i = F->task_at[t]; i < F->task_at[t + 1]; i++) {
+        const struct part *b = &F->parts[i];
+        if (b->whole)
+            continue;
+        memcpy(F->idx + b->at_l, F->tmp2 + b->begin, b->nl * sizeof *F->idx);
+        memcpy(F->idx + b->at_r, F->tmp + b->begin,
+               (b->end - b->begin - b->nl) * sizeof *F->idx);
+    }
 }
 
 /* Partitions the rows of every pair's parent (kids[2 q].begin ..
@@ -1806,7 +1846,11 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
                                           0};
         rows += b1 - b0;
     }
-    pool_run(&F->pool, part_job_run, F, (unsigned)t, rows >= PART_BLOCK);
+    unsigned n_tasks;
+    enum lift_code rc = group_parts(F, t, rows, &n_tasks, err);
+    if (rc)
+        return rc;
+    pool_run(&F->pool, part_job_run, F, n_tasks, rows >= PART_BLOCK);
     size_t joined = 0;
     for (size_t i = 0; i < t;) {
         size_t q = F->parts[i].pair, at = F->parts[i].begin, j = i;
@@ -1828,7 +1872,7 @@ static enum lift_code partition_level(struct fit *F, size_t n_pairs,
         }
     }
     if (joined)
-        pool_run(&F->pool, join_job_run, F, (unsigned)t, joined >= PART_BLOCK);
+        pool_run(&F->pool, join_job_run, F, n_tasks, joined >= PART_BLOCK);
     if (t)
         F->idx_identity = false; /* only the root's rows are ever identity */
     return LIFT_OK;
@@ -2058,16 +2102,14 @@ struct update_job {
     size_t out;
 };
 
-/* Task i adds the value of block parts[i]'s leaf to the scores of the
- * block's rows and, when the fit asks (F->fuse_grad), computes their
- * next gradient pairs while the score is at hand: the same operations
- * on the same values as grad_job, so the same pairs, without a second
- * pass over the rows. */
-static void update_job_run(void *ctx, unsigned i)
+/* Adds the value of block b's leaf to the scores of the block's rows
+ * and, when the fit asks (F->fuse_grad), computes their next gradient
+ * pairs while the score is at hand: the same operations on the same
+ * values as grad_job, so the same pairs, without a second pass over the
+ * rows. */
+static void update_block(const struct update_job *u, const struct part *b)
 {
-    struct update_job *u = ctx;
     struct fit *F = u->F;
-    const struct part *b = &F->parts[i];
     const struct cand *c = &F->cand[b->pair];
     double v = u->value[c->node];
     if (c->unsplit) {
@@ -2101,6 +2143,14 @@ static void update_job_run(void *ctx, unsigned i)
     }
     for (size_t j = b->begin; j < b->end; j++)
         F->z[(size_t)F->idx[j] * F->k + u->out] += v;
+}
+
+/* Task t updates the blocks of its group (group_parts). */
+static void update_job_run(void *ctx, unsigned t)
+{
+    struct update_job *u = ctx;
+    for (size_t i = u->F->task_at[t]; i < u->F->task_at[t + 1]; i++)
+        update_block(u, &u->F->parts[i]);
 }
 
 /* Rows of a leaf that one task of the score update takes at most: a
@@ -2143,8 +2193,11 @@ static enum lift_code update_train(struct fit *F, const struct gbdt *g,
                                           0};
     }
     struct update_job u = {F, t.value, out};
-    pool_run(&F->pool, update_job_run, &u, (unsigned)m,
-             F->n_sample >= PART_BLOCK);
+    unsigned n_tasks;
+    enum lift_code rc = group_parts(F, m, F->n_sample, &n_tasks, err);
+    if (rc)
+        return rc;
+    pool_run(&F->pool, update_job_run, &u, n_tasks, F->n_sample >= PART_BLOCK);
     if (F->n_sample == F->n)
         return LIFT_OK;
     uint8_t *row = F->vrow;
@@ -2307,6 +2360,7 @@ static void fit_release(struct fit *F)
     lift_free(F->pair_col);
     lift_free(F->parts);
     lift_free(F->ltask);
+    lift_free(F->task_at);
     lift_free(F->vz);
     lift_free(F->vlab);
     lift_free(F->vrow);
