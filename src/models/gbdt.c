@@ -948,28 +948,40 @@ struct pool {
     _Atomic uint32_t gen; /* written under mu */
     unsigned sleepers;    /* workers waiting on go, under mu */
     bool quit;
-    job_fn fn;
-    void *ctx;
-    unsigned n_tasks;
+    /* the job, written before gen: a polling worker reads it without mu
+     * (see worker_main) */
+    _Atomic(job_fn) fn;
+    _Atomic(void *) ctx;
+    _Atomic unsigned n_tasks;
     _Atomic uint64_t next; /* gen << 32 | next task */
     _Atomic unsigned n_done;
+    _Atomic bool waiting; /* the caller sleeps on done */
 };
 
+/* Claims and runs tasks of job gen until none is left, then adds how
+ * many it ran to n_done (once, rather than a move of that counter
+ * between the cores per task). Whoever completes the count wakes the
+ * caller if it sleeps: the caller sets waiting before it reads n_done
+ * and this reads waiting after adding to n_done, both sequentially
+ * consistent, so one of the two sees the other. */
 static void run_tasks(struct pool *p, uint32_t gen, job_fn fn, void *ctx,
                       unsigned n_tasks)
 {
+    unsigned ran = 0;
     for (;;) {
         uint64_t cur = atomic_load(&p->next);
         if ((uint32_t)(cur >> 32) != gen || (uint32_t)cur >= n_tasks)
-            return;
+            break;
         if (!atomic_compare_exchange_weak(&p->next, &cur, cur + 1))
             continue;
         fn(ctx, (uint32_t)cur);
-        if (atomic_fetch_add(&p->n_done, 1) + 1 == n_tasks) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        ran++;
+    }
+    if (ran && atomic_fetch_add(&p->n_done, ran) + ran == n_tasks &&
+        atomic_load(&p->waiting)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 
@@ -993,33 +1005,39 @@ static void cpu_relax(unsigned i)
 #endif
 }
 
+/* A worker polls gen, then sleeps on go. A job seen while polling is
+ * read without taking mu (which would move mu's line and then the job's
+ * from the caller's core, about a microsecond on two cores): fn, ctx and
+ * n_tasks are written before gen, so they are this job's or, when the
+ * caller has moved on meanwhile, a later one's; then the claim counter
+ * carries the later generation too and run_tasks claims nothing, so a
+ * mixed read is never used. */
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
     uint32_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        if (atomic_load(&p->gen) == seen && !p->quit) {
-            pthread_mutex_unlock(&p->mu);
-            for (unsigned i = 0; i < SPIN && atomic_load(&p->gen) == seen; i++)
-                cpu_relax(i);
-            pthread_mutex_lock(&p->mu);
+        uint32_t g = atomic_load(&p->gen);
+        for (unsigned i = 0; i < SPIN && g == seen; i++) {
+            cpu_relax(i);
+            g = atomic_load(&p->gen);
         }
-        p->sleepers++;
-        while (atomic_load(&p->gen) == seen && !p->quit)
-            pthread_cond_wait(&p->go, &p->mu);
-        p->sleepers--;
-        if (p->quit)
-            break;
-        seen = p->gen;
-        job_fn fn = p->fn;
-        void *ctx = p->ctx;
-        unsigned n_tasks = p->n_tasks;
-        pthread_mutex_unlock(&p->mu);
-        run_tasks(p, seen, fn, ctx, n_tasks);
-        pthread_mutex_lock(&p->mu);
+        if (g == seen) {
+            pthread_mutex_lock(&p->mu);
+            p->sleepers++;
+            while (atomic_load(&p->gen) == seen && !p->quit)
+                pthread_cond_wait(&p->go, &p->mu);
+            p->sleepers--;
+            bool quit = p->quit;
+            g = atomic_load(&p->gen);
+            pthread_mutex_unlock(&p->mu);
+            if (quit)
+                break;
+        }
+        seen = g;
+        run_tasks(p, seen, atomic_load(&p->fn), atomic_load(&p->ctx),
+                  atomic_load(&p->n_tasks));
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -1034,6 +1052,10 @@ static void pool_start(struct pool *p, unsigned n)
     atomic_init(&p->next, 0);
     atomic_init(&p->n_done, 0);
     atomic_init(&p->gen, 0);
+    atomic_init(&p->fn, NULL);
+    atomic_init(&p->ctx, NULL);
+    atomic_init(&p->n_tasks, 0);
+    atomic_init(&p->waiting, false);
     p->n = 1;
     for (unsigned t = 1; t < n && t < MAX_THREADS; t++) {
         if (pthread_create(&p->tid[t - 1], NULL, worker_main, p))
@@ -1053,9 +1075,9 @@ static void pool_run(struct pool *p, job_fn fn, void *ctx, unsigned n_tasks,
     }
     pthread_mutex_lock(&p->mu);
     uint32_t gen = atomic_load(&p->gen) + 1;
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n_tasks = n_tasks;
+    atomic_store(&p->fn, fn);
+    atomic_store(&p->ctx, ctx);
+    atomic_store(&p->n_tasks, n_tasks);
     atomic_store(&p->n_done, 0);
     atomic_store(&p->next, (uint64_t)gen << 32);
     atomic_store(&p->gen, gen);
@@ -1065,9 +1087,13 @@ static void pool_run(struct pool *p, job_fn fn, void *ctx, unsigned n_tasks,
     run_tasks(p, gen, fn, ctx, n_tasks);
     for (unsigned i = 0; i < SPIN && atomic_load(&p->n_done) < n_tasks; i++)
         cpu_relax(i);
+    if (atomic_load(&p->n_done) == n_tasks)
+        return;
     pthread_mutex_lock(&p->mu);
+    atomic_store(&p->waiting, true);
     while (atomic_load(&p->n_done) < n_tasks)
         pthread_cond_wait(&p->done, &p->mu);
+    atomic_store(&p->waiting, false);
     pthread_mutex_unlock(&p->mu);
 }
 
