@@ -63,12 +63,18 @@
  * blocks of at most 8192 rows of its nodes, joined in order afterwards
  * (the last level, whose children are leaves, is not partitioned: the
  * score update sends each row of the parent to its leaf itself);
- * the scores' update one leaf a task; the root's totals beside its
- * first column group. Workers are a persistent pool; between jobs they
- * poll for a while (yielding now and then) before they sleep, since the
- * jobs of a tree come tens of microseconds apart and a futex wake costs
- * about as much. Small jobs run on the calling thread alone, and the
- * caller takes over the tasks of a worker slow to wake.
+ * the scores' update in blocks of at most 2048 rows of a leaf; the
+ * root's totals beside a column group. A job over such blocks groups
+ * consecutive ones into about 4 tasks per thread, and a level's
+ * histogram tasks run largest first: on two cores a cache line's round
+ * trip between them costs about half a microsecond, so every task claim
+ * counts, and the threads should end a job together. Workers are a
+ * persistent pool; between jobs they poll for a while (yielding now and
+ * then) before they sleep, since the jobs of a tree come tens of
+ * microseconds apart and a futex wake costs about as much, and a polling
+ * worker takes a job without the pool's mutex. Small jobs run on the
+ * calling thread alone, and the caller takes over the tasks of a worker
+ * slow to wake.
  * Histograms and node totals go through the reducer, so a data-parallel
  * backend sums them over workers (then node by node, since a histogram
  * must be summed before it is read).
