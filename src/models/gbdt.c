@@ -954,11 +954,9 @@ struct pool {
     _Atomic uint32_t gen; /* written under mu */
     unsigned sleepers;    /* workers waiting on go, under mu */
     bool quit;
-    /* the job, written before gen: a polling worker reads it without mu
-     * (see worker_main) */
-    _Atomic(job_fn) fn;
-    _Atomic(void *) ctx;
-    _Atomic unsigned n_tasks;
+    job_fn fn; /* the job, under mu */
+    void *ctx;
+    unsigned n_tasks;
     _Atomic uint64_t next; /* gen << 32 | next task */
     _Atomic unsigned n_done;
     _Atomic bool waiting; /* the caller sleeps on done */
@@ -1011,39 +1009,36 @@ static void cpu_relax(unsigned i)
 #endif
 }
 
-/* A worker polls gen, then sleeps on go. A job seen while polling is
- * read without taking mu (which would move mu's line and then the job's
- * from the caller's core, about a microsecond on two cores): fn, ctx and
- * n_tasks are written before gen, so they are this job's or, when the
- * caller has moved on meanwhile, a later one's; then the claim counter
- * carries the later generation too and run_tasks claims nothing, so a
- * mixed read is never used. */
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
     uint32_t seen = 0;
+    pthread_mutex_lock(&p->mu);
     for (;;) {
-        uint32_t g = atomic_load(&p->gen);
-        for (unsigned i = 0; i < SPIN && g == seen; i++) {
-            cpu_relax(i);
-            g = atomic_load(&p->gen);
-        }
-        if (g == seen) {
-            pthread_mutex_lock(&p->mu);
-            p->sleepers++;
-            while (atomic_load(&p->gen) == seen && !p->quit)
-                pthread_cond_wait(&p->go, &p->mu);
-            p->sleepers--;
-            bool quit = p->quit;
-            g = atomic_load(&p->gen);
+        if (atomic_load(&p->gen) == seen && !p->quit) {
             pthread_mutex_unlock(&p->mu);
-            if (quit)
-                break;
+            for (unsigned i = 0; i < SPIN && atomic_load(&p->gen) == seen; i++)
+                cpu_relax(i);
+            pthread_mutex_lock(&p->mu);
         }
-        seen = g;
-        run_tasks(p, seen, atomic_load(&p->fn), atomic_load(&p->ctx),
-                  atomic_load(&p->n_tasks));
+        p->sleepers++;
+        while (atomic_load(&p->gen) == seen && !p->quit)
+            pthread_cond_wait(&p->go, &p->mu);
+        p->sleepers--;
+        if (p->quit)
+            break;
+        /* the job is read with its generation under mu: a worker that
+         * read a later job's task count could otherwise claim from the
+         * finished job's counter before the caller resets it */
+        seen = p->gen;
+        job_fn fn = p->fn;
+        void *ctx = p->ctx;
+        unsigned n_tasks = p->n_tasks;
+        pthread_mutex_unlock(&p->mu);
+        run_tasks(p, seen, fn, ctx, n_tasks);
+        pthread_mutex_lock(&p->mu);
     }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -1058,9 +1053,6 @@ static void pool_start(struct pool *p, unsigned n)
     atomic_init(&p->next, 0);
     atomic_init(&p->n_done, 0);
     atomic_init(&p->gen, 0);
-    atomic_init(&p->fn, NULL);
-    atomic_init(&p->ctx, NULL);
-    atomic_init(&p->n_tasks, 0);
     atomic_init(&p->waiting, false);
     p->n = 1;
     for (unsigned t = 1; t < n && t < MAX_THREADS; t++) {
@@ -1081,9 +1073,9 @@ static void pool_run(struct pool *p, job_fn fn, void *ctx, unsigned n_tasks,
     }
     pthread_mutex_lock(&p->mu);
     uint32_t gen = atomic_load(&p->gen) + 1;
-    atomic_store(&p->fn, fn);
-    atomic_store(&p->ctx, ctx);
-    atomic_store(&p->n_tasks, n_tasks);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n_tasks = n_tasks;
     atomic_store(&p->n_done, 0);
     atomic_store(&p->next, (uint64_t)gen << 32);
     atomic_store(&p->gen, gen);
