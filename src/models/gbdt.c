@@ -71,10 +71,10 @@
  * counts, and the threads should end a job together. Workers are a
  * persistent pool; between jobs they poll for a while (yielding now and
  * then) before they sleep, since the jobs of a tree come tens of
- * microseconds apart and a futex wake costs about as much, and a polling
- * worker takes a job without the pool's mutex. Small jobs run on the
- * calling thread alone, and the caller takes over the tasks of a worker
- * slow to wake.
+ * microseconds apart and a futex wake costs about as much; each thread
+ * counts the tasks it ran once per job. Small jobs run on the calling
+ * thread alone, and the caller takes over the tasks of a worker slow to
+ * wake.
  * Histograms and node totals go through the reducer, so a data-parallel
  * backend sums them over workers (then node by node, since a histogram
  * must be summed before it is read).
