@@ -318,6 +318,16 @@ lift_store_job_update(struct lift_store *s, const char *id, const char *state,
 enum lift_code lift_store_job_json(struct lift_store *s, int64_t tenant,
                                    const char *id, char **json,
                                    struct lift_error *err);
+/* A page of the tenant's jobs, newest first, as a JSON array of
+ * {"id","kind","state","created","started","finished","error"}: at most
+ * `limit`, only those in `state` and of `kind` when not NULL, and only
+ * those created before the job `before` when not NULL (a page's last id
+ * gives the next page). LIFT_ERR_INVALID for an unknown state or a bad
+ * kind; LIFT_ERR_NOT_FOUND when `before` names no job of the tenant. */
+enum lift_code lift_store_jobs_json(struct lift_store *s, int64_t tenant,
+                                    const char *state, const char *kind,
+                                    const char *before, size_t limit,
+                                    char **json, struct lift_error *err);
 /* The state of a job (for cancellation checks). */
 enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,
                                     const char *id, char state[16],

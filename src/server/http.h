@@ -126,6 +126,10 @@ void http_json_text(struct req *r, unsigned status, const char *text);
 json_t *http_body_object(struct req *r);
 /* A query parameter, or NULL. */
 const char *http_query(struct req *r, const char *key);
+/* A whole number in [lo, hi] from a query parameter (*out untouched when
+ * absent); false after a 422 naming the parameter and the range. */
+bool http_query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
+                    int64_t *out);
 /* Every value of a repeated query parameter (at most cap). */
 size_t http_query_all(struct req *r, const char *key, const char **out,
                       size_t cap);
@@ -187,6 +191,7 @@ void route_version_file(struct req *r);
 void route_predict(struct req *r);
 void route_evaluate(struct req *r);
 void route_job_get(struct req *r);
+void route_job_list(struct req *r);
 void route_job_cancel(struct req *r);
 void route_campaign_target(struct req *r);
 void route_uplift(struct req *r);

@@ -48,6 +48,7 @@ static const struct route_info table[] = {
      AUDIT_OBJ_NONE},
     {route_model_score, "/v1/models/{name}:score", "POST", ROLE_TENANT,
      "model.score", AUDIT_OBJ_NAME},
+    {route_job_list, "/v1/jobs", "GET", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     {route_job_get, "/v1/jobs/{id}", "GET", ROLE_TENANT, NULL, AUDIT_OBJ_NONE},
     {route_job_result, "/v1/jobs/{id}/result", "GET", ROLE_TENANT, NULL,
      AUDIT_OBJ_NONE},

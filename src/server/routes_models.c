@@ -1146,6 +1146,45 @@ void route_job_get(struct req *r)
     free(json);
 }
 
+#define JOBS_DEFAULT_LIMIT 100
+#define JOBS_MAX_LIMIT 1000
+
+void route_job_list(struct req *r)
+{
+    struct lift_error err;
+    int64_t limit = JOBS_DEFAULT_LIMIT;
+    if (!http_query_int(r, "limit", 1, JOBS_MAX_LIMIT, &limit))
+        return;
+    const char *state = http_query(r, "state"), *kind = http_query(r, "kind");
+    const char *before = http_query(r, "before");
+    /* one more than asked tells whether there is a next page */
+    char *json;
+    enum lift_code rc =
+        lift_store_jobs_json(r->srv->store, r->who.tenant_id, state, kind,
+                             before, (size_t)limit + 1, &json, &err);
+    if (rc) {
+        /* a bad filter is the request's fault; a cursor naming no job of
+         * this tenant, 404 */
+        if (rc == LIFT_ERR_INVALID)
+            err.code = LIFT_ERR_UNPROCESSABLE;
+        http_error_from(r, &err);
+        return;
+    }
+    json_t *list = json_loads(json, 0, NULL);
+    free(json);
+    if (!list) {
+        http_error(r, LIFT_ERR_NOMEM, "out of memory (job list)");
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(list) > (size_t)limit) {
+        json_array_remove(list, (size_t)limit);
+        next = json_object_get(json_array_get(list, (size_t)limit - 1), "id");
+        json_incref(next);
+    }
+    http_json(r, 200, json_pack("{s:o,s:o}", "jobs", list, "next", next));
+}
+
 void route_job_cancel(struct req *r)
 {
     struct lift_error err;

@@ -151,29 +151,6 @@ static bool path_tenant(struct req *r, int64_t *id)
     return true;
 }
 
-/* A whole number in [lo, hi] from a query parameter; false after a 422
- * naming the parameter and the range. */
-static bool query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
-                      int64_t *out)
-{
-    const char *v = http_query(r, key);
-    if (!v)
-        return true;
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || errno || x < lo || x > hi || v[0] == '+' ||
-        v[0] == ' ') {
-        http_error(r, LIFT_ERR_UNPROCESSABLE,
-                   "query parameter '%s' must be a whole number from %lld to "
-                   "%lld (got '%.40s')",
-                   key, (long long)lo, (long long)hi, v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 /* ---- /metrics ----------------------------------------------------------- */
 
 static double mono_now(void)
@@ -424,8 +401,8 @@ void route_audit(struct req *r)
 {
     struct lift_error err;
     int64_t limit = AUDIT_DEFAULT_LIMIT, before = 0;
-    if (!query_int(r, "limit", 1, AUDIT_MAX_LIMIT, &limit) ||
-        !query_int(r, "before", 1, INT64_MAX, &before))
+    if (!http_query_int(r, "limit", 1, AUDIT_MAX_LIMIT, &limit) ||
+        !http_query_int(r, "before", 1, INT64_MAX, &before))
         return;
     const char *name = http_query(r, "tenant");
     int64_t tenant = r->who.tenant_id;

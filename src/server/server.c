@@ -186,6 +186,27 @@ const char *http_query(struct req *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+bool http_query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
+                    int64_t *out)
+{
+    const char *v = http_query(r, key);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || x < lo || x > hi || v[0] == '+' ||
+        v[0] == ' ') {
+        http_error(r, LIFT_ERR_UNPROCESSABLE,
+                   "query parameter '%s' must be a whole number from %lld to "
+                   "%lld (got '%.40s')",
+                   key, (long long)lo, (long long)hi, v);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
 struct query_all {
     const char *key;
     const char **out;
@@ -409,7 +430,13 @@ static bool route(struct req *r)
         return true;
     }
     if (strcmp(seg, "jobs") == 0) {
-        if (!more || !segment(&p, r->id, sizeof r->id))
+        if (!more) {
+            if (!get)
+                goto bad_method;
+            r->handler = route_job_list;
+            return true;
+        }
+        if (!segment(&p, r->id, sizeof r->id))
             goto not_found;
         if (strcmp(p, "result") == 0) { /* bulk scoring: server/bulk.c */
             if (!get)

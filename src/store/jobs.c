@@ -21,6 +21,7 @@
  */
 #include "store/store_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,15 @@ static const char sql_job_update[] =
 static const char sql_job_get[] =
     "SELECT id, kind, state, created, started, finished, progress_json, "
     "error, result_json FROM jobs WHERE id = ?1 AND tenant_id = ?2";
+
+/* rowid grows with every insert: newest first, and a stable cursor */
+static const char sql_jobs_page[] =
+    "SELECT id, kind, state, created, started, finished, error FROM jobs "
+    "WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2) "
+    "AND (?3 IS NULL OR kind = ?3) AND rowid < ?4 "
+    "ORDER BY rowid DESC LIMIT ?5";
+static const char sql_job_rowid[] =
+    "SELECT rowid FROM jobs WHERE id = ?1 AND tenant_id = ?2";
 
 static const char sql_job_result_put[] =
     "UPDATE jobs SET state = 'succeeded', result_json = ?2, "
@@ -224,6 +234,75 @@ enum lift_code lift_store_job_json(struct lift_store *s, int64_t tenant,
     if (code)
         return code;
     return store_dump(doc, json, err);
+}
+
+/* One page of jobs into the array list; the caller holds the lock. */
+static enum lift_code jobs_page(struct lift_store *s, int64_t tenant,
+                                const char *state, const char *kind,
+                                const char *before, size_t limit, json_t *list,
+                                struct lift_error *err)
+{
+    sqlite3_stmt *st;
+    bool row = false;
+    enum lift_code code = LIFT_OK;
+    int64_t cursor = INT64_MAX;
+    if (before) {
+        if (!id_ok(before))
+            return no_job(err, before);
+        if (!(code = reg_prepare(&s->reg, sql_job_rowid, &st, err)) &&
+            !(code = reg_bind(&s->reg, st, err, "ti", before, tenant)))
+            code = reg_step(&s->reg, st, &row, "look up a job", err);
+        if (!code && !row)
+            return no_job(err, before);
+        if (code)
+            return code;
+        cursor = reg_int(st, 0);
+    }
+    /* a NULL filter binds as SQL NULL: "any" */
+    if ((code = reg_prepare(&s->reg, sql_jobs_page, &st, err)) ||
+        (code = reg_bind(&s->reg, st, err, "ittii", tenant, state, kind, cursor,
+                         (int64_t)limit)))
+        return code;
+    while (!(code = reg_step(&s->reg, st, &row, "list the jobs", err)) && row) {
+        json_t *job =
+            json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o}", "id", reg_text(st, 0),
+                      "kind", reg_text(st, 1), "state", reg_text(st, 2),
+                      "created", (json_int_t)reg_int(st, 3), "started",
+                      store_json_int_or_null(st, 4), "finished",
+                      store_json_int_or_null(st, 5), "error",
+                      store_json_text_or_null(st, 6));
+        if (!job || json_array_append_new(list, job))
+            return lift_error_nomem(err, "job list");
+    }
+    return code;
+}
+
+enum lift_code lift_store_jobs_json(struct lift_store *s, int64_t tenant,
+                                    const char *state, const char *kind,
+                                    const char *before, size_t limit,
+                                    char **json, struct lift_error *err)
+{
+    *json = NULL;
+    if (state && !known_state(state))
+        return lift_error_set(err, LIFT_ERR_INVALID,
+                              "unknown job state '%.32s' (queued, running, "
+                              "succeeded, failed or cancelled)",
+                              state);
+    enum lift_code code =
+        kind ? store_check_name(kind, "job kind", err) : LIFT_OK;
+    if (code)
+        return code;
+    json_t *list = json_array();
+    if (!list)
+        return lift_error_nomem(err, "job list");
+    store_lock(s);
+    code = jobs_page(s, tenant, state, kind, before, limit, list, err);
+    store_unlock(s);
+    if (code) {
+        json_decref(list);
+        return code;
+    }
+    return store_dump(list, json, err);
 }
 
 enum lift_code lift_store_job_state(struct lift_store *s, int64_t tenant,

@@ -584,6 +584,62 @@ def run(tmp, port, key_a, key_b):
         wait_job(c, tj["job"]["id"])
         st, doc = c.call("GET", f"/v1/jobs/{tj['job']['id']}/result")
         check("result_of_finished_training_job_404", st == 404, doc)
+        job_list(c, other, sj["job"]["id"], tj["job"]["id"])
+
+
+def job_list(c, other, newest, second):
+    """GET /v1/jobs: newest first, filters, pages, one tenant's only."""
+    st, doc = c.call("GET", "/v1/jobs?limit=1000")
+    jobs = doc.get("jobs", []) if st == 200 else []
+    ids = [j["id"] for j in jobs]
+    check("jobs_list_newest_first", st == 200 and len(jobs) >= 10 and
+          ids[:2] == [newest, second] and len(set(ids)) == len(ids) and
+          all(a["created"] >= b["created"] for a, b in zip(jobs, jobs[1:]))
+          and doc["next"] is None and
+          set(jobs[0]) == {"id", "kind", "state", "created", "started",
+                           "finished", "error"}, (st, ids[:3], doc.get("next")))
+    by_state = {}
+    for j in jobs:
+        by_state.setdefault(j["state"], []).append(j["id"])
+    st, doc = c.call("GET", "/v1/jobs?state=cancelled")
+    check("jobs_list_state_filter", st == 200 and
+          [j["id"] for j in doc["jobs"]] == by_state.get("cancelled") and
+          newest in by_state.get("cancelled", []), (st, doc))
+    scores = [j["id"] for j in jobs if j["kind"] == "score"]
+    st, doc = c.call("GET", "/v1/jobs?kind=score&state=succeeded")
+    check("jobs_list_kind_and_state", st == 200 and
+          [j["id"] for j in doc["jobs"]] ==
+          [j["id"] for j in jobs if j["kind"] == "score" and
+           j["state"] == "succeeded"] and len(scores) >= 5, (st, doc))
+    pages, before = [], None
+    for _ in range(len(jobs)):
+        st, doc = c.call("GET", "/v1/jobs?limit=3" +
+                         (f"&before={before}" if before else ""))
+        if st != 200:
+            break
+        pages.append([j["id"] for j in doc["jobs"]])
+        before = doc["next"]
+        if before is None:
+            break
+    check("jobs_list_pages_cover_the_list",
+          sum(pages, []) == ids and all(len(p) == 3 for p in pages[:-1]) and
+          1 <= len(pages[-1]) <= 3, (st, [len(p) for p in pages]))
+    st, doc = other.call("GET", "/v1/jobs")
+    st2, doc2 = other.call("GET", f"/v1/jobs?before={newest}")
+    check("jobs_list_other_tenant_sees_none_of_them", st == 200 and
+          not set(j["id"] for j in doc["jobs"]) & set(ids) and st2 == 404,
+          (st, doc, st2, doc2))
+    for query, want, words in (("state=done", 422, "unknown job state 'done'"),
+                               ("limit=0", 422, "'limit' must be a whole"),
+                               ("limit=1001", 422, "from 1 to 1000"),
+                               ("before=ffffffffffffffff", 404,
+                                "no job 'ffffffffffffffff'"),
+                               ("before=zz", 404, "no job 'zz'")):
+        st, doc = c.call("GET", "/v1/jobs?" + query)
+        check(f"jobs_list_{query.replace('=', '_')}_{want}", st == want and
+              words in message(doc), (query, st, doc))
+    st, doc = c.call("POST", "/v1/jobs", {"x": 1})
+    check("jobs_list_post_405", st == 405, (st, doc))
 
 
 if __name__ == "__main__":

@@ -1111,6 +1111,93 @@ static void job_other_tenant_not_found(void **state)
                      LIFT_ERR_NOT_FOUND);
 }
 
+/* The ids of a job list page, in order, into ids (at most 8). */
+static size_t page_ids(const char *json, char ids[8][17])
+{
+    json_t *list = json_loads(json, 0, NULL);
+    assert_non_null(list);
+    size_t n = json_array_size(list);
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++) {
+        json_t *job = json_array_get(list, i);
+        snprintf(ids[i], 17, "%s",
+                 json_string_value(json_object_get(job, "id")));
+        assert_non_null(json_object_get(job, "kind"));
+        assert_null(json_object_get(job, "params"));
+    }
+    json_decref(list);
+    return n;
+}
+
+static void jobs_list_filters_and_pages(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    char made[4][17], other[17], got[8][17];
+    const char *kinds[4] = {"train", "score", "score", "uplift"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(
+            lift_store_job_create(f->s, f->a, kinds[i], NULL, made[i], &err),
+            LIFT_OK);
+    assert_int_equal(
+        lift_store_job_create(f->s, f->b, "score", NULL, other, &err), LIFT_OK);
+    assert_int_equal(
+        lift_store_job_update(f->s, made[1], "running", NULL, NULL, NULL, &err),
+        LIFT_OK);
+    char *json = NULL;
+    /* newest first, one tenant's only */
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, NULL, NULL, 10, &json, &err),
+        LIFT_OK);
+    assert_int_equal(page_ids(json, got), 4);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(got[i], made[3 - i]);
+    free(json);
+    /* filters */
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, "score", NULL, 10, &json, &err),
+        LIFT_OK);
+    assert_int_equal(page_ids(json, got), 2);
+    assert_string_equal(got[0], made[2]);
+    assert_string_equal(got[1], made[1]);
+    free(json);
+    assert_int_equal(lift_store_jobs_json(f->s, f->a, "running", "score", NULL,
+                                          10, &json, &err),
+                     LIFT_OK);
+    assert_int_equal(page_ids(json, got), 1);
+    assert_string_equal(got[0], made[1]);
+    free(json);
+    /* pages: two, then the rest after the second's id */
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, NULL, NULL, 2, &json, &err),
+        LIFT_OK);
+    assert_int_equal(page_ids(json, got), 2);
+    free(json);
+    char cursor[17];
+    memcpy(cursor, got[1], sizeof cursor);
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, NULL, cursor, 2, &json, &err),
+        LIFT_OK);
+    assert_int_equal(page_ids(json, got), 2);
+    assert_string_equal(got[0], made[1]);
+    assert_string_equal(got[1], made[0]);
+    free(json);
+    /* errors: another tenant's job as the cursor, a bad state or kind */
+    json = NULL;
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, NULL, other, 2, &json, &err),
+        LIFT_ERR_NOT_FOUND);
+    assert_null(json);
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, "done", NULL, NULL, 2, &json, &err),
+        LIFT_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "unknown job state 'done'"));
+    assert_int_equal(
+        lift_store_jobs_json(f->s, f->a, NULL, "a b", NULL, 2, &json, &err),
+        LIFT_ERR_INVALID);
+    assert_null(json);
+}
+
 /* A score job of tenant `tenant`, moved to running. */
 static void running_job(struct fixture *f, int64_t tenant, char id[17])
 {
@@ -2872,6 +2959,7 @@ int main(void)
         T(version_import_promotes_first),
         T(job_create_update_get),
         T(job_other_tenant_not_found),
+        T(jobs_list_filters_and_pages),
         T(job_result_put_get_check),
         T(open_schema_1_registry_migrates),
         T(reopen_after_crash_cleans_and_fails_jobs),
