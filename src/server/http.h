@@ -130,6 +130,12 @@ const char *http_query(struct req *r, const char *key);
  * absent); false after a 422 naming the parameter and the range. */
 bool http_query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
                     int64_t *out);
+/* Answers 200 {items: [...], next_key: id or null} from json, a JSON
+ * array of objects with an "id" fetched with limit + 1 rows: the extra
+ * row, when there, is dropped and tells that the last kept id starts the
+ * next page. Takes json (freed). */
+void http_json_page(struct req *r, char *json, size_t limit, const char *items,
+                    const char *next_key);
 /* Every value of a repeated query parameter (at most cap). */
 size_t http_query_all(struct req *r, const char *key, const char **out,
                       size_t cap);

@@ -1170,19 +1170,7 @@ void route_job_list(struct req *r)
         http_error_from(r, &err);
         return;
     }
-    json_t *list = json_loads(json, 0, NULL);
-    free(json);
-    if (!list) {
-        http_error(r, LIFT_ERR_NOMEM, "out of memory (job list)");
-        return;
-    }
-    json_t *next = json_null();
-    if (json_array_size(list) > (size_t)limit) {
-        json_array_remove(list, (size_t)limit);
-        next = json_object_get(json_array_get(list, (size_t)limit - 1), "id");
-        json_incref(next);
-    }
-    http_json(r, 200, json_pack("{s:o,s:o}", "jobs", list, "next", next));
+    http_json_page(r, json, (size_t)limit, "jobs", "next");
 }
 
 void route_job_cancel(struct req *r)

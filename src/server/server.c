@@ -207,6 +207,24 @@ bool http_query_int(struct req *r, const char *key, int64_t lo, int64_t hi,
     return true;
 }
 
+void http_json_page(struct req *r, char *json, size_t limit, const char *items,
+                    const char *next_key)
+{
+    json_t *list = json_loads(json, 0, NULL);
+    free(json);
+    if (!list) {
+        http_error(r, LIFT_ERR_NOMEM, "out of memory (%s)", items);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(list) > limit) {
+        json_array_remove(list, limit);
+        next = json_object_get(json_array_get(list, limit - 1), "id");
+        json_incref(next);
+    }
+    http_json(r, 200, json_pack("{s:o,s:o}", items, list, next_key, next));
+}
+
 struct query_all {
     const char *key;
     const char **out;
