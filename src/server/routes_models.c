@@ -1170,7 +1170,7 @@ void route_job_list(struct req *r)
         http_error_from(r, &err);
         return;
     }
-    http_json_page(r, json, (size_t)limit, "jobs", "next");
+    http_json_page(r, json, (size_t)limit, "jobs", "next_before");
 }
 
 void route_job_cancel(struct req *r)

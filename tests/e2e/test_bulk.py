@@ -595,9 +595,9 @@ def job_list(c, other, newest, second):
     check("jobs_list_newest_first", st == 200 and len(jobs) >= 10 and
           ids[:2] == [newest, second] and len(set(ids)) == len(ids) and
           all(a["created"] >= b["created"] for a, b in zip(jobs, jobs[1:]))
-          and doc["next"] is None and
+          and doc["next_before"] is None and
           set(jobs[0]) == {"id", "kind", "state", "created", "started",
-                           "finished", "error"}, (st, ids[:3], doc.get("next")))
+                           "finished", "error"}, (st, ids[:3], doc.get("next_before")))
     by_state = {}
     for j in jobs:
         by_state.setdefault(j["state"], []).append(j["id"])
@@ -618,7 +618,7 @@ def job_list(c, other, newest, second):
         if st != 200:
             break
         pages.append([j["id"] for j in doc["jobs"]])
-        before = doc["next"]
+        before = doc["next_before"]
         if before is None:
             break
     check("jobs_list_pages_cover_the_list",
