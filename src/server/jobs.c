@@ -442,6 +442,19 @@ enum lift_code jobs_submit(struct jobs *j, struct train_job *job,
     return LIFT_OK;
 }
 
+/* A job taken out of the queue before it started: recorded cancelled
+ * (with its reserved version, for training), then freed. j->mu not held. */
+static void finish_unstarted(struct jobs *j, struct node *n)
+{
+    if (trains(n->job))
+        lift_store_version_fail(j->srv->store, n->job->tenant, n->job->model,
+                                n->job->version, "cancelled", NULL);
+    lift_store_job_update(j->srv->store, n->job->id, "cancelled", NULL,
+                          "cancelled before it started", NULL, NULL);
+    free_job(n->job);
+    free(n);
+}
+
 enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
                            struct lift_error *err)
 {
@@ -467,13 +480,7 @@ enum lift_code jobs_cancel(struct jobs *j, int64_t tenant, const char *id,
                 j->tail = q;
         }
         pthread_mutex_unlock(&j->mu);
-        if (trains(n->job))
-            lift_store_version_fail(j->srv->store, tenant, n->job->model,
-                                    n->job->version, "cancelled", NULL);
-        lift_store_job_update(j->srv->store, id, "cancelled", NULL,
-                              "cancelled before it started", NULL, NULL);
-        free_job(n->job);
-        free(n);
+        finish_unstarted(j, n);
         return LIFT_OK;
     }
     pthread_mutex_unlock(&j->mu);
@@ -576,13 +583,7 @@ enum lift_code jobs_cancel_tenant(struct jobs *j, int64_t tenant, double wait_s,
     pthread_mutex_unlock(&j->mu);
     for (struct node *q = taken; q;) {
         struct node *next = q->next;
-        if (trains(q->job))
-            lift_store_version_fail(j->srv->store, tenant, q->job->model,
-                                    q->job->version, "cancelled", NULL);
-        lift_store_job_update(j->srv->store, q->job->id, "cancelled", NULL,
-                              "cancelled before it started", NULL, NULL);
-        free_job(q->job);
-        free(q);
+        finish_unstarted(j, q);
         q = next;
     }
     if (n_cancelled)
