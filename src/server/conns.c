@@ -249,6 +249,11 @@ void conns_free(struct conns *cs)
 
 struct conn *conn_open(struct conns *cs, int fd)
 {
+    return conn_open_at(cs, fd, now());
+}
+
+struct conn *conn_open_at(struct conns *cs, int fd, double start)
+{
     if (!cs || !cs->timeout_s || fd < 0)
         return NULL;
     struct conn *c = calloc(1, sizeof *c);
@@ -258,7 +263,7 @@ struct conn *conn_open(struct conns *cs, int fd)
     c->phase = PHASE_HEADERS;
     atomic_init(&c->received, 0);
     pthread_mutex_lock(&cs->lock);
-    c->start = now();
+    c->start = start;
     c->next = cs->head;
     if (cs->head)
         cs->head->prev = c;

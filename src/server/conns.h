@@ -72,6 +72,9 @@ uint64_t conns_reaped(struct conns *cs);
 /* Tracks the socket fd from now; NULL when out of memory (the
  * connection then goes untracked) or when the deadline is disabled. */
 struct conn *conn_open(struct conns *cs, int fd);
+/* The same, with the request's clock started at start (CLOCK_MONOTONIC
+ * seconds) rather than now: connections opened at one instant. */
+struct conn *conn_open_at(struct conns *cs, int fd, double start);
 /* Stops tracking c, before its socket is closed. NULL is a no-op. */
 void conn_close(struct conns *cs, struct conn *c);
 /* A call of the access handler is about to happen, offered body bytes
