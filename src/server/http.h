@@ -211,6 +211,8 @@ void route_quota(struct req *r);
 /* The per-tenant request token buckets (memory only). */
 enum lift_code rates_new(struct rates **out, struct lift_error *err);
 void rates_free(struct rates *rt);
+/* Drops a deleted tenant's bucket, if it has one. */
+void rates_forget_tenant(struct rates *rt, int64_t tenant);
 /* Right after authentication, for every route: takes a token from the
  * tenant's bucket (429 with Retry-After when empty), and for an upload
  * checks its declared Content-Length and the dataset count against the

@@ -89,6 +89,26 @@ void rates_free(struct rates *rt)
     free(rt);
 }
 
+static struct stripe *stripe_of(struct rates *rt, int64_t tenant)
+{
+    return &rt->stripes[(uint64_t)tenant * 0x9e3779b97f4a7c15ull >> 58];
+}
+
+void rates_forget_tenant(struct rates *rt, int64_t tenant)
+{
+    struct stripe *sp = stripe_of(rt, tenant);
+    pthread_mutex_lock(&sp->mu);
+    for (struct bucket **at = &sp->head; *at; at = &(*at)->next) {
+        if ((*at)->tenant == tenant) {
+            struct bucket *gone = *at;
+            *at = gone->next;
+            free(gone);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sp->mu);
+}
+
 /* The tenant's bucket in a locked stripe, made on first use (NULL when
  * out of memory). */
 static struct bucket *find_bucket(struct stripe *sp, int64_t tenant)
@@ -154,8 +174,7 @@ static bool take_token(struct bucket *b, double t, unsigned *retry_after)
 static bool rate_take(struct srv *srv, int64_t tenant, unsigned *retry_after,
                       int64_t *rps, int64_t *burst)
 {
-    struct stripe *sp =
-        &srv->rates->stripes[(uint64_t)tenant * 0x9e3779b97f4a7c15ull >> 58];
+    struct stripe *sp = stripe_of(srv->rates, tenant);
     double t = mono_now();
     pthread_mutex_lock(&sp->mu);
     struct bucket *b = find_bucket(sp, tenant);

@@ -335,6 +335,7 @@ void route_tenant_delete(struct req *r)
      * for scoring: gone too (its keys failed from the commit on) */
     jobs_cancel_tenant(srv->jobs, d.tenant_id, 0, NULL, NULL);
     snapshots_forget_tenant(srv->snaps, d.tenant_id);
+    rates_forget_tenant(srv->rates, d.tenant_id);
     json_t *doc = json_pack(
         "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "deleted", r->name,
         "id", (json_int_t)d.tenant_id, "keys", (json_int_t)d.keys, "datasets",
