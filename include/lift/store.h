@@ -145,6 +145,17 @@ enum lift_code lift_store_tenant_delete(struct lift_store *s, const char *name,
                                         struct lift_tenant_deletion *out,
                                         struct lift_error *err);
 
+/* How many tenants were ever deleted, by any process (a cheap count of
+ * the deleted tenants' records): a long-running process polls it, and
+ * when it moves, asks lift_store_tenant_exists of the tenants it holds
+ * in memory, to drop what a deletion elsewhere (`lift admin tenant
+ * delete` beside a running server) left behind. */
+enum lift_code lift_store_tenant_deletions(struct lift_store *s, int64_t *n,
+                                           struct lift_error *err);
+/* *exists: whether tenant tenant_id exists now (false once deleted). */
+enum lift_code lift_store_tenant_exists(struct lift_store *s, int64_t tenant_id,
+                                        bool *exists, struct lift_error *err);
+
 /* A new key for tenant_id, or an operator key (tenant_id 0, op true). */
 enum lift_code lift_store_key_create(struct lift_store *s, int64_t tenant_id,
                                      bool op, char key[LIFT_KEY_LEN + 1],

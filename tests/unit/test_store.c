@@ -2137,6 +2137,41 @@ static void tenant_delete_crash_before_unlink_cleaned_on_open(void **state)
     free(report);
 }
 
+/* Another process's deletion moves the count this one polls, and the
+ * tenant no longer exists for it (what the server's sweep relies on). */
+static void tenant_deletions_seen_by_another_connection(void **state)
+{
+    struct fixture *f = *state;
+    struct lift_error err;
+    struct lift_store *other = NULL;
+    assert_int_equal(lift_store_open(f->dir, &other, &err), LIFT_OK);
+    int64_t n = -1;
+    bool exists = false;
+    assert_int_equal(lift_store_tenant_deletions(f->s, &n, &err), LIFT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(lift_store_tenant_exists(f->s, f->a, &exists, &err),
+                     LIFT_OK);
+    assert_true(exists);
+    assert_int_equal(lift_store_tenant_delete(other, "acme", NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_tenant_deletions(f->s, &n, &err), LIFT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(lift_store_tenant_exists(f->s, f->a, &exists, &err),
+                     LIFT_OK);
+    assert_false(exists);
+    assert_int_equal(lift_store_tenant_exists(f->s, f->b, &exists, &err),
+                     LIFT_OK);
+    assert_true(exists);
+    assert_int_equal(lift_store_tenant_exists(f->s, 999, &exists, &err),
+                     LIFT_OK);
+    assert_false(exists);
+    assert_int_equal(lift_store_tenant_delete(f->s, "bravo", NULL, &err),
+                     LIFT_OK);
+    assert_int_equal(lift_store_tenant_deletions(other, &n, &err), LIFT_OK);
+    assert_int_equal(n, 2);
+    lift_store_close(other);
+}
+
 /* ---- audit -------------------------------------------------------------- */
 
 static void audit_written_and_listed_per_tenant(void **state)
@@ -2978,6 +3013,7 @@ int main(void)
         T(tenant_delete_ids_never_reused_audit_kept),
         T(tenant_delete_out_of_memory_deletes_nothing),
         T(tenant_delete_crash_before_unlink_cleaned_on_open),
+        T(tenant_deletions_seen_by_another_connection),
         T(audit_written_and_listed_per_tenant),
         T(audit_page_before_cursor_pages_without_overlap),
         T(counts_per_tenant_and_all),
