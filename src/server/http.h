@@ -46,6 +46,7 @@ struct srv {
     unsigned metrics_port;
     double started;      /* CLOCK_MONOTONIC seconds */
     struct defer *defer; /* slow handlers off the HTTP threads */
+    struct sweep *sweep; /* tenants deleted by another process */
 };
 
 enum body_kind {
@@ -213,6 +214,11 @@ enum lift_code rates_new(struct rates **out, struct lift_error *err);
 void rates_free(struct rates *rt);
 /* Drops a deleted tenant's bucket, if it has one. */
 void rates_forget_tenant(struct rates *rt, int64_t tenant);
+/* The tenants that have a bucket (every tenant this process has had a
+ * request of since it started, less the forgotten), malloc'd, *n of
+ * them; NULL with *n 0 when there are none, NULL with *n > 0 when out
+ * of memory. */
+int64_t *rates_tenants(struct rates *rt, size_t *n);
 /* Right after authentication, for every route: takes a token from the
  * tenant's bucket (429 with Retry-After when empty), and for an upload
  * checks its declared Content-Length and the dataset count against the
@@ -258,9 +264,9 @@ size_t snapshots_loaded(struct snapshots *s);
  * the serving version again. In-flight holders keep theirs. */
 void snapshots_invalidate(struct snapshots *s, int64_t tenant,
                           const char *name);
-/* Forgets every cached snapshot of tenant (deleted). In-flight holders
- * keep theirs. */
-void snapshots_forget_tenant(struct snapshots *s, int64_t tenant);
+/* Forgets every cached snapshot of tenant (deleted); returns how many
+ * it held. In-flight holders keep theirs. */
+size_t snapshots_forget_tenant(struct snapshots *s, int64_t tenant);
 /* After a promotion or rollback has committed: loads the serving version
  * of (tenant, name) while requests go on with the cached one, then swaps
  * it in; when that fails, forgets the entry as snapshots_invalidate. */
@@ -279,6 +285,20 @@ bool defer_submit(struct defer *d, defer_fn fn, void *arg);
 void defer_stop(struct defer *d);
 /* defer_stop, then frees d. */
 void defer_free(struct defer *d);
+
+/* ---- tenants deleted by another process (sweep.c) ----------------------- */
+
+struct sweep;
+
+/* Starts the thread that forgets, within a second or so, the models,
+ * rate bucket and jobs of a tenant that `lift admin tenant delete`
+ * removed beside this server (srv's store, rates, snaps and jobs must
+ * exist). */
+enum lift_code sweep_start(struct srv *srv, struct sweep **out,
+                           struct lift_error *err);
+/* Stops and frees it (before the jobs, snapshots and rates go). NULL is
+ * a no-op. */
+void sweep_stop(struct sweep *sw);
 
 /* ---- jobs --------------------------------------------------------------- */
 

@@ -109,6 +109,33 @@ void rates_forget_tenant(struct rates *rt, int64_t tenant)
     pthread_mutex_unlock(&sp->mu);
 }
 
+int64_t *rates_tenants(struct rates *rt, size_t *n)
+{
+    *n = 0;
+    size_t cap = 0;
+    int64_t *ids = NULL;
+    for (unsigned i = 0; i < RATE_STRIPES; i++) {
+        struct stripe *sp = &rt->stripes[i];
+        pthread_mutex_lock(&sp->mu);
+        for (struct bucket *b = sp->head; b; b = b->next) {
+            if (*n == cap) {
+                size_t more = cap ? cap * 2 : 64;
+                int64_t *grown = realloc(ids, more * sizeof *ids);
+                if (!grown) {
+                    pthread_mutex_unlock(&sp->mu);
+                    free(ids);
+                    return NULL; /* *n > 0: out of memory */
+                }
+                ids = grown;
+                cap = more;
+            }
+            ids[(*n)++] = b->tenant;
+        }
+        pthread_mutex_unlock(&sp->mu);
+    }
+    return ids;
+}
+
 /* The tenant's bucket in a locked stripe, made on first use (NULL when
  * out of memory). */
 static struct bucket *find_bucket(struct stripe *sp, int64_t tenant)

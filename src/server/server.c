@@ -934,7 +934,8 @@ enum lift_code lift_server_start(const struct lift_server_opts *o,
         (rc = rates_new(&srv->rates, err)) ||
         (rc = snapshots_new(&srv->snaps, err)) ||
         (rc = jobs_start(srv, &srv->jobs, err)) ||
-        (rc = defer_start(&srv->defer, err)))
+        (rc = defer_start(&srv->defer, err)) ||
+        (rc = sweep_start(srv, &srv->sweep, err)))
         goto fail;
     if (o->metrics_listen && (rc = ops_metrics_listen(srv, err)))
         goto fail;
@@ -947,6 +948,7 @@ fail:
     ops_metrics_stop(srv);
     listener_free(srv->listener);
     defer_free(srv->defer);
+    sweep_stop(srv->sweep);
     if (srv->jobs)
         jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
@@ -978,6 +980,7 @@ void lift_server_stop(struct lift_server *s)
     listener_free(srv->listener);
     defer_free(srv->defer);
     ops_metrics_stop(srv);
+    sweep_stop(srv->sweep);
     jobs_stop(srv->jobs);
     snapshots_free(srv->snaps);
     rates_free(srv->rates);

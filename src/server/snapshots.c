@@ -225,7 +225,7 @@ void snapshots_invalidate(struct snapshots *s, int64_t tenant, const char *name)
     snapshot_release(old);
 }
 
-void snapshots_forget_tenant(struct snapshots *s, int64_t tenant)
+size_t snapshots_forget_tenant(struct snapshots *s, int64_t tenant)
 {
     pthread_mutex_lock(&s->mu);
     /* the generation moves even when nothing is cached: a load that began
@@ -253,4 +253,5 @@ void snapshots_forget_tenant(struct snapshots *s, int64_t tenant)
     for (size_t i = 0; i < k; i++)
         snapshot_release(gone[i]);
     free(gone);
+    return n_gone;
 }

@@ -386,9 +386,23 @@ def cli_delete(ddir, port, keys):
                    "a;b\n1;2\n3;4\n", key=ck)
     check("carol_uploads", st == 201, f"{st} {doc}")
     st, _ = call(port, "GET", "/v1/datasets", key=ck)  # cached key
-    # a long training job of carol's, running in the server
     st, doc = call(port, "POST", "/v1/datasets?name=bank&sep=semicolon",
                    open(SMALL, "rb").read(), key=ck)
+    # a model of carol's, loaded in the server by a prediction
+    st, doc = call(port, "POST", "/v1/models",
+                   {"name": "quick", "dataset": "bank", "target": "y",
+                    "positive": "yes", "model": "logistic",
+                    "drop": ["duration"]}, key=ck)
+    job = wait_job(port, ck, doc["job"]["id"]) if st == 202 else doc
+    st, doc = call(port, "POST", "/v1/models/quick:predict",
+                   {"records": RECORDS}, key=ck)
+    check("carol_predicts", job.get("state") == "succeeded" and st == 200,
+          f"{job} {st} {doc}")
+    st, blob = call(port, "GET", "/v1/models/quick/versions/1/file", key=ck,
+                    raw=True)
+    quick_bytes = len(blob) if st == 200 else -1
+    loaded = snapshots_loaded(port, op)
+    # a long training job of carol's, running in the server
     st, doc = call(port, "POST", "/v1/models",
                    {"name": "long", "dataset": "bank", "target": "y",
                     "positive": "yes", "model": "mlp", "drop": ["duration"],
@@ -405,13 +419,36 @@ def cli_delete(ddir, port, keys):
         doc = {}
     check("cli_delete_json", out.returncode == 0 and
           doc.get("deleted") == "carol" and doc.get("id") == carol["id"] and
-          doc.get("datasets") == 2 and doc.get("files") == 2 and
-          doc.get("bytes") == 12 + len(open(SMALL, "rb").read()) and
-          doc.get("keys") == 1 and doc.get("jobs") == 1 and
-          doc.get("versions") == 1,
+          doc.get("datasets") == 2 and doc.get("files") == 3 and
+          doc.get("bytes") == 12 + len(open(SMALL, "rb").read()) +
+          quick_bytes and
+          doc.get("keys") == 1 and doc.get("jobs") == 2 and
+          doc.get("models") == 2 and doc.get("versions") == 2,
           out.stdout + out.stderr)
-    check("cli_delete_removes_files", len(before - set(blobs(ddir))) == 2
+    check("cli_delete_removes_files", len(before - set(blobs(ddir))) == 3
           and set(blobs(ddir)) < before, sorted(before - set(blobs(ddir))))
+    # the server's sweep notices the deletion within a second or so and
+    # drops carol's loaded model (5 s of slack for a loaded machine)
+    t0 = time.time()
+    now = loaded
+    while time.time() < t0 + 5:
+        now = snapshots_loaded(port, op)
+        if now == loaded - 1:
+            break
+        time.sleep(0.05)
+    print(f"# carol's model dropped by the server after "
+          f"{time.time() - t0:.2f} s")
+    check("cli_delete_drops_its_loaded_model_in_the_server",
+          loaded >= 1 and now == loaded - 1, (loaded, now))
+    t0 = time.time()
+    said = ""
+    while time.time() < t0 + 5 and not said:
+        said = next((x for x in server_log(ddir, 200).splitlines()
+                     if f"tenant {carol['id']} was deleted by another "
+                     f"process" in x), "")
+        time.sleep(0.05)
+    check("cli_delete_noticed_in_the_server_log",
+          "dropped 1 loaded models" in said, said or server_log(ddir))
     # the server's worker (one) is free again soon: the job noticed its
     # row was gone at its next progress report
     st, doc = call(port, "POST", "/v1/models/resp:score", {"dataset": "bank"},
