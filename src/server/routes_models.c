@@ -945,7 +945,9 @@ static enum lift_code predict(const struct lift_model *m, const char *name,
         struct lift_record_report rep;
         const struct lift_field *rf = fields;
         if (fast) {
-            rf = fp.fields + fp.start[i];
+            /* when every record is {}, there is no field array */
+            if (fp.fields)
+                rf = fp.fields + fp.start[i];
             nf = fp.start[i + 1] - fp.start[i];
         } else if ((rc = record_fields(json_array_get(records, i), i, fields,
                                        MAX_FIELDS, &nf, err))) {
