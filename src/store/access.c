@@ -183,6 +183,21 @@ static enum lift_code tenant_exists(struct lift_store *s, int64_t tenant_id,
     return code;
 }
 
+enum lift_code lift_store_tenant_exists(struct lift_store *s, int64_t tenant_id,
+                                        bool *exists, struct lift_error *err)
+{
+    struct lift_error e;
+    store_lock(s);
+    enum lift_code code = tenant_exists(s, tenant_id, &e);
+    store_unlock(s);
+    *exists = code == LIFT_OK;
+    if (code == LIFT_ERR_NOT_FOUND)
+        return LIFT_OK;
+    if (code && err)
+        *err = e;
+    return code;
+}
+
 enum lift_code lift_store_tenant_id(struct lift_store *s, const char *name,
                                     int64_t *tenant_id, struct lift_error *err)
 {

@@ -56,7 +56,6 @@ static const char sql_remember[] =
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char sql_delete[] = "DELETE FROM tenants WHERE id = ?1";
 static const char sql_deletions[] = "SELECT count(*) FROM tenants_deleted";
-static const char sql_exists[] = "SELECT 1 FROM tenants WHERE id = ?1";
 
 struct blob_list {
     char **names;
@@ -180,20 +179,6 @@ enum lift_code lift_store_tenant_deletions(struct lift_store *s, int64_t *n,
     if (!code)
         code = reg_step(&s->reg, st, &row, "count the deleted tenants", err);
     *n = !code && row ? reg_int(st, 0) : 0;
-    store_unlock(s);
-    return code;
-}
-
-enum lift_code lift_store_tenant_exists(struct lift_store *s, int64_t tenant_id,
-                                        bool *exists, struct lift_error *err)
-{
-    store_lock(s);
-    sqlite3_stmt *st;
-    bool row = false;
-    enum lift_code code = reg_prepare(&s->reg, sql_exists, &st, err);
-    if (!code && !(code = reg_bind(&s->reg, st, err, "i", tenant_id)))
-        code = reg_step(&s->reg, st, &row, "look up a tenant", err);
-    *exists = !code && row;
     store_unlock(s);
     return code;
 }
